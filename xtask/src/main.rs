@@ -1,0 +1,51 @@
+//! Developer tasks: `cargo xtask <task> [args]`. Each task lives in its own module and
+//! parses its own arguments.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anyhow::{Result, bail};
+
+mod quality;
+mod bench_engine;
+mod train_enhance;
+mod train_colourize;
+mod fuzz;
+mod bench_client;
+mod load;
+mod readme_images;
+
+/// (name, what it does, entry point)
+type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
+
+const TASKS: &[Task] = &[
+    ("quality", "Degrade the shipped photos, run the engine and the OpenCV baselines, report PSNR (docs/quality.md)", quality::run),
+    ("bench-engine", "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)", bench_engine::run),
+    ("train-enhance", "Train the 2x enhance filters from examples/images/ (reproducible)", train_enhance::run),
+    ("train-colourize", "Train the colourize model from examples/images/ (reproducible)", train_colourize::run),
+    ("fuzz", "Fuzz reply parsing and image sniffing: --seconds N", fuzz::run),
+    ("bench-client", "Blocking and async clients vs the official Python SDK against the --echo emulator", bench_client::run),
+    ("load", "Load-test a release emulator: --seconds N --concurrency C", load::run),
+    ("readme-images", "Render the before/after pictures under docs/images/", readme_images::run),
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        print_help();
+        return Ok(());
+    };
+    if matches!(task.as_str(), "help" | "--help" | "-h") {
+        print_help();
+        return Ok(());
+    }
+    match TASKS.iter().find(|(name, _, _)| name == task) {
+        Some((_, _, run)) => run(rest),
+        None => bail!("unknown task `{task}`; run `cargo xtask help`"),
+    }
+}
+
+fn print_help() {
+    println!("cargo xtask <task> [args]\n\ntasks:");
+    for (name, about, _) in TASKS {
+        println!("  {name:<16} {about}");
+    }
+}
