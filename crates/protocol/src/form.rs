@@ -1,0 +1,171 @@
+//! The request body: `image=<base64, percent-encoded>&...`, written in one pass, and its
+//! server-side inverse.
+
+use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+
+use crate::limits::{LimitViolation, base64_len};
+use crate::operation::MAX_BASE64_LEN;
+
+/// Bytes of input encoded per chunk: a multiple of 3, so only the last chunk pads.
+const CHUNK_IN: usize = 3 * 1024;
+
+/// Characters left bare in `application/x-www-form-urlencoded` values.
+const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+
+/// Encodes `image` as the form body `image=<base64>` (`+`, `/` and `=` percent-encoded),
+/// followed by `extra` parameters (`&name=value`, form-encoded).
+///
+/// The base64 goes through a small stack buffer straight into the body, which is
+/// allocated once with room for the expected percent-escapes (about 3 % of base64
+/// characters are `+` or `/` for compressed images); only a pathological input (say, a
+/// BMP of pure white) grows it.
+pub fn encode_image_form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
+    let b64 = base64_len(image.len());
+    let extra_len: usize = extra.iter().map(|(k, v)| 2 + 3 * (k.len() + v.len())).sum();
+    let mut out = Vec::with_capacity(6 + b64 + b64 / 16 + 8 + extra_len);
+    out.extend_from_slice(b"image=");
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut scratch = [0u8; CHUNK_IN / 3 * 4];
+    for chunk in image.chunks(CHUNK_IN) {
+        let n = engine.encode_slice(chunk, &mut scratch).unwrap_or(0);
+        push_escaped(&mut out, &scratch[..n]);
+    }
+    for (name, value) in extra {
+        out.push(b'&');
+        out.extend(utf8_percent_encode(name, FORM_VALUE).flat_map(str::bytes));
+        out.push(b'=');
+        out.extend(utf8_percent_encode(value, FORM_VALUE).flat_map(str::bytes));
+    }
+    out
+}
+
+fn push_escaped(out: &mut Vec<u8>, b64: &[u8]) {
+    let mut start = 0;
+    for (i, &c) in b64.iter().enumerate() {
+        let escape: &[u8] = match c {
+            b'+' => b"%2B",
+            b'/' => b"%2F",
+            b'=' => b"%3D",
+            _ => continue,
+        };
+        out.extend_from_slice(&b64[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&b64[start..]);
+}
+
+/// Form-encodes `pairs` (for the token request and signed queries).
+pub fn encode_pairs(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(name, FORM_VALUE));
+        out.push('=');
+        out.extend(utf8_percent_encode(value, FORM_VALUE));
+    }
+    out
+}
+
+/// Iterates over the decoded `(name, value)` pairs of a form or query string. A literal
+/// `+` stays `+`: base64 never contains spaces, and clients that skip URL-encoding (the
+/// spec's own curl example) would otherwise lose every `+`.
+pub fn parse_pairs(text: &[u8]) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
+    text.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = percent_decode(name).decode_utf8_lossy().into_owned();
+            (name, percent_decode(value).collect())
+        })
+}
+
+/// The server side of [`encode_image_form`]: finds the `image` field of a form body and
+/// decodes it, refusing it with the service's codes (216200 empty, 216201 not base64 or a
+/// `data:` header, 216202 over 4 MiB of base64).
+pub fn decode_image_form(body: &[u8]) -> Result<Vec<u8>, LimitViolation> {
+    let text = parse_pairs(body)
+        .find(|(name, _)| name == "image")
+        .map(|(_, value)| value)
+        .unwrap_or_default();
+    decode_image_field(&text)
+}
+
+/// Decodes the base64 text of an `image` field (already URL-decoded).
+pub fn decode_image_field(text: &[u8]) -> Result<Vec<u8>, LimitViolation> {
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Err(LimitViolation::Empty);
+    }
+    if text.starts_with(b"data:") {
+        return Err(LimitViolation::DataUriPrefix);
+    }
+    if text.len() > MAX_BASE64_LEN {
+        return Err(LimitViolation::TooLarge {
+            base64_len: text.len(),
+            max: MAX_BASE64_LEN,
+        });
+    }
+    let bytes = crate::reply::decode_base64(text).ok_or(LimitViolation::NotBase64)?;
+    if bytes.is_empty() {
+        return Err(LimitViolation::Empty);
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn golden_body() {
+        // 0xFB 0xFF 0xBF -> "+/+/" ; 0xFF -> "/w==".
+        let body = encode_image_form(&[0xFB, 0xFF, 0xBF, 0xFF], &[("k", "a b&c")]);
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "image=%2B%2F%2B%2F%2Fw%3D%3D&k=a%20b%26c"
+        );
+    }
+
+    #[test]
+    fn round_trip_and_literal_plus() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let body = encode_image_form(&data, &[]);
+        assert_eq!(decode_image_form(&body).unwrap(), data);
+        // An un-encoded base64 value still decodes.
+        let raw = format!(
+            "image={}",
+            base64::engine::general_purpose::STANDARD.encode(&data)
+        );
+        assert_eq!(decode_image_form(raw.as_bytes()).unwrap(), data);
+    }
+
+    #[test]
+    fn server_side_refusals() {
+        assert_eq!(decode_image_form(b"image="), Err(LimitViolation::Empty));
+        assert_eq!(decode_image_form(b"other=1"), Err(LimitViolation::Empty));
+        assert_eq!(
+            decode_image_form(b"image=data%3Aimage%2Fjpg%3Bbase64%2C%2F9j%2F"),
+            Err(LimitViolation::DataUriPrefix)
+        );
+        assert_eq!(
+            decode_image_form(b"image=%%%%"),
+            Err(LimitViolation::NotBase64)
+        );
+        let big = vec![b'A'; MAX_BASE64_LEN + 4];
+        assert!(matches!(
+            decode_image_field(&big),
+            Err(LimitViolation::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,475 @@
+//! Checking an image against an operation's limits from its header alone.
+//!
+//! Nothing here decodes pixels: the format comes from magic bytes and the dimensions from
+//! the header, so a PNG that claims 100 000 × 100 000 is rejected in microseconds.
+
+use std::fmt;
+
+use crate::code::ErrorCode;
+use crate::operation::{Limits, Operation};
+
+/// An image format the API accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// JPEG (baseline or progressive).
+    Jpeg,
+    /// PNG.
+    Png,
+    /// Windows bitmap.
+    Bmp,
+}
+
+impl ImageFormat {
+    /// The usual file extension, without a dot.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Bmp => "bmp",
+        }
+    }
+
+    /// The MIME type.
+    pub const fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Bmp => "image/bmp",
+        }
+    }
+}
+
+impl fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Bmp => "BMP",
+        })
+    }
+}
+
+/// What the header says about an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// The format, from magic bytes.
+    pub format: ImageFormat,
+    /// Width in pixels, from the header.
+    pub width: u32,
+    /// Height in pixels, from the header.
+    pub height: u32,
+}
+
+/// Why an image would be (or was) refused. Each carries the error code the service
+/// returns for it (216200, 216201 or 216202).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitViolation {
+    /// No image bytes at all.
+    #[error("the image is empty: send the bytes of a JPEG, PNG or BMP file")]
+    Empty,
+    /// The bytes are a known format the API does not accept.
+    #[error("{detected} images are not accepted: convert to JPEG, PNG or BMP")]
+    UnsupportedFormat {
+        /// The format that was recognised, e.g. `GIF`.
+        detected: &'static str,
+    },
+    /// The bytes are not a recognisable image.
+    #[error("not a JPEG, PNG or BMP image (unrecognised leading bytes)")]
+    NotAnImage,
+    /// The header is cut short or inconsistent.
+    #[error("the {format} header is truncated or corrupt: re-export the image")]
+    CorruptHeader {
+        /// The format the magic bytes announced.
+        format: ImageFormat,
+    },
+    /// The image field is not valid base64 (server side).
+    #[error("the image field is not valid base64")]
+    NotBase64,
+    /// The image field starts with a `data:...;base64,` header, which the API forbids.
+    #[error("the image field starts with a data: URI header; send bare base64")]
+    DataUriPrefix,
+    /// The base64 text would exceed the 4 MiB cap.
+    #[error(
+        "the image is {base64_len} bytes as base64, over the {max} byte limit: compress or shrink it"
+    )]
+    TooLarge {
+        /// Length of the image's base64 text.
+        base64_len: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// `width × height` exceeds the operation's pixel cap.
+    #[error("{width}×{height} is {} px, over the {max} px limit of {op}: shrink the image", u64::from(*width) * u64::from(*height))]
+    TooManyPixels {
+        /// The operation.
+        op: Operation,
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+        /// The cap.
+        max: u64,
+    },
+    /// The shortest side is below the operation's minimum.
+    #[error("shortest side {side} px is under the {min} px minimum of {op}: use a larger image")]
+    SideTooShort {
+        /// The operation.
+        op: Operation,
+        /// The shortest side.
+        side: u32,
+        /// The minimum.
+        min: u32,
+    },
+    /// The longest side exceeds the operation's maximum.
+    #[error("longest side {side} px exceeds {max} px for {op}: shrink the image")]
+    SideTooLong {
+        /// The operation.
+        op: Operation,
+        /// The longest side.
+        side: u32,
+        /// The maximum.
+        max: u32,
+    },
+    /// The aspect ratio exceeds the operation's maximum.
+    #[error(
+        "{width}×{height} is wider than the {max}:1 aspect limit of {op}: crop or pad the image"
+    )]
+    AspectTooWide {
+        /// The operation.
+        op: Operation,
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+        /// The maximum ratio (`max`:1).
+        max: u32,
+    },
+}
+
+impl LimitViolation {
+    /// The error code the service answers for this violation.
+    pub const fn code(&self) -> ErrorCode {
+        match self {
+            Self::Empty => ErrorCode::EMPTY_IMAGE,
+            Self::UnsupportedFormat { .. }
+            | Self::NotAnImage
+            | Self::CorruptHeader { .. }
+            | Self::NotBase64
+            | Self::DataUriPrefix => ErrorCode::IMAGE_FORMAT_ERROR,
+            Self::TooLarge { .. }
+            | Self::TooManyPixels { .. }
+            | Self::SideTooShort { .. }
+            | Self::SideTooLong { .. }
+            | Self::AspectTooWide { .. } => ErrorCode::IMAGE_SIZE_ERROR,
+        }
+    }
+}
+
+/// Length of the base64 text (with padding) of `n` bytes.
+pub const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3).saturating_mul(4)
+}
+
+/// Recognises the format from magic bytes and reads the dimensions from the header.
+pub fn sniff(bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
+    if bytes.is_empty() {
+        return Err(LimitViolation::Empty);
+    }
+    let format = detect_format(bytes)?;
+    let corrupt = LimitViolation::CorruptHeader { format };
+    let dimensions = if format == ImageFormat::Bmp {
+        bmp_dimensions(bytes)
+    } else {
+        imagesize::blob_size(bytes)
+            .ok()
+            .and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)))
+    };
+    let Some((width, height)) = dimensions else {
+        return Err(corrupt);
+    };
+    if width == 0 || height == 0 {
+        return Err(corrupt);
+    }
+    Ok(ImageInfo {
+        format,
+        width,
+        height,
+    })
+}
+
+/// BMP dimensions from the DIB header; a negative height means top-down rows.
+fn bmp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let u16_at = |i: usize| Some(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?));
+    let i32_at = |i: usize| Some(i32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    let header_size = i32_at(14)?;
+    if header_size == 12 {
+        return Some((u32::from(u16_at(18)?), u32::from(u16_at(20)?)));
+    }
+    let (width, height) = (i32_at(18)?, i32_at(22)?);
+    (width > 0 && height != 0).then(|| (width.unsigned_abs(), height.unsigned_abs()))
+}
+
+fn detect_format(bytes: &[u8]) -> Result<ImageFormat, LimitViolation> {
+    const OTHERS: &[(&[u8], &str)] = &[
+        (b"GIF87a", "GIF"),
+        (b"GIF89a", "GIF"),
+        (b"II*\0", "TIFF"),
+        (b"MM\0*", "TIFF"),
+        (b"\0\0\x01\0", "ICO"),
+        (b"8BPS", "PSD"),
+        (b"%PDF", "PDF"),
+    ];
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(ImageFormat::Jpeg);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(ImageFormat::Png);
+    }
+    if bytes.starts_with(b"BM") {
+        return Ok(ImageFormat::Bmp);
+    }
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Err(LimitViolation::UnsupportedFormat { detected: "WebP" });
+    }
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        return Err(LimitViolation::UnsupportedFormat {
+            detected: "HEIF/AVIF",
+        });
+    }
+    match OTHERS.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+        Some((_, name)) => Err(LimitViolation::UnsupportedFormat { detected: name }),
+        None => Err(LimitViolation::NotAnImage),
+    }
+}
+
+/// Checks `width × height` against `op`'s limits.
+pub fn check_dimensions(op: Operation, width: u32, height: u32) -> Result<(), LimitViolation> {
+    let Limits {
+        max_pixels,
+        min_side,
+        max_side,
+        max_aspect,
+        ..
+    } = op.limits();
+    let (short, long) = (width.min(height), width.max(height));
+    if let Some(max) = max_pixels
+        && u64::from(width) * u64::from(height) > max
+    {
+        return Err(LimitViolation::TooManyPixels {
+            op,
+            width,
+            height,
+            max,
+        });
+    }
+    if long > max_side {
+        return Err(LimitViolation::SideTooLong {
+            op,
+            side: long,
+            max: max_side,
+        });
+    }
+    if short < min_side {
+        return Err(LimitViolation::SideTooShort {
+            op,
+            side: short,
+            min: min_side,
+        });
+    }
+    if let Some(max) = max_aspect
+        && u64::from(long) > u64::from(short) * u64::from(max)
+    {
+        return Err(LimitViolation::AspectTooWide {
+            op,
+            width,
+            height,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Checks an image file's bytes against `op`'s limits: format, base64 size, pixel count,
+/// sides and aspect ratio, all from the header.
+pub fn validate(op: Operation, bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
+    let info = sniff(bytes)?;
+    let max = op.limits().max_base64_len;
+    let encoded = base64_len(bytes.len());
+    if encoded > max {
+        return Err(LimitViolation::TooLarge {
+            base64_len: encoded,
+            max,
+        });
+    }
+    check_dimensions(op, info.width, info.height)?;
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG header (signature + IHDR) claiming the given size; no pixel data.
+    pub(crate) fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+        v.extend_from_slice(&13u32.to_be_bytes());
+        v.extend_from_slice(b"IHDR");
+        v.extend_from_slice(&width.to_be_bytes());
+        v.extend_from_slice(&height.to_be_bytes());
+        v.extend_from_slice(&[8, 2, 0, 0, 0]);
+        v.extend_from_slice(&[0, 0, 0, 0]); // CRC: not checked by a header read
+        v
+    }
+
+    fn bmp_header(width: i32, height: i32) -> Vec<u8> {
+        let mut v = b"BM".to_vec();
+        v.extend_from_slice(&[0; 12]);
+        v.extend_from_slice(&40u32.to_le_bytes());
+        v.extend_from_slice(&width.to_le_bytes());
+        v.extend_from_slice(&height.to_le_bytes());
+        v.extend_from_slice(&[1, 0, 24, 0]);
+        v.extend_from_slice(&[0; 24]);
+        v
+    }
+
+    fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+        v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        v.extend_from_slice(&[0xFF, 0xC2, 0, 17, 8]);
+        v.extend_from_slice(&height.to_be_bytes());
+        v.extend_from_slice(&width.to_be_bytes());
+        v.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        v.extend_from_slice(&[0xFF, 0xD9]);
+        v
+    }
+
+    #[test]
+    fn sniffs_each_accepted_format() {
+        assert_eq!(
+            sniff(&png_header(320, 240)),
+            Ok(ImageInfo {
+                format: ImageFormat::Png,
+                width: 320,
+                height: 240
+            })
+        );
+        let jpeg = sniff(&jpeg_header(640, 480)).unwrap();
+        assert_eq!(
+            (jpeg.format, jpeg.width, jpeg.height),
+            (ImageFormat::Jpeg, 640, 480)
+        );
+        let bmp = sniff(&bmp_header(300, -200)).unwrap();
+        assert_eq!(
+            (bmp.format, bmp.width, bmp.height),
+            (ImageFormat::Bmp, 300, 200)
+        );
+    }
+
+    #[test]
+    fn refuses_other_formats_with_216201() {
+        for (bytes, detected) in [
+            (&b"GIF89a\x01\x00\x01\x00"[..], Some("GIF")),
+            (&b"RIFF\0\0\0\0WEBPVP8 "[..], Some("WebP")),
+            (&b"hello world"[..], None),
+        ] {
+            let err = sniff(bytes).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::IMAGE_FORMAT_ERROR);
+            match detected {
+                Some(d) => assert_eq!(err, LimitViolation::UnsupportedFormat { detected: d }),
+                None => assert_eq!(err, LimitViolation::NotAnImage),
+            }
+        }
+        assert_eq!(sniff(&[]), Err(LimitViolation::Empty));
+        assert_eq!(LimitViolation::Empty.code(), ErrorCode::EMPTY_IMAGE);
+    }
+
+    #[test]
+    fn truncated_headers_are_corrupt_not_panics() {
+        let full = png_header(10, 10);
+        // The dimensions end at byte 24; anything shorter cannot be judged.
+        for n in 1..24 {
+            let r = sniff(&full[..n]);
+            assert!(r.is_err(), "prefix of {n} bytes accepted");
+        }
+        assert_eq!(
+            sniff(&png_header(0, 10)),
+            Err(LimitViolation::CorruptHeader {
+                format: ImageFormat::Png
+            })
+        );
+    }
+
+    #[test]
+    fn huge_claimed_dimensions_rejected_from_header() {
+        let err = validate(Operation::Dehaze, &png_header(100_000, 100_000)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::IMAGE_SIZE_ERROR);
+        assert!(matches!(
+            err,
+            LimitViolation::SideTooLong { side: 100_000, .. }
+        ));
+    }
+
+    /// (op, width, height, ok?) at and one past every bound of the spec's table.
+    #[test]
+    fn every_limit_edge() {
+        use Operation::*;
+        let cases = [
+            (ImageQualityEnhance, 800, 800, true),
+            (ImageQualityEnhance, 801, 800, false),
+            (ImageQualityEnhance, 1600, 400, true),
+            (ImageQualityEnhance, 1601, 400, false),
+            (ImageQualityEnhance, 1, 1, true),
+            (Dehaze, 200, 200, true),
+            (Dehaze, 199, 300, false),
+            (Dehaze, 4096, 2000, true),
+            (Dehaze, 4097, 2000, false),
+            (Dehaze, 600, 200, true),
+            (Dehaze, 601, 200, false),
+            (Dehaze, 200, 601, false),
+            (ContrastEnhance, 64, 64, true),
+            (ContrastEnhance, 63, 64, false),
+            (ContrastEnhance, 4096, 1366, true),
+            (ContrastEnhance, 4097, 1366, false),
+            (ContrastEnhance, 192, 64, true),
+            (ContrastEnhance, 193, 64, false),
+            (Colourize, 64, 64, true),
+            (Colourize, 64, 63, false),
+            (Colourize, 800, 267, true),
+            (Colourize, 801, 400, false),
+            (Colourize, 192, 64, true),
+            (Colourize, 193, 64, false),
+        ];
+        for (op, w, h, ok) in cases {
+            let r = check_dimensions(op, w, h);
+            assert_eq!(r.is_ok(), ok, "{op} {w}x{h}: {r:?}");
+            if let Err(e) = r {
+                assert_eq!(e.code(), ErrorCode::IMAGE_SIZE_ERROR);
+            }
+        }
+    }
+
+    #[test]
+    fn base64_size_cap_at_the_edge() {
+        // 3 145 728 bytes encode to exactly 4 MiB; one more byte goes over.
+        assert_eq!(base64_len(3 * 1024 * 1024), 4 * 1024 * 1024);
+        let mut at = png_header(320, 240);
+        at.resize(3 * 1024 * 1024, 0);
+        assert!(validate(Operation::Dehaze, &at).is_ok());
+        at.push(0);
+        assert!(matches!(
+            validate(Operation::Dehaze, &at),
+            Err(LimitViolation::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = check_dimensions(Operation::Dehaze, 5000, 3000).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "longest side 5000 px exceeds 4096 px for dehaze: shrink the image"
+        );
+    }
+}
