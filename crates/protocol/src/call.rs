@@ -23,6 +23,7 @@ use crate::reply::{ImageReply, decode_image_reply};
 use crate::secret::AccessToken;
 use crate::sign::{
     BceCredentials, DEFAULT_EXPIRE_SECS, SigningInput, authorization, format_timestamp,
+    host_for_signing,
 };
 use crate::token::{TokenReply, decode_token_reply};
 use crate::transport::{
@@ -347,8 +348,11 @@ impl Call {
         }
         if let Some(credentials) = signer {
             let timestamp = format_timestamp((config.wall_clock)());
+            // As the official SDK: sign the host name without its port, and send that
+            // same `Host` so the server sees exactly what was signed.
+            let host = host_for_signing(config.endpoint.host());
             let signed = [
-                ("host".to_owned(), config.endpoint.authority().to_owned()),
+                ("host".to_owned(), host.clone()),
                 ("x-bce-date".to_owned(), timestamp.clone()),
             ];
             let path = config.endpoint.full_path(self.op.path());
@@ -363,7 +367,11 @@ impl Call {
                     expire_secs: DEFAULT_EXPIRE_SECS,
                 },
             );
-            for (name, value) in [("x-bce-date", timestamp), ("authorization", value)] {
+            for (name, value) in [
+                ("host", host),
+                ("x-bce-date", timestamp),
+                ("authorization", value),
+            ] {
                 if let Ok(v) = http::HeaderValue::from_str(&value) {
                     headers.insert(name, v);
                 }
@@ -403,7 +411,9 @@ impl Call {
         retry_after: Option<Duration>,
     ) {
         let policy = &self.session.config.retry;
-        if self.attempts >= policy.max_attempts {
+        // The budget counts failed attempts (this one included), so a successful token
+        // fetch does not eat one of the operation's attempts.
+        if self.retries.saturating_add(1) >= policy.max_attempts {
             self.verdict = Some(Err(error));
             return;
         }
@@ -587,6 +597,9 @@ impl Call {
             }
             (_, error) if error.is_retryable() => {
                 let throttled = status == 429;
+                if throttled && let Some(l) = &self.session.limiter {
+                    l.on_throttled(now);
+                }
                 self.retry_or_fail(now, error, throttled, retry_after);
             }
             (_, error) => self.verdict = Some(Err(error)),

@@ -6,7 +6,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// Most requests sent for one call (1 disables retries).
+    /// Most failed attempts before a call gives up (1 disables retries). Every failed
+    /// request counts, token requests included; a successful token fetch and the one
+    /// token refresh after error 110/111 do not.
     pub max_attempts: u32,
     /// First backoff after a transient failure; doubles each retry.
     pub initial_backoff: Duration,
