@@ -30,6 +30,15 @@ use crate::transport::{
     AttemptTimeout, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
 };
 
+/// Characters left bare in the `access_token` query value: what Python's `urlencode`
+/// (the official SDK) leaves bare, so real tokens (`24.xxx.2592000.1485516651.282335-8574074`)
+/// appear in the URL exactly as the SDK sends them.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// What the driver must do next.
 #[must_use]
 #[derive(Debug)]
@@ -325,10 +334,7 @@ impl Call {
         let query = token.map(|t| {
             format!(
                 "access_token={}",
-                percent_encoding::utf8_percent_encode(
-                    t.expose_secret(),
-                    percent_encoding::NON_ALPHANUMERIC
-                )
+                percent_encoding::utf8_percent_encode(t.expose_secret(), QUERY_VALUE)
             )
         });
         let mut request = HttpRequest::new(self.body.clone());

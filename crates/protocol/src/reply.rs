@@ -79,7 +79,8 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
             Ok(Some(v))
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            U64Visitor.visit_i64(v).map(Some)
+            // A negative id is nonsense, but no reason to throw away the reply with it.
+            Ok(u64::try_from(v).ok())
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
             // A float log id already lost precision upstream; don't invent one.
@@ -89,7 +90,9 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
             Ok(v.trim().parse().ok())
         }
     }
-    d.deserialize_option(Opt)
+    // `deserialize_any`, not `deserialize_option`: the leniency must reach the number
+    // itself (serde_json hands a non-null value to `visit_some` otherwise).
+    d.deserialize_any(Opt)
 }
 
 #[derive(Deserialize)]
@@ -126,7 +129,7 @@ impl fmt::Debug for ImageReply {
 /// most errors with HTTP 200, and an `error_code` always wins.
 pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error> {
     let decode_error = |kind| Error::Decode(DecodeError::new(kind, status, Some(body), body.len()));
-    let raw: RawReply<'_> = match serde_json::from_slice(body) {
+    let raw: RawReply<'_> = match serde_json::from_slice(strip_bom(body)) {
         Ok(raw) => raw,
         Err(_) if !(200..300).contains(&status) => {
             return Err(decode_error(DecodeErrorKind::HttpStatus));
@@ -158,6 +161,12 @@ pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error>
         _ if !(200..300).contains(&status) => Err(decode_error(DecodeErrorKind::HttpStatus)),
         _ => Err(decode_error(DecodeErrorKind::UnexpectedShape)),
     }
+}
+
+/// The body without a leading UTF-8 byte-order mark (some proxies and Windows-based
+/// gateways add one; JSON parsers refuse it).
+pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
 }
 
 /// Decodes standard base64 (padding optional, ASCII whitespace ignored) straight into a

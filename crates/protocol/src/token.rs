@@ -84,7 +84,7 @@ struct RawToken {
 pub fn decode_token_reply(status: u16, body: &[u8]) -> Result<TokenReply, AuthError> {
     let malformed =
         |kind| AuthError::MalformedTokenReply(DecodeError::new(kind, status, None, body.len()));
-    let raw: RawToken = serde_json::from_slice(body).map_err(|_| {
+    let raw: RawToken = serde_json::from_slice(crate::reply::strip_bom(body)).map_err(|_| {
         malformed(if (200..300).contains(&status) {
             DecodeErrorKind::NotJson
         } else {

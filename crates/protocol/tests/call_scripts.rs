@@ -659,7 +659,7 @@ fn fixed_token_rejected_is_an_auth_error_without_a_token_request() {
         other => panic!("{other:?}"),
     }
     assert_eq!(h.log(), [Ev::Op]);
-    assert_eq!(h.token_of(0).as_deref(), Some("24%2Efixed%2Btoken"));
+    assert_eq!(h.token_of(0).as_deref(), Some("24.fixed%2Btoken"));
 }
 
 fn fixed_wall_clock() -> SystemTime {
