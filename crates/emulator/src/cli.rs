@@ -1,0 +1,136 @@
+//! The command line of `baidu-imageprocess-emulator` (also `bdip serve`).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use baidu_imageprocess_protocol::{Operation, SecretKey};
+
+use crate::config::EmulatorConfig;
+use crate::state::AppState;
+
+/// Serve Baidu's image-process API locally, backed by the local engine.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Accept only this API key (otherwise any credentials work).
+    #[arg(long, requires = "secret_key")]
+    pub api_key: Option<String>,
+    /// The secret key that goes with --api-key.
+    #[arg(long, requires = "api_key", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 2_592_000)]
+    pub token_ttl: u64,
+    /// Operation requests per second before answering error 18.
+    #[arg(long, value_name = "N")]
+    pub qps: Option<u32>,
+    /// Share of operation requests failed with 1, 2 or 282000 (0 to 1).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Seed for injected failures.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Delay before answering each operation request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Answer this operation with error 6 (repeatable): enhance, dehaze, contrast, colourize.
+    #[arg(long, value_name = "OP")]
+    pub deny: Vec<Operation>,
+    /// Return each input image unchanged (for transport benchmarks).
+    #[arg(long)]
+    pub echo: bool,
+    /// Engine jobs run at once (default: CPU cores).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The configuration these flags describe.
+    pub fn config(&self) -> EmulatorConfig {
+        let mut config = EmulatorConfig {
+            api_key: self.api_key.clone(),
+            secret_key: self.secret_key.clone().map(SecretKey::new),
+            token_ttl: Duration::from_secs(self.token_ttl.max(1)),
+            qps: self.qps,
+            fail_rate: self.fail_rate.clamp(0.0, 1.0),
+            seed: self.seed,
+            latency: Duration::from_millis(self.latency_ms),
+            deny: self.deny.clone(),
+            echo: self.echo,
+            ..EmulatorConfig::default()
+        };
+        if let Some(workers) = self.workers {
+            config.workers = workers.max(1);
+        }
+        config
+    }
+}
+
+/// Runs the emulator until SIGINT or SIGTERM. Prints `listening on http://ADDR` as the
+/// first line of stdout.
+pub fn run(args: &ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                return ExitCode::from(2);
+            }
+        };
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+        drop(stdout);
+        let state = AppState::new(args.config());
+        match crate::serve(listener, state, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

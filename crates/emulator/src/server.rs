@@ -1,0 +1,382 @@
+//! The HTTP API: the token endpoint, the four operations, stats.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use baidu_imageprocess_engine as engine;
+use baidu_imageprocess_protocol::{
+    self as protocol, ErrorCode, LimitViolation, Operation, parse_pairs, sign,
+};
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::state::{AppState, TokenCheck};
+
+/// Largest request body accepted: 4 MiB of base64 once percent-encoded (about 3 % of
+/// base64 characters need escaping in compressed images) plus form overhead. Bigger
+/// bodies are refused from `Content-Length`, or as soon as the stream exceeds it.
+pub const MAX_BODY: usize = 5 * 1024 * 1024 + 512 * 1024;
+/// Largest token-endpoint body.
+const MAX_TOKEN_BODY: usize = 64 * 1024;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/__emulator/stats", get(stats))
+        .fallback(dispatch)
+        .with_state(state)
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(state.counters.snapshot()).into_response()
+}
+
+async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    if path == protocol::TOKEN_PATH {
+        state.counters.request("token");
+        return token(&state, request).await;
+    }
+    let Some(op) = Operation::from_path(&path) else {
+        state.counters.request("other");
+        state.counters.error(404);
+        let body = json!({"error_code": 3, "error_msg": "Unsupported openapi method", "log_id": state.next_log_id()});
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    };
+    state.counters.request(op.name());
+    operation(&state, op, request).await
+}
+
+fn api_error(state: &AppState, code: ErrorCode) -> Response {
+    api_error_status(state, code, StatusCode::OK)
+}
+
+fn api_error_status(state: &AppState, code: ErrorCode, status: StatusCode) -> Response {
+    state.counters.error(code.get());
+    let body = json!({
+        "error_code": code.get(),
+        "error_msg": code.message().unwrap_or("error"),
+        "log_id": state.next_log_id(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+fn content_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Reads a body of at most `limit` bytes; `None` if it is larger (or broken).
+async fn read_body(body: Body, limit: usize) -> Option<bytes::Bytes> {
+    axum::body::to_bytes(body, limit).await.ok()
+}
+
+fn query_pairs(request: &Request) -> Vec<(String, String)> {
+    parse_pairs(request.uri().query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect()
+}
+
+async fn token(state: &AppState, request: Request) -> Response {
+    let mut params = query_pairs(&request);
+    if request.method() == Method::POST {
+        if content_length(request.headers()).is_some_and(|n| n > MAX_TOKEN_BODY) {
+            return oauth_error(
+                state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "request body too large",
+            );
+        }
+        let Some(body) = read_body(request.into_body(), MAX_TOKEN_BODY).await else {
+            return oauth_error(
+                state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "request body too large",
+            );
+        };
+        params
+            .extend(parse_pairs(&body).map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned())));
+    } else if request.method() != Method::GET {
+        return oauth_error(
+            state,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "use GET or POST",
+        );
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if param("grant_type") != Some("client_credentials") {
+        return oauth_error(
+            state,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "unsupported grant type",
+        );
+    }
+    let (Some(client_id), Some(client_secret)) = (param("client_id"), param("client_secret"))
+    else {
+        return oauth_error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client id",
+        );
+    };
+    if let Some(expected) = &state.config.api_key
+        && client_id != expected
+    {
+        return oauth_error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client id",
+        );
+    }
+    if let Some(expected) = &state.config.secret_key
+        && client_secret != expected.expose_secret()
+    {
+        return oauth_error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    }
+    let access_token = state.issue_token();
+    tracing::debug!("token issued");
+    let body = json!({
+        "refresh_token": format!("25.{:032x}.emulator", fastrand::u128(..)),
+        "expires_in": state.config.token_ttl.as_secs().max(1),
+        "session_key": "emulator-session-key",
+        "access_token": access_token,
+        "scope": "public brain_all_scope brain_image_process wise_adapt",
+        "session_secret": "emulator-session-secret",
+    });
+    axum::Json(body).into_response()
+}
+
+fn oauth_error(state: &AppState, status: StatusCode, error: &str, description: &str) -> Response {
+    state.counters.error(u32::from(status.as_u16()));
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// Checks the request's authentication: an `access_token` query or a bce-auth-v1
+/// signature.
+fn authenticate(
+    state: &AppState,
+    request: &Request,
+    query: &[(String, String)],
+) -> Result<(), ErrorCode> {
+    if let Some(value) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && value.starts_with("bce-auth-v1/")
+    {
+        return verify_signature(state, request, query, value);
+    }
+    let token = query
+        .iter()
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.as_str());
+    match token.filter(|t| !t.is_empty()) {
+        None => Err(ErrorCode::INVALID_PARAMETER),
+        Some(t) => match state.check_token(t) {
+            TokenCheck::Valid => Ok(()),
+            TokenCheck::Unknown => Err(ErrorCode::ACCESS_TOKEN_INVALID),
+            TokenCheck::Expired => Err(ErrorCode::ACCESS_TOKEN_EXPIRED),
+        },
+    }
+}
+
+fn verify_signature(
+    state: &AppState,
+    request: &Request,
+    query: &[(String, String)],
+    value: &str,
+) -> Result<(), ErrorCode> {
+    let parsed = sign::parse_authorization(value).ok_or(ErrorCode::IAM_CERTIFICATION_FAILED)?;
+    let signed_at =
+        sign::parse_timestamp(&parsed.timestamp).ok_or(ErrorCode::IAM_CERTIFICATION_FAILED)?;
+    let age = SystemTime::now()
+        .duration_since(signed_at)
+        .unwrap_or_default();
+    if age.as_secs() > u64::from(parsed.expire_secs) {
+        return Err(ErrorCode::IAM_CERTIFICATION_FAILED);
+    }
+    let (Some(ak), Some(sk)) = (&state.config.api_key, &state.config.secret_key) else {
+        // Without configured credentials any well-formed signature is accepted.
+        return Ok(());
+    };
+    if &parsed.access_key != ak {
+        return Err(ErrorCode::IAM_CERTIFICATION_FAILED);
+    }
+    let mut headers = Vec::with_capacity(parsed.signed_headers.len());
+    for name in &parsed.signed_headers {
+        let value = request
+            .headers()
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ErrorCode::IAM_CERTIFICATION_FAILED)?;
+        headers.push((name.clone(), value.to_owned()));
+    }
+    let credentials = protocol::BceCredentials {
+        access_key: ak.clone(),
+        secret_key: sk.clone(),
+    };
+    let expected = sign::signature(
+        &credentials,
+        &sign::SigningInput {
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            query,
+            headers: &headers,
+            timestamp: &parsed.timestamp,
+            expire_secs: parsed.expire_secs,
+        },
+    );
+    if expected == parsed.signature {
+        Ok(())
+    } else {
+        Err(ErrorCode::IAM_CERTIFICATION_FAILED)
+    }
+}
+
+async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
+    }
+    if !state.config.latency.is_zero() {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    let query = query_pairs(&request);
+    if let Err(code) = authenticate(state, &request, &query) {
+        return api_error(state, code);
+    }
+    if state.config.deny.contains(&op) {
+        return api_error(state, ErrorCode::NO_PERMISSION);
+    }
+    if !state.admit() {
+        return api_error(state, ErrorCode::QPS_LIMIT);
+    }
+    if let Some(code) = state.injected_failure() {
+        return api_error(state, code);
+    }
+    if content_length(request.headers()).is_some_and(|n| n > MAX_BODY) {
+        return api_error_status(
+            state,
+            ErrorCode::IMAGE_SIZE_ERROR,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
+    }
+    let Some(body) = read_body(request.into_body(), MAX_BODY).await else {
+        return api_error_status(
+            state,
+            ErrorCode::IMAGE_SIZE_ERROR,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
+    };
+    let image = match protocol::decode_image_form(&body) {
+        Ok(image) => image,
+        Err(violation) => return refuse(state, &violation),
+    };
+    drop(body);
+    if let Err(violation) = protocol::validate(op, &image) {
+        return refuse(state, &violation);
+    }
+    let result = if state.config.echo {
+        Ok(image)
+    } else {
+        run_engine(state, op, image).await
+    };
+    match result {
+        Ok(output) => {
+            state.counters.success();
+            let log_id = state.next_log_id();
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&output);
+            drop(output);
+            // Written by hand: serde_json would copy the multi-megabyte string again.
+            let mut body = Vec::with_capacity(encoded.len() + 48);
+            body.extend_from_slice(format!("{{\"log_id\":{log_id},\"image\":\"").as_bytes());
+            body.extend_from_slice(encoded.as_bytes());
+            body.extend_from_slice(b"\"}");
+            (
+                [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+                body,
+            )
+                .into_response()
+        }
+        Err(code) => api_error(state, code),
+    }
+}
+
+fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
+    tracing::debug!(%violation, "image refused");
+    api_error(state, violation.code())
+}
+
+fn engine_op(op: Operation) -> engine::Operation {
+    match op {
+        Operation::ImageQualityEnhance => engine::Operation::Enhance,
+        Operation::Dehaze => engine::Operation::Dehaze,
+        Operation::ContrastEnhance => engine::Operation::Contrast,
+        _ => engine::Operation::Colourize,
+    }
+}
+
+/// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
+/// queueing without limit, and a panic answers 282000.
+async fn run_engine(
+    state: &Arc<AppState>,
+    op: Operation,
+    image: Vec<u8>,
+) -> Result<Vec<u8>, ErrorCode> {
+    let queued = state.waiting.fetch_add(1, Ordering::SeqCst);
+    if queued >= state.config.queue + state.config.workers {
+        state.waiting.fetch_sub(1, Ordering::SeqCst);
+        return Err(ErrorCode::QPS_LIMIT);
+    }
+    let permit = Arc::clone(&state.workers).acquire_owned().await;
+    state.waiting.fetch_sub(1, Ordering::SeqCst);
+    let Ok(permit) = permit else {
+        return Err(ErrorCode::SERVICE_UNAVAILABLE);
+    };
+    let engine = state.engine.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        engine.process_bytes(engine_op(op), &image)
+    })
+    .await;
+    match joined {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "engine refused the image");
+            Err(ErrorCode::IMAGE_FORMAT_ERROR)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "engine panicked");
+            Err(ErrorCode::INTERNAL_ERROR)
+        }
+    }
+}
