@@ -21,19 +21,19 @@ const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// followed by `extra` parameters (`&name=value`, form-encoded).
 ///
 /// The base64 goes through a small stack buffer straight into the body, which is
-/// allocated once with room for the expected percent-escapes (about 3 % of base64
-/// characters are `+` or `/` for compressed images); only a pathological input (say, a
-/// BMP of pure white) grows it.
+/// allocated once with room for twice the percent-escapes random data needs (about 3 %
+/// of base64 characters are `+` or `/` for compressed images); only a pathological input
+/// (say, a BMP of pure white, whose base64 is all `/`) grows it.
 pub fn encode_image_form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
     let b64 = base64_len(image.len());
     let extra_len: usize = extra.iter().map(|(k, v)| 2 + 3 * (k.len() + v.len())).sum();
-    let mut out = Vec::with_capacity(6 + b64 + b64 / 16 + 8 + extra_len);
+    let mut out = Vec::with_capacity(6 + b64 + b64 / 8 + 8 + extra_len);
     out.extend_from_slice(b"image=");
     let engine = &base64::engine::general_purpose::STANDARD;
     let mut scratch = [0u8; CHUNK_IN / 3 * 4];
     for chunk in image.chunks(CHUNK_IN) {
         let n = engine.encode_slice(chunk, &mut scratch).unwrap_or(0);
-        push_escaped(&mut out, &scratch[..n]);
+        push_escaped(&mut out, scratch.get(..n).unwrap_or_default());
     }
     for (name, value) in extra {
         out.push(b'&');
@@ -44,20 +44,58 @@ pub fn encode_image_form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
+const LOW_BITS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// High bit of each byte of `word` that is zero, exactly (no false positives).
+const fn zero_bytes(word: u64) -> u64 {
+    !(((word & LOW_BITS).wrapping_add(LOW_BITS)) | word | LOW_BITS)
+}
+
+/// High bit of each byte of `word` (8 base64 characters, little-endian) that is `+`, `/`
+/// or `=`. `+` (0x2B) and `/` (0x2F) differ only in bit 2, so one compare finds both.
+const fn specials(word: u64) -> u64 {
+    zero_bytes((word | splat(0x04)) ^ splat(b'/')) | zero_bytes(word ^ splat(b'='))
+}
+
+/// Appends base64 text with `+`, `/` and `=` percent-encoded: finds the next one eight
+/// characters at a time and copies the run before it in one go. (Measured against
+/// per-word and branch-free per-character writers: this is the fastest of the three.)
 fn push_escaped(out: &mut Vec<u8>, b64: &[u8]) {
     let mut start = 0;
-    for (i, &c) in b64.iter().enumerate() {
-        let escape: &[u8] = match c {
-            b'+' => b"%2B",
-            b'/' => b"%2F",
-            b'=' => b"%3D",
-            _ => continue,
-        };
-        out.extend_from_slice(&b64[start..i]);
-        out.extend_from_slice(escape);
-        start = i + 1;
+    let mut i = 0;
+    while let Some(word) = b64.get(i..i + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let found = specials(u64::from_le_bytes(bytes));
+        if found == 0 {
+            i += 8;
+            continue;
+        }
+        let at = i + (found.trailing_zeros() / 8) as usize;
+        out.extend_from_slice(b64.get(start..at).unwrap_or_default());
+        out.extend_from_slice(escape(b64.get(at).copied().unwrap_or_default()));
+        start = at + 1;
+        i = at + 1;
     }
-    out.extend_from_slice(&b64[start..]);
+    for (j, &c) in b64.iter().enumerate().skip(i) {
+        if matches!(c, b'+' | b'/' | b'=') {
+            out.extend_from_slice(b64.get(start..j).unwrap_or_default());
+            out.extend_from_slice(escape(c));
+            start = j + 1;
+        }
+    }
+    out.extend_from_slice(b64.get(start..).unwrap_or_default());
+}
+
+const fn escape(c: u8) -> &'static [u8] {
+    match c {
+        b'+' => b"%2B",
+        b'/' => b"%2F",
+        _ => b"%3D",
+    }
 }
 
 /// Form-encodes `pairs` (for the token request and signed queries).
@@ -86,8 +124,51 @@ pub fn parse_pairs(text: &[u8]) -> impl Iterator<Item = (String, Vec<u8>)> + '_ 
                 None => (pair, &[][..]),
             };
             let name = percent_decode(name).decode_utf8_lossy().into_owned();
-            (name, percent_decode(value).collect())
+            (name, unescape(value))
         })
+}
+
+/// Percent-decodes `text` (a `%` not followed by two hex digits stays literal, as does
+/// `+`), copying the runs between escapes eight bytes at a time.
+fn unescape(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut start = 0;
+    let mut i = 0;
+    loop {
+        // Find the next `%`.
+        let at = loop {
+            match text.get(i..i + 8) {
+                Some(word) => {
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(word);
+                    let found = zero_bytes(u64::from_le_bytes(bytes) ^ splat(b'%'));
+                    if found == 0 {
+                        i += 8;
+                    } else {
+                        break Some(i + (found.trailing_zeros() / 8) as usize);
+                    }
+                }
+                None => {
+                    break text
+                        .get(i..)
+                        .and_then(|rest| rest.iter().position(|&c| c == b'%'))
+                        .map(|p| i + p);
+                }
+            }
+        };
+        let Some(at) = at else { break };
+        let hex = |k: usize| text.get(k).and_then(|&c| (c as char).to_digit(16));
+        if let (Some(hi), Some(lo)) = (hex(at + 1), hex(at + 2)) {
+            out.extend_from_slice(text.get(start..at).unwrap_or_default());
+            out.push((hi * 16 + lo) as u8);
+            start = at + 3;
+            i = at + 3;
+        } else {
+            i = at + 1;
+        }
+    }
+    out.extend_from_slice(text.get(start..).unwrap_or_default());
+    out
 }
 
 /// The server side of [`encode_image_form`]: finds the `image` field of a form body and
@@ -148,6 +229,54 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(&data)
         );
         assert_eq!(decode_image_form(raw.as_bytes()).unwrap(), data);
+    }
+
+    #[test]
+    fn unescape_matches_percent_encoding() {
+        for text in [
+            &b""[..],
+            b"%",
+            b"%2",
+            b"%2B",
+            b"abc%2b%2F%3d",
+            b"%%41%zz%4",
+            b"a+b%20c",
+            b"0123456789abcdef%41%42%43xyz%",
+            b"%E5%9B%BE",
+        ] {
+            let expected: Vec<u8> = percent_decode(text).collect();
+            assert_eq!(
+                unescape(text),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn escaping_is_exact_at_every_offset() {
+        // Every special character at every position relative to the 8-byte words.
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'+', b'/', b'='] {
+                    let mut b64 = vec![b'A'; len];
+                    b64[at] = special;
+                    let mut out = Vec::new();
+                    push_escaped(&mut out, &b64);
+                    let expected: String = b64
+                        .iter()
+                        .map(|&c| match c {
+                            b'+' => "%2B".to_owned(),
+                            b'/' => "%2F".to_owned(),
+                            b'=' => "%3D".to_owned(),
+                            c => (c as char).to_string(),
+                        })
+                        .collect();
+                    assert_eq!(String::from_utf8(out).unwrap(), expected);
+                }
+            }
+        }
     }
 
     #[test]

@@ -95,15 +95,46 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
     d.deserialize_any(Opt)
 }
 
+/// Deserializes an optional string, borrowing it from the body when it has no escapes.
+/// (Serde's own `Option<Cow<str>>` always copies: the image would be copied whole.)
+fn borrowed_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+    }
+    d.deserialize_option(Text)
+}
+
 #[derive(Deserialize)]
 struct RawReply<'a> {
     #[serde(default, deserialize_with = "lenient_u64")]
     log_id: Option<u64>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     image: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "lenient_u64")]
     error_code: Option<u64>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     error_msg: Option<Cow<'a, str>>,
 }
 
@@ -178,18 +209,19 @@ pub fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
     let mut out = vec![0; base64::decoded_len_estimate(text.len())];
-    let cleaned;
-    let input = if text.iter().any(u8::is_ascii_whitespace) {
-        cleaned = text
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect::<Vec<u8>>();
-        &cleaned[..]
-    } else {
-        text
+    // Whitespace is rare: try the text as it is, and strip it only if that fails.
+    let n = match engine.decode_slice_unchecked(text, &mut out) {
+        Ok(n) => n,
+        Err(_) if text.iter().any(u8::is_ascii_whitespace) => {
+            let cleaned: Vec<u8> = text
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            engine.decode_slice_unchecked(&cleaned, &mut out).ok()?
+        }
+        Err(_) => return None,
     };
-    let n = engine.decode_slice_unchecked(input, &mut out).ok()?;
     out.truncate(n);
     Some(out)
 }
