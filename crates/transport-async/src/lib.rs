@@ -1,2 +1,166 @@
-//! Work in progress.
+//! Async transport for `baidu-imageprocess`: the protocol's [`AsyncTransport`] over a
+//! [`reqwest::Client`], and the loop that drives a call with it (tokio timers).
+//!
+//! This crate holds no API policy: tokens, retries, rate limiting and validation live in
+//! `baidu-imageprocess-protocol`; this is only "send this request" and "sleep".
 #![deny(missing_docs)]
+
+use std::time::Duration;
+
+use baidu_imageprocess_protocol::{
+    AsyncTransport, AttemptTimeout, DynAsyncTransport, Error, HttpRequest, HttpResponse, Machine,
+    TransportError, TransportErrorKind, drive_async, scrub,
+};
+
+/// Largest reply body accepted.
+pub const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Settings of the underlying client.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ReqwestConfig {
+    /// Connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// An HTTP(S) or SOCKS proxy URL.
+    pub proxy: Option<String>,
+}
+
+impl ReqwestConfig {
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the proxy.
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+}
+
+/// [`AsyncTransport`] over a reqwest client. Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A client that follows no redirects (the URL carries `access_token`) and verifies
+    /// TLS certificates.
+    pub fn new(config: &ReqwestConfig) -> Result<Self, TransportError> {
+        let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(t) = config.connect_timeout {
+            builder = builder.connect_timeout(t);
+        }
+        if let Some(url) = &config.proxy {
+            let proxy = reqwest::Proxy::all(url)
+                .map_err(|_| TransportError::new(TransportErrorKind::Other, "invalid proxy URL"))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder.build().map_err(map_error)?;
+        Ok(Self { client })
+    }
+
+    /// Wraps a client you configured (disable redirects on it).
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+
+    /// Runs `machine` (a call) to completion with this transport.
+    pub async fn run<M: Machine>(&self, machine: M) -> Result<M::Output, Error> {
+        run(self, machine).await
+    }
+}
+
+/// Runs `machine` over any async transport, sleeping with tokio's timer.
+pub async fn run<M: Machine>(
+    transport: &(impl DynAsyncTransport + ?Sized),
+    machine: M,
+) -> Result<M::Output, Error> {
+    drive_async(transport, machine, tokio::time::sleep).await
+}
+
+impl AsyncTransport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let timeout = request.extensions().get::<AttemptTimeout>().map(|t| t.0);
+        let (parts, body) = request.into_parts();
+        let url = parts.uri.to_string();
+        let mut builder = self
+            .client
+            .request(parts.method, url)
+            .headers(parts.headers)
+            .body(body);
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        let mut response = builder.send().await.map_err(map_error)?;
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_REPLY_BYTES as u64)
+        {
+            return Err(TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                "reply over 32 MiB",
+            ));
+        }
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(TransportError::new(
+                    TransportErrorKind::BodyTooLarge,
+                    "reply over 32 MiB",
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut out = HttpResponse::new(bytes::Bytes::from(body));
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+/// Maps reqwest's error to ours, without its URL (which holds `access_token`).
+fn map_error(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_body() || error.is_request() || error.is_decode() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    };
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    TransportError::new(kind, scrub(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refused_connection_is_a_connect_error() {
+        let transport = ReqwestTransport::new(&ReqwestConfig::default()).unwrap();
+        let mut request = HttpRequest::new(bytes::Bytes::from_static(b"x"));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = "http://127.0.0.1:1/rest?access_token=SECRET"
+            .parse()
+            .unwrap();
+        let err = transport.send(request).await.unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Connect);
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+    }
+}

@@ -1,2 +1,174 @@
-//! Work in progress.
+//! Blocking transport for `baidu-imageprocess`: the protocol's [`Transport`] over a
+//! [`ureq`] agent, and the loop that drives a call with it.
+//!
+//! This crate holds no API policy: tokens, retries, rate limiting and validation live in
+//! `baidu-imageprocess-protocol`; this is only "send this request" and "sleep".
 #![deny(missing_docs)]
+
+use std::time::Duration;
+
+use baidu_imageprocess_protocol::{
+    AttemptTimeout, HttpRequest, HttpResponse, Machine, Transport, TransportError,
+    TransportErrorKind, drive, scrub,
+};
+use bytes::Bytes;
+
+/// Largest reply body accepted (a 4 MiB image's result as base64, with room to spare).
+pub const MAX_REPLY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Settings of the underlying agent.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct UreqConfig {
+    /// Connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// An HTTP(S) or SOCKS proxy URL.
+    pub proxy: Option<String>,
+}
+
+impl UreqConfig {
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the proxy.
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+}
+
+/// [`Transport`] over a ureq agent. Cheap to clone; clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl UreqTransport {
+    /// An agent that returns every HTTP status, follows no redirects (the URL carries
+    /// `access_token`) and verifies TLS certificates.
+    pub fn new(config: &UreqConfig) -> Result<Self, TransportError> {
+        let proxy = match &config.proxy {
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
+                TransportError::new(TransportErrorKind::Other, "invalid proxy URL")
+            })?),
+            None => None,
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(config.connect_timeout)
+            .proxy(proxy)
+            .build()
+            .into();
+        Ok(Self { agent })
+    }
+
+    /// Wraps an agent you configured. It must not treat HTTP statuses as errors
+    /// (`http_status_as_error(false)`), or error replies arrive as transport errors.
+    pub fn from_agent(agent: ureq::Agent) -> Self {
+        Self { agent }
+    }
+
+    /// Runs `machine` (a call) to completion with this transport.
+    pub fn run<M: Machine>(
+        &self,
+        machine: M,
+    ) -> Result<M::Output, baidu_imageprocess_protocol::Error> {
+        drive(self, machine)
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let timeout = request.extensions().get::<AttemptTimeout>().map(|t| t.0);
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, &body[..]);
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(timeout)
+            .build();
+        let response = self.agent.run(request).map_err(map_error)?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(MAX_REPLY_BYTES)
+            .read_to_vec()
+            .map_err(map_error)?;
+        Ok(HttpResponse::from_parts(parts, Bytes::from(bytes)))
+    }
+}
+
+/// Maps ureq's error to ours; its text is scrubbed of query strings.
+#[allow(clippy::needless_pass_by_value)] // shaped for `map_err`
+fn map_error(error: ureq::Error) -> TransportError {
+    let error = &error;
+    let kind = match error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            TransportErrorKind::Timeout
+        }
+        ureq::Error::Io(_) | ureq::Error::Protocol(_) => TransportErrorKind::Io,
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
+        ureq::Error::Tls(_) => TransportErrorKind::Tls,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, scrub(&error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baidu_imageprocess_protocol::{
+        ClientConfig, Credentials, Endpoint, Error, Operation, RetryPolicy, Session,
+    };
+
+    #[test]
+    fn refused_connection_is_a_connect_error() {
+        let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
+        let mut request = HttpRequest::new(Bytes::from_static(b"x"));
+        *request.uri_mut() = "http://127.0.0.1:1/rest?access_token=SECRET"
+            .parse()
+            .unwrap();
+        let err = transport.send(request).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Connect);
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn refused_connection_surfaces_after_retries() {
+        let config = ClientConfig::new(Credentials::access_token("SECRET"))
+            .with_endpoint(Endpoint::parse("http://127.0.0.1:1").unwrap())
+            .with_retry(
+                RetryPolicy::default()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(Duration::from_millis(1)),
+            );
+        let session = Session::new(config);
+        let png = {
+            let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+            v.extend_from_slice(&[0, 0, 1, 0, 0, 0, 1, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+            v
+        };
+        let call = session
+            .call(Operation::Dehaze, &png, std::time::Instant::now())
+            .unwrap();
+        let err = UreqTransport::new(&UreqConfig::default())
+            .unwrap()
+            .run(call)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Transport(ref e) if e.kind() == TransportErrorKind::Connect),
+            "{err:?}"
+        );
+    }
+}
