@@ -688,3 +688,78 @@ fn bce_auth_v1_requests_are_signed_and_carry_no_token() {
         "{auth}"
     );
 }
+
+#[test]
+fn jitter_is_reproducible_per_seed_and_bounded_by_the_backoff() {
+    let sleeps = |seed: u64| {
+        let h = Harness::new([
+            Ok(api_error(282_000)),
+            Ok(api_error(282_000)),
+            Ok(api_error(282_000)),
+            Ok(ok_image()),
+        ]);
+        let mut c = config(Credentials::access_token("t")).with_jitter_seed(seed);
+        c.retry = c.retry.clone().with_jitter(true);
+        let s = session(c);
+        assert_ok(&h.run(dehaze(&s, &h)));
+        h.log()
+            .into_iter()
+            .filter_map(|e| match e {
+                Ev::Sleep(d) => Some(d),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = sleeps(7);
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, sleeps(7), "same seed, same delays");
+    assert_ne!(a, sleeps(8), "another seed, other delays");
+    for (d, cap) in a.iter().zip([MS(100), MS(200), MS(400)]) {
+        assert!(*d <= cap, "{d:?} over {cap:?}");
+    }
+    assert!(
+        a.iter().zip([100, 200, 400]).any(|(d, cap)| *d < MS(cap)),
+        "{a:?}: no jitter"
+    );
+}
+
+#[test]
+fn a_qps_ceiling_paces_calls_with_sleeps() {
+    let h = Harness::new([Ok(ok_image()), Ok(ok_image()), Ok(ok_image())]);
+    let c = config(Credentials::access_token("t"))
+        .with_rate_limit(Some(baidu_imageprocess_protocol::RateLimit::qps(2.0)));
+    let s = session(c);
+    let calls: Vec<Call> = (0..3).map(|_| dehaze(&s, &h)).collect();
+    for call in calls {
+        assert_ok(&h.run(call));
+    }
+    assert_eq!(
+        h.log(),
+        [
+            Ev::Op,
+            Ev::Sleep(MS(500)),
+            Ev::Op,
+            Ev::Sleep(MS(500)),
+            Ev::Op
+        ]
+    );
+}
+
+#[test]
+fn a_qps_error_slows_the_next_calls_down() {
+    let h = Harness::new([Ok(api_error(18)), Ok(ok_image()), Ok(ok_image())]);
+    let c = config(Credentials::access_token("t"))
+        .with_rate_limit(Some(baidu_imageprocess_protocol::RateLimit::default()));
+    let s = session(c);
+    assert_ok(&h.run(dehaze(&s, &h)));
+    assert_ok(&h.run(dehaze(&s, &h)));
+    let log = h.log();
+    assert_eq!(log[..3], [Ev::Op, Ev::Sleep(MS(500)), Ev::Op]);
+    // Unpaced before the error; paced (a sleep before sending) after it.
+    assert!(
+        matches!(log[3], Ev::Sleep(d) if d > Duration::ZERO),
+        "{log:?}"
+    );
+    assert_eq!(log[4..], [Ev::Op]);
+    assert!(s.rate_limiter().unwrap().current_qps().unwrap() <= 1.0);
+}
