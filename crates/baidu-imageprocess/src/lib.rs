@@ -1,2 +1,78 @@
-//! Work in progress.
+//! Baidu's image-process API from Rust: 2x "lossless" upscale, dehaze, contrast
+//! enhancement and colourisation, with blocking and async clients that share one
+//! sans-IO core (tokens, retries, rate limiting, limits) and a local emulator for tests.
+//!
+//! Async (feature `async`, on by default):
+//!
+//! ```no_run
+//! use baidu_imageprocess::Client;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder().api_key("API_KEY", "SECRET_KEY").build()?;
+//! let photo = std::fs::read("hazy.jpg")?;
+//! let result = client.dehaze(&photo).await?;
+//! std::fs::write("dehazed.jpg", &result.image)?;
+//! println!("log_id {}", result.log_id);
+//! # Ok(()) }
+//! ```
+//!
+//! Blocking (feature `blocking`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "blocking")] {
+//! use baidu_imageprocess::BlockingClient;
+//!
+//! let client = BlockingClient::from_env()?.build()?; // BAIDU_API_KEY, BAIDU_SECRET_KEY
+//! let result = client.image_quality_enhance(std::fs::read("small.png")?)?;
+//! std::fs::write("small.2x.png", &result.image)?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`], one enum organised by what you can do: the image broke
+//! a limit and nothing was sent ([`Error::InvalidInput`]), the service answered an error
+//! code ([`Error::Api`], see [`Error::is_retryable`] and [`ErrorCode::advice`]), the
+//! credentials were refused ([`Error::Auth`]), time ran out ([`Error::Timeout`]), the
+//! connection failed ([`Error::Transport`]), or the reply was malformed
+//! ([`Error::Decode`]). Retryable failures (1, 2, 4, 18, 216630, 282000, timeouts,
+//! dropped connections, 5xx pages) are retried with exponential backoff and full jitter;
+//! 110/111 fetch a new token and retry once; on 18 the client slows down for all clones.
+//!
+//! # Bring your own HTTP client
+//!
+//! Implement [`protocol::Transport`] (blocking; closures implement it) or
+//! [`protocol::AsyncTransport`] and pass it to the builder's `.transport(..)`. The
+//! contract: send the request as given, return every HTTP status as `Ok`, never follow
+//! redirects (the URL carries `access_token`), apply [`protocol::AttemptTimeout`] from
+//! the request's extensions, and keep query strings out of error text
+//! ([`protocol::scrub`]). Everything else (tokens, retries, pacing) stays in this crate.
+//!
+//! # Testing without Baidu
+//!
+//! The `baidu-imageprocess-emulator` crate serves the same API on loopback, backed by a
+//! local image engine; point `.endpoint(..)` at its `base_url()`.
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod builder;
+#[cfg(feature = "async")]
+mod client_async;
+mod client_blocking;
+mod observe;
+
+pub use baidu_imageprocess_protocol as protocol;
+pub use baidu_imageprocess_protocol::{
+    AccessToken, AuthError, Credentials, Error, ErrorClass, ErrorCode, ImageFormat, ImageInfo,
+    ImageReply, LimitViolation, LogId, Operation, RateLimit, RetryPolicy, SecretKey, Timeouts,
+    TokenInfo, validate,
+};
+pub use builder::{
+    Async, Blocking, BlockingClientBuilder, BuildError, Builder, ClientBuilder, ENV_API_KEY,
+    ENV_ENDPOINT, ENV_SECRET_KEY, Flavor,
+};
+#[cfg(feature = "async")]
+pub use client_async::Client;
+pub use client_blocking::BlockingClient;

@@ -19,6 +19,7 @@
 //! The same server runs without a socket through [`InProcessTransport`], and as the
 //! `baidu-imageprocess-emulator` binary (see [`cli::ServeArgs`]).
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cli;
 mod config;

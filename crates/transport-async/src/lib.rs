@@ -4,6 +4,7 @@
 //! This crate holds no API policy: tokens, retries, rate limiting and validation live in
 //! `baidu-imageprocess-protocol`; this is only "send this request" and "sleep".
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
