@@ -187,6 +187,14 @@ proptest! {
     }
 
     #[test]
+    fn form_values_unescape_like_percent_encoding(value in "[A-Za-z0-9%+/= .~*-]{0,64}") {
+        let body = format!("k={value}");
+        let (_, decoded) = parse_pairs(body.as_bytes()).next().unwrap();
+        let expected: Vec<u8> = percent_encoding::percent_decode(value.as_bytes()).collect();
+        prop_assert_eq!(decoded, expected);
+    }
+
+    #[test]
     fn decode_image_form_never_panics(body in prop::collection::vec(any::<u8>(), 0..512)) {
         if let Err(v) = decode_image_form(&body) {
             let code = v.code().get();
