@@ -1,1 +1,168 @@
-fn main() {}
+//! `bdip`: Baidu's image-process API from the terminal, or the embedded local engine.
+
+mod args;
+mod backend;
+mod batch;
+mod fit;
+mod inputs;
+mod report;
+mod write;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use baidu_imageprocess::Operation;
+use clap::{CommandFactory as _, Parser as _};
+
+use crate::args::{Cli, Command, ProcessArgs, TokenArgs};
+use crate::report::{Report, Status, Summary};
+
+/// Exit codes: 0 all done, 1 some images failed, 2 usage or configuration error.
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Enhance(a) => process(Operation::ImageQualityEnhance, &a),
+        Command::Dehaze(a) => process(Operation::Dehaze, &a),
+        Command::Contrast(a) => process(Operation::ContrastEnhance, &a),
+        Command::Colourize(a) => process(Operation::Colourize, &a),
+        Command::Token(a) => token(&a),
+        Command::Serve(a) => baidu_imageprocess_emulator::cli::run(&a),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "bdip", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("bdip: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
+}
+
+fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
+    let jobs = match inputs::collect(
+        &args.inputs,
+        op,
+        args.output.as_deref(),
+        args.out_dir.as_deref(),
+        args.recursive,
+    ) {
+        Ok(jobs) => jobs,
+        Err(message) => return usage_error(&message),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let backend = match backend::choose(&args.connection, args.local, args.qps) {
+            Ok(b) => b,
+            Err(backend::UsageError(message)) => return usage_error(&message),
+        };
+        let settings = batch::Settings {
+            op,
+            force: args.force,
+            fit: args.fit,
+            compare: args.compare,
+            jobs: args.jobs,
+        };
+        let started = Instant::now();
+        let outcomes = batch::run(&backend.client, jobs, &settings).await;
+        let summary = Summary::of(&outcomes, started.elapsed().as_millis() as u64);
+        if outcomes.len() > 1 || summary.failed + summary.skipped > 0 {
+            eprintln!("{}", summary.line());
+        }
+        if let Some(path) = &args.report {
+            let report = Report {
+                operation: inputs::op_suffix(op),
+                backend: if backend.local { "local" } else { "remote" },
+                summary: &summary,
+                images: &outcomes,
+            };
+            let written = serde_json::to_vec_pretty(&report)
+                .map_err(|e| e.to_string())
+                .and_then(|json| write::atomic_write(path, &json).map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                eprintln!("bdip: cannot write the report {}: {e}", path.display());
+            }
+        }
+        if outcomes.iter().any(|o| o.auth_failure) {
+            eprintln!(
+                "bdip: the credentials were refused; check BAIDU_API_KEY and BAIDU_SECRET_KEY (or use --local for the embedded engine)"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+        if outcomes.iter().any(|o| o.status == Status::Failed) {
+            ExitCode::from(EXIT_FAILED)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+fn token(args: &TokenArgs) -> ExitCode {
+    let c = &args.connection;
+    if c.api_key.as_deref().is_none_or(str::is_empty)
+        || c.secret_key.as_deref().is_none_or(str::is_empty)
+    {
+        return usage_error(
+            "no credentials: set BAIDU_API_KEY and BAIDU_SECRET_KEY (or --api-key and --secret-key); the embedded engine needs no token",
+        );
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let backend = match backend::choose(c, false, None) {
+            Ok(b) => b,
+            Err(backend::UsageError(message)) => return usage_error(&message),
+        };
+        match backend.client.token().await {
+            Ok(info) => {
+                let days = info.expires_in.as_secs() as f64 / 86_400.0;
+                println!(
+                    "token valid for {days:.1} days ({} s)",
+                    info.expires_in.as_secs()
+                );
+                if !info.scope.is_empty() {
+                    println!("scope: {}", info.scope);
+                }
+                if args.show {
+                    println!("access_token: {}", info.access_token.expose_secret());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) if e.is_auth() => usage_error(&batch::advice(&e)),
+            Err(e) => {
+                eprintln!("bdip: {}", batch::advice(&e));
+                ExitCode::from(EXIT_FAILED)
+            }
+        }
+    })
+}
