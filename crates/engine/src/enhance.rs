@@ -6,5 +6,10 @@ use image::{RgbImage, imageops::FilterType};
 
 /// Upscales `src` by exactly 2x in each direction.
 pub(crate) fn upscale_2x(src: &RgbImage) -> RgbImage {
-    image::imageops::resize(src, src.width() * 2, src.height() * 2, FilterType::CatmullRom)
+    image::imageops::resize(
+        src,
+        src.width() * 2,
+        src.height() * 2,
+        FilterType::CatmullRom,
+    )
 }

@@ -1,0 +1,104 @@
+//! Decoding inputs (JPEG, PNG, BMP) safely and encoding results in the input's format.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, GrayImage, ImageDecoder as _, ImageFormat, ImageReader, RgbImage};
+
+use crate::EngineError;
+
+/// Largest side the engine decodes (the API's largest is 4096).
+pub const MAX_SIDE: u32 = 16_384;
+/// Largest pixel count the engine decodes.
+pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+/// JPEG quality of results.
+const JPEG_QUALITY: u8 = 92;
+
+/// A decoded input.
+pub(crate) struct Decoded {
+    pub rgb: RgbImage,
+    pub alpha: Option<GrayImage>,
+    pub format: ImageFormat,
+    pub grey: bool,
+}
+
+/// Decodes `bytes`, checking the dimensions from the header before allocating pixels,
+/// and applies the EXIF orientation.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, EngineError> {
+    if bytes.is_empty() {
+        return Err(EngineError::Decode("empty input".into()));
+    }
+    let format = image::guess_format(bytes)
+        .map_err(|_| EngineError::Unsupported("unrecognised format".into()))?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Bmp
+    ) {
+        return Err(EngineError::Unsupported(format!(
+            "{format:?} (use JPEG, PNG or BMP)"
+        )));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    reader.limits(limits);
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| EngineError::Decode(e.to_string()))?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(EngineError::TooLarge {
+            width: w,
+            height: h,
+        });
+    }
+    let orientation = decoder.orientation().ok();
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| EngineError::Decode(e.to_string()))?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+    let color = img.color();
+    let alpha = color.has_alpha().then(|| {
+        let rgba = img.to_rgba8();
+        GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+            image::Luma([rgba.get_pixel(x, y).0[3]])
+        })
+    });
+    Ok(Decoded {
+        rgb: img.to_rgb8(),
+        alpha,
+        format,
+        grey: !color.has_color(),
+    })
+}
+
+/// Encodes `rgb` (and `alpha`, where the format has one) as `format`; grey stays grey.
+pub(crate) fn encode(
+    rgb: RgbImage,
+    alpha: Option<&GrayImage>,
+    format: ImageFormat,
+    grey: bool,
+) -> Result<Vec<u8>, EngineError> {
+    let mut out = Cursor::new(Vec::new());
+    let img = match (alpha, grey) {
+        (Some(a), _) if format != ImageFormat::Jpeg => {
+            let mut rgba = DynamicImage::ImageRgb8(rgb).to_rgba8();
+            for (p, a) in rgba.pixels_mut().zip(a.pixels()) {
+                p.0[3] = a.0[0];
+            }
+            DynamicImage::ImageRgba8(rgba)
+        }
+        (_, true) => DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(rgb).to_luma8()),
+        _ => DynamicImage::ImageRgb8(rgb),
+    };
+    let result = if format == ImageFormat::Jpeg {
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+        img.write_with_encoder(encoder)
+    } else {
+        img.write_to(&mut out, format)
+    };
+    result.map_err(|e| EngineError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}

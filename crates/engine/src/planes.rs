@@ -1,0 +1,315 @@
+//! Planar f32 images and the filters the operations share: area downscale, bilinear
+//! upscale, O(1) box filter, O(1) min filter (van Herk / Gil-Werman), guided filter.
+//! Rows are processed in parallel with rayon; every result is independent of the
+//! thread count (no reductions across rows).
+
+use rayon::prelude::*;
+
+/// One channel of `width × height` f32 samples, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plane {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    pub fn new(width: usize, height: usize) -> Self {
+        Self {
+            width,
+            height,
+            data: vec![0.0; width * height],
+        }
+    }
+
+    pub fn from_fn(width: usize, height: usize, f: impl Fn(usize, usize) -> f32 + Sync) -> Self {
+        let mut p = Self::new(width, height);
+        p.data
+            .par_chunks_mut(width.max(1))
+            .enumerate()
+            .for_each(|(y, row)| {
+                for (x, v) in row.iter_mut().enumerate() {
+                    *v = f(x, y);
+                }
+            });
+        p
+    }
+
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    /// Elementwise combination of two planes of the same size.
+    pub fn zip(&self, other: &Plane, f: impl Fn(f32, f32) -> f32 + Sync) -> Plane {
+        let mut out = Plane::new(self.width, self.height);
+        out.data
+            .par_iter_mut()
+            .zip(self.data.par_iter().zip(other.data.par_iter()))
+            .for_each(|(o, (&a, &b))| *o = f(a, b));
+        out
+    }
+
+    pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Plane {
+        let mut out = self.clone();
+        out.data.par_iter_mut().for_each(|v| *v = f(*v));
+        out
+    }
+
+    /// Mean of `factor × factor` blocks (the last block of a row or column may be
+    /// partial).
+    pub fn downscale(&self, factor: usize) -> Plane {
+        if factor <= 1 {
+            return self.clone();
+        }
+        let (w, h) = (self.width.div_ceil(factor), self.height.div_ceil(factor));
+        Plane::from_fn(w, h, |x, y| {
+            let (x0, y0) = (x * factor, y * factor);
+            let (x1, y1) = (
+                (x0 + factor).min(self.width),
+                (y0 + factor).min(self.height),
+            );
+            let mut sum = 0.0;
+            for yy in y0..y1 {
+                sum += self.data[yy * self.width + x0..yy * self.width + x1]
+                    .iter()
+                    .sum::<f32>();
+            }
+            sum / ((x1 - x0) * (y1 - y0)) as f32
+        })
+    }
+
+    /// Bilinear resize to `width × height` (sample centres aligned).
+    pub fn upscale_to(&self, width: usize, height: usize) -> Plane {
+        if width == self.width && height == self.height {
+            return self.clone();
+        }
+        let sx = self.width as f32 / width as f32;
+        let sy = self.height as f32 / height as f32;
+        let max_x = self.width.saturating_sub(1) as f32;
+        let max_y = self.height.saturating_sub(1) as f32;
+        Plane::from_fn(width, height, |x, y| {
+            let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, max_x);
+            let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, max_y);
+            let (x0, y0) = (fx as usize, fy as usize);
+            let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
+            let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+            let top = self.at(x0, y0) * (1.0 - tx) + self.at(x1, y0) * tx;
+            let bottom = self.at(x0, y1) * (1.0 - tx) + self.at(x1, y1) * tx;
+            top * (1.0 - ty) + bottom * ty
+        })
+    }
+}
+
+/// Mean over the `(2r+1)²` window clipped to the image, in O(1) per pixel.
+pub(crate) fn box_mean(src: &Plane, r: usize) -> Plane {
+    let (w, h) = (src.width, src.height);
+    // Horizontal running sums, normalised by the clipped window width.
+    let mut horiz = Plane::new(w, h);
+    horiz
+        .data
+        .par_chunks_mut(w.max(1))
+        .zip(src.data.par_chunks(w.max(1)))
+        .for_each(|(out, row)| {
+            let mut prefix = Vec::with_capacity(w + 1);
+            prefix.push(0.0f64);
+            let mut acc = 0.0f64;
+            for &v in row {
+                acc += f64::from(v);
+                prefix.push(acc);
+            }
+            for (x, o) in out.iter_mut().enumerate() {
+                let lo = x.saturating_sub(r);
+                let hi = (x + r + 1).min(w);
+                *o = ((prefix[hi] - prefix[lo]) / (hi - lo) as f64) as f32;
+            }
+        });
+    // Vertical: column prefix sums over rows, done as whole-row vectors.
+    let mut prefix = vec![0.0f64; (h + 1) * w];
+    for y in 0..h {
+        let (done, rest) = prefix.split_at_mut((y + 1) * w);
+        let prev = &done[y * w..];
+        let row = &horiz.data[y * w..(y + 1) * w];
+        for ((p, &q), &v) in rest[..w].iter_mut().zip(prev).zip(row) {
+            *p = q + f64::from(v);
+        }
+    }
+    let mut out = Plane::new(w, h);
+    out.data
+        .par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            let lo = y.saturating_sub(r);
+            let hi = (y + r + 1).min(h);
+            let n = (hi - lo) as f64;
+            let (a, b) = (&prefix[lo * w..(lo + 1) * w], &prefix[hi * w..(hi + 1) * w]);
+            for ((o, &pa), &pb) in row.iter_mut().zip(a).zip(b) {
+                *o = ((pb - pa) / n) as f32;
+            }
+        });
+    out
+}
+
+/// Minimum over a 1-D window of radius `r` (van Herk / Gil-Werman, O(1) per sample).
+fn min_1d(src: &[f32], dst: &mut [f32], r: usize, g: &mut Vec<f32>, hbuf: &mut Vec<f32>) {
+    let n = src.len();
+    let k = 2 * r + 1;
+    let padded = n + 2 * r;
+    let value = |j: usize| {
+        if j >= r && j - r < n {
+            src[j - r]
+        } else {
+            f32::INFINITY
+        }
+    };
+    g.clear();
+    hbuf.clear();
+    g.resize(padded, f32::INFINITY);
+    hbuf.resize(padded, f32::INFINITY);
+    for j in 0..padded {
+        g[j] = if j % k == 0 {
+            value(j)
+        } else {
+            g[j - 1].min(value(j))
+        };
+    }
+    for j in (0..padded).rev() {
+        hbuf[j] = if j % k == k - 1 || j == padded - 1 {
+            value(j)
+        } else {
+            hbuf[j + 1].min(value(j))
+        };
+    }
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = hbuf[i].min(g[i + 2 * r]);
+    }
+}
+
+/// Minimum over the `(2r+1)²` window clipped to the image.
+pub(crate) fn min_filter(src: &Plane, r: usize) -> Plane {
+    let (w, h) = (src.width, src.height);
+    let mut rows = Plane::new(w, h);
+    rows.data
+        .par_chunks_mut(w.max(1))
+        .zip(src.data.par_chunks(w.max(1)))
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(g, hb), (out, row)| min_1d(row, out, r, g, hb),
+        );
+    // Columns: transpose-free, one column strip at a time through a small buffer.
+    let mut out = Plane::new(w, h);
+    let columns: Vec<Vec<f32>> = (0..w)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(col, g, hb), x| {
+                col.clear();
+                col.extend((0..h).map(|y| rows.data[y * w + x]));
+                let mut dst = vec![0.0; h];
+                min_1d(col, &mut dst, r, g, hb);
+                dst
+            },
+        )
+        .collect();
+    for (x, col) in columns.iter().enumerate() {
+        for (y, &v) in col.iter().enumerate() {
+            out.data[y * w + x] = v;
+        }
+    }
+    out
+}
+
+/// Coefficients `(a, b)` of He's guided filter: the output is `a * guide + b`.
+pub(crate) fn guided_coefficients(
+    guide: &Plane,
+    input: &Plane,
+    r: usize,
+    eps: f32,
+) -> (Plane, Plane) {
+    let mean_i = box_mean(guide, r);
+    let mean_p = box_mean(input, r);
+    let corr_ip = box_mean(&guide.zip(input, |a, b| a * b), r);
+    let corr_ii = box_mean(&guide.map(|a| a * a), r);
+    let mut a = Plane::new(guide.width, guide.height);
+    let mut b = Plane::new(guide.width, guide.height);
+    a.data
+        .par_iter_mut()
+        .zip(b.data.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (a, b))| {
+            let (mi, mp) = (mean_i.data[i], mean_p.data[i]);
+            let var = (corr_ii.data[i] - mi * mi).max(0.0);
+            let cov = corr_ip.data[i] - mi * mp;
+            *a = cov / (var + eps);
+            *b = mp - *a * mi;
+        });
+    (box_mean(&a, r), box_mean(&b, r))
+}
+
+/// He's guided filter of `input` by `guide`.
+#[allow(dead_code)] // used by colourize once the learned model lands
+pub(crate) fn guided_filter(guide: &Plane, input: &Plane, r: usize, eps: f32) -> Plane {
+    let (a, b) = guided_coefficients(guide, input, r, eps);
+    a.zip(guide, |a, i| a * i).zip(&b, |ai, b| ai + b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brute_min(src: &Plane, r: usize) -> Plane {
+        Plane::from_fn(src.width, src.height, |x, y| {
+            let mut m = f32::INFINITY;
+            for yy in y.saturating_sub(r)..(y + r + 1).min(src.height) {
+                for xx in x.saturating_sub(r)..(x + r + 1).min(src.width) {
+                    m = m.min(src.at(xx, yy));
+                }
+            }
+            m
+        })
+    }
+
+    fn brute_mean(src: &Plane, r: usize) -> Plane {
+        Plane::from_fn(src.width, src.height, |x, y| {
+            let (mut s, mut n) = (0.0, 0.0);
+            for yy in y.saturating_sub(r)..(y + r + 1).min(src.height) {
+                for xx in x.saturating_sub(r)..(x + r + 1).min(src.width) {
+                    s += src.at(xx, yy);
+                    n += 1.0;
+                }
+            }
+            s / n
+        })
+    }
+
+    fn noise(w: usize, h: usize) -> Plane {
+        Plane::from_fn(w, h, |x, y| {
+            (((x * 7919 + y * 104_729) % 1000) as f32) / 1000.0
+        })
+    }
+
+    #[test]
+    fn min_filter_matches_brute_force() {
+        for (w, h, r) in [(17, 9, 2), (5, 31, 4), (1, 1, 3), (40, 23, 7)] {
+            let p = noise(w, h);
+            assert_eq!(min_filter(&p, r), brute_min(&p, r), "{w}x{h} r{r}");
+        }
+    }
+
+    #[test]
+    fn box_mean_matches_brute_force() {
+        let p = noise(33, 21);
+        let fast = box_mean(&p, 3);
+        let slow = brute_mean(&p, 3);
+        for (a, b) in fast.data.iter().zip(&slow.data) {
+            assert!((a - b).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn guided_filter_keeps_a_constant() {
+        let guide = noise(20, 20);
+        let flat = Plane::from_fn(20, 20, |_, _| 0.3);
+        let out = guided_filter(&guide, &flat, 3, 1e-3);
+        assert!(out.data.iter().all(|v| (v - 0.3).abs() < 1e-4));
+    }
+}
