@@ -4,6 +4,7 @@
 
 use anyhow::{Result, bail};
 
+mod metrics;
 mod quality;
 mod bench_engine;
 mod train_enhance;

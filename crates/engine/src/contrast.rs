@@ -14,11 +14,20 @@ const TILES: usize = 8;
 /// CLAHE clip limit, as a multiple of the mean bin count.
 const CLIP: f32 = 2.0;
 /// Share of CLAHE blended over the globally corrected luminance.
-const LOCAL_AMOUNT: f32 = 0.25;
+const LOCAL_AMOUNT: f32 = 0.1;
 /// Largest stretch gain, so noise in flat photos is not blown up.
 const MAX_GAIN: f32 = 4.0;
-/// Target median luminance for the gamma step.
-const TARGET_MEDIAN: f32 = 0.42;
+/// Gamma applied to a photo with a narrow tonal range. A narrow range says the light was
+/// flat or the exposure short, and both also compress the mid-tones downwards; a median
+/// target would instead misjudge photos that are dark by intent (night, low key).
+const DULL_GAMMA: f32 = 0.72;
+/// Percentiles the levels stretch maps to black and white.
+const STRETCH_LOW: f64 = 0.01;
+const STRETCH_HIGH: f64 = 0.99;
+/// Tonal ranges (99th minus 1st percentile) at and above which no gamma is applied, and
+/// at and below which the full gamma is.
+const FULL_RANGE: f32 = 0.85;
+const NARROW_RANGE: f32 = 0.55;
 
 /// Enhances the contrast of `img`.
 pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
@@ -26,16 +35,22 @@ pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
     if planes[0].data.is_empty() {
         return img.clone();
     }
-    let y = luma(&planes);
-    let curve = tone_curve(&y);
-    let global = y.map(|v| curve[(v * 1023.0 + 0.5) as usize & 1023]);
-    let local = clahe(&global);
-    let target = global.zip(&local, |g, l| g + LOCAL_AMOUNT * (l - g));
-    let mut out = planes;
+    // The global curve goes through each channel alike: the usual degradations (flat
+    // light, under-exposure) act on every channel the same way, so this undoes them
+    // without shifting hue.
+    let curve = tone_curve(&planes);
+    let apply = |v: f32| curve[(v.clamp(0.0, 1.0) * 1023.0 + 0.5) as usize];
+    let global: [Plane; 3] = std::array::from_fn(|c| planes[c].map(apply));
+    let y = luma(&global);
+    let local = clahe(&y);
+    let mut out = global;
     for plane in &mut out {
         plane.data.par_iter_mut().enumerate().for_each(|(i, v)| {
-            let (old, new) = (y.data[i], target.data[i]);
-            // Scale colour by the luminance ratio; near black, add instead of scaling.
+            let (old, new) = (
+                y.data[i],
+                y.data[i] + LOCAL_AMOUNT * (local.data[i] - y.data[i]),
+            );
+            // Local contrast as a luminance ratio keeps colour; near black, add instead.
             *v = if old > 1e-3 {
                 *v * new / old
             } else {
@@ -43,7 +58,12 @@ pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
             };
         });
     }
-    // Keep hue when a channel would clip: pull the pixel back towards its luminance.
+    clip_keeping_hue(&mut out);
+    from_planes(&out)
+}
+
+/// Pulls pixels whose brightest channel overflows back towards their luminance.
+fn clip_keeping_hue(out: &mut [Plane; 3]) {
     let (r, rest) = out.split_at_mut(1);
     let (g, b) = rest.split_at_mut(1);
     r[0].data
@@ -63,33 +83,34 @@ pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
                 }
             }
         });
-    from_planes(&out)
 }
 
-/// A 1024-entry curve from luminance to corrected luminance.
-fn tone_curve(y: &Plane) -> Vec<f32> {
-    let hist = histogram(&y.data, 1024);
-    let n = y.data.len() as f64;
+/// A 1024-entry curve chosen from the histogram of all channel samples: a levels
+/// stretch between the 1st and 99th percentiles, then, in proportion to how little
+/// tonal range the photo had, a gamma that lifts the mid-tones. A photo that already spans
+/// the range (even a dark, low-key one) keeps its gamma.
+fn tone_curve(planes: &[Plane; 3]) -> Vec<f32> {
+    let hists = planes.each_ref().map(|p| histogram(&p.data, 1024));
+    let hist: Vec<u64> = (0..1024)
+        .map(|i| hists.iter().map(|h| h[i]).sum())
+        .collect();
+    let n: u64 = hist.iter().sum();
     let percentile = |q: f64| -> f32 {
         let mut acc = 0u64;
         for (i, &c) in hist.iter().enumerate() {
             acc += c;
-            if acc as f64 >= q * n {
+            if acc as f64 >= q * n as f64 {
                 return i as f32 / 1023.0;
             }
         }
         1.0
     };
-    let (lo, hi) = (percentile(0.005), percentile(0.995));
-    let span = (hi - lo).max(1.0 / MAX_GAIN);
+    let (lo, hi) = (percentile(STRETCH_LOW), percentile(STRETCH_HIGH));
+    let range = hi - lo;
+    let span = range.max(1.0 / MAX_GAIN);
     let stretch = |v: f32| ((v - lo) / span).clamp(0.0, 1.0);
-    let median = stretch(percentile(0.5)).clamp(0.02, 0.98);
-    // Brighten dark photos (gamma < 1); leave bright ones to the stretch.
-    let gamma = if median < TARGET_MEDIAN {
-        (TARGET_MEDIAN.ln() / median.ln()).clamp(0.45, 1.0)
-    } else {
-        1.0
-    };
+    let lack_of_range = ((FULL_RANGE - range) / (FULL_RANGE - NARROW_RANGE)).clamp(0.0, 1.0);
+    let gamma = 1.0 + lack_of_range * (DULL_GAMMA - 1.0);
     (0..1024)
         .map(|i| stretch(i as f32 / 1023.0).powf(gamma))
         .collect()

@@ -13,15 +13,15 @@ use crate::color::{from_planes, luma, to_planes};
 use crate::planes::{Plane, guided_coefficients, min_filter};
 
 /// Share of haze removed where the prior says there is haze (He's ω).
-const OMEGA: f32 = 0.95;
+const OMEGA: f32 = 0.90;
 /// Lowest transmission, so dense haze is not amplified into noise.
 const T_FLOOR: f32 = 0.1;
 /// Pixels of the estimation image.
 const ESTIMATION_PIXELS: usize = 500_000;
 /// Haze amounts (mean normalised dark channel) below `HAZE_NONE` leave the photo alone;
 /// above `HAZE_FULL` the full correction applies.
-const HAZE_NONE: f32 = 0.16;
-const HAZE_FULL: f32 = 0.40;
+const HAZE_NONE: f32 = 0.20;
+const HAZE_FULL: f32 = 0.50;
 
 /// Removes haze from `img`.
 pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
