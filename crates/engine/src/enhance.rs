@@ -1,15 +1,489 @@
-//! 2x upscale ("image quality enhance").
+//! 2x upscale ("image quality enhance"): RAISR-style hashed filters on luminance.
 //!
-//! Fallback until the learned model lands: plain bicubic (Catmull-Rom) 2x.
+//! The low-resolution luminance is upscaled with Catmull-Rom, then each output pixel is
+//! replaced by a learned 7 × 7 filter of its neighbourhood. The filter is chosen by a
+//! hash of the local gradient structure (angle, strength, coherence) and the pixel's
+//! phase on the 2x grid. Chroma is upscaled with Catmull-Rom only (the eye resolves it
+//! poorly). Filters are trained by `cargo xtask train-enhance` (least squares, see
+//! [`training`]) and embedded with `include_bytes!`; if the embedded model fails to
+//! validate, the engine falls back to plain bicubic and says so through
+//! [`model_status`].
+
+use std::sync::OnceLock;
 
 use image::{RgbImage, imageops::FilterType};
+use rayon::prelude::*;
 
-/// Upscales `src` by exactly 2x in each direction.
+use crate::planes::{Plane, box_mean};
+
+/// Filter taps per side.
+pub const PATCH: usize = 7;
+const TAPS: usize = PATCH * PATCH;
+const HALF: usize = PATCH / 2;
+/// Angle buckets over 0..π.
+pub const ANGLES: usize = 16;
+/// Strength and coherence buckets.
+pub const STRENGTHS: usize = 3;
+pub const COHERENCES: usize = 3;
+/// Pixel phases on the 2x grid.
+pub const PHASES: usize = 4;
+/// Filters in a model.
+pub const FILTERS: usize = ANGLES * STRENGTHS * COHERENCES * PHASES;
+/// Radius of the gradient window for hashing.
+const HASH_RADIUS: usize = 2;
+
+const MAGIC: &[u8; 8] = b"BDIPRSR1";
+static MODEL_BYTES: &[u8] = include_bytes!("../models/enhance.bin");
+static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
+
+/// Learned filters and hashing thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Strength bucket edges (2 values).
+    pub strength_edges: [f32; STRENGTHS - 1],
+    /// Coherence bucket edges (2 values).
+    pub coherence_edges: [f32; COHERENCES - 1],
+    /// `FILTERS × TAPS` weights.
+    pub filters: Vec<f32>,
+}
+
+/// Whether the embedded model loaded (`Ok`) or why not (the engine then uses bicubic).
+pub fn model_status() -> Result<(), String> {
+    model().map(|_| ())
+}
+
+fn model() -> Result<&'static Model, String> {
+    MODEL
+        .get_or_init(|| Model::from_bytes(MODEL_BYTES))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+impl Model {
+    /// Serialises: magic, layout, edges, filters (f32 LE), FNV-1a checksum.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for v in [PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES] {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+        for v in self
+            .strength_edges
+            .iter()
+            .chain(&self.coherence_edges)
+            .chain(&self.filters)
+        {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        let sum = fnv1a(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Parses and validates a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let expected = 8 + 5 * 4 + (STRENGTHS - 1 + COHERENCES - 1 + FILTERS * TAPS) * 4 + 8;
+        if bytes.len() != expected {
+            return Err(format!(
+                "enhance model is {} bytes, expected {expected}; run `cargo xtask train-enhance`",
+                bytes.len()
+            ));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err("enhance model has the wrong magic bytes".into());
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let stored = u64::from_le_bytes(sum.try_into().map_err(|_| "truncated checksum")?);
+        if fnv1a(body) != stored {
+            return Err("enhance model checksum mismatch (corrupt file)".into());
+        }
+        let u32_at = |i: usize| {
+            u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]) as usize
+        };
+        if [u32_at(8), u32_at(12), u32_at(16), u32_at(20), u32_at(24)]
+            != [PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES]
+        {
+            return Err("enhance model layout does not match this engine version".into());
+        }
+        let floats: Vec<f32> = body[28..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if floats.iter().any(|v| !v.is_finite()) {
+            return Err("enhance model holds non-finite weights".into());
+        }
+        Ok(Self {
+            strength_edges: [floats[0], floats[1]],
+            coherence_edges: [floats[2], floats[3]],
+            filters: floats[4..].to_vec(),
+        })
+    }
+}
+
+/// Upscales `src` by exactly 2x in each direction with the embedded model.
 pub(crate) fn upscale_2x(src: &RgbImage) -> RgbImage {
+    match model() {
+        Ok(model) => upscale_with(model, src),
+        Err(_) => image::imageops::resize(
+            src,
+            src.width() * 2,
+            src.height() * 2,
+            FilterType::CatmullRom,
+        ),
+    }
+}
+
+/// Catmull-Rom 2x, as 8-bit RGB (the base the filters refine).
+pub fn bicubic_2x(src: &RgbImage) -> RgbImage {
     image::imageops::resize(
         src,
         src.width() * 2,
         src.height() * 2,
         FilterType::CatmullRom,
     )
+}
+
+/// Luma (BT.601) of an 8-bit RGB image, in 0..1.
+pub fn luma_plane(img: &RgbImage) -> Plane {
+    let w = img.width() as usize;
+    let raw = img.as_raw();
+    Plane::from_fn(w, img.height() as usize, |x, y| {
+        let p = &raw[(y * w + x) * 3..(y * w + x) * 3 + 3];
+        (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0
+    })
+}
+
+/// Upscales `src` by exactly 2x with `model`.
+pub fn upscale_with(model: &Model, src: &RgbImage) -> RgbImage {
+    let cubic = bicubic_2x(src);
+    // Only luma gets the learned filters; the luma change is added to every channel.
+    let luma = luma_plane(&cubic);
+    let sharpened = apply(model, &luma);
+    let mut out = cubic;
+    out.as_mut()
+        .par_chunks_mut(3)
+        .zip(luma.data.par_iter().zip(sharpened.data.par_iter()))
+        .for_each(|(px, (&old, &new))| {
+            let delta = (new - old) * 255.0;
+            for v in px.iter_mut() {
+                *v = (f32::from(*v) + delta + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        });
+    out
+}
+
+/// Gradient-structure hash of every pixel: `(angle, strength, coherence)` bucket index
+/// without the phase.
+pub fn hash_plane(img: &Plane, strength_edges: &[f32; 2], coherence_edges: &[f32; 2]) -> Vec<u16> {
+    let features = structure(img);
+    features
+        .par_iter()
+        .map(|&(angle, strength, coherence)| {
+            bucket(
+                angle,
+                strength,
+                coherence,
+                *strength_edges,
+                *coherence_edges,
+            )
+        })
+        .collect()
+}
+
+fn bucket(angle: f32, strength: f32, coherence: f32, se: [f32; 2], ce: [f32; 2]) -> u16 {
+    let a = ((angle / std::f32::consts::PI * ANGLES as f32) as usize).min(ANGLES - 1);
+    let s = usize::from(strength > se[0]) + usize::from(strength > se[1]);
+    let c = usize::from(coherence > ce[0]) + usize::from(coherence > ce[1]);
+    ((a * STRENGTHS + s) * COHERENCES + c) as u16
+}
+
+/// Per pixel: dominant gradient angle in 0..π, strength (√λ1) and coherence.
+pub fn structure(img: &Plane) -> Vec<(f32, f32, f32)> {
+    let (w, h) = (img.width, img.height);
+    let at = |x: isize, y: isize| {
+        let xx = x.clamp(0, w as isize - 1) as usize;
+        let yy = y.clamp(0, h as isize - 1) as usize;
+        img.data[yy * w + xx]
+    };
+    let grad = |x: usize, y: usize| {
+        let (xi, yi) = (x as isize, y as isize);
+        (
+            (at(xi + 1, yi) - at(xi - 1, yi)) * 0.5,
+            (at(xi, yi + 1) - at(xi, yi - 1)) * 0.5,
+        )
+    };
+    let gxx = Plane::from_fn(w, h, |x, y| grad(x, y).0 * grad(x, y).0);
+    let gxy = Plane::from_fn(w, h, |x, y| grad(x, y).0 * grad(x, y).1);
+    let gyy = Plane::from_fn(w, h, |x, y| grad(x, y).1 * grad(x, y).1);
+    let (sxx, sxy, syy) = (
+        box_mean(&gxx, HASH_RADIUS),
+        box_mean(&gxy, HASH_RADIUS),
+        box_mean(&gyy, HASH_RADIUS),
+    );
+    (0..w * h)
+        .into_par_iter()
+        .map(|i| {
+            let (a, b, c) = (sxx.data[i], sxy.data[i], syy.data[i]);
+            let tr = a + c;
+            let det = (a * c - b * b).max(0.0);
+            let disc = (tr * tr / 4.0 - det).max(0.0).sqrt();
+            let (l1, l2) = ((tr / 2.0 + disc).max(0.0), (tr / 2.0 - disc).max(0.0));
+            let angle = (0.5 * (2.0 * b).atan2(a - c)).rem_euclid(std::f32::consts::PI);
+            let (s1, s2) = (l1.sqrt(), l2.sqrt());
+            let coherence = if s1 + s2 > 1e-12 {
+                (s1 - s2) / (s1 + s2)
+            } else {
+                0.0
+            };
+            (angle, s1, coherence)
+        })
+        .collect()
+}
+
+/// The 7 × 7 neighbourhood of `(x, y)`, edges clamped.
+pub fn patch(img: &Plane, x: usize, y: usize, out: &mut [f32; TAPS]) {
+    let (w, h) = (img.width as isize, img.height as isize);
+    let mut k = 0;
+    for dy in 0..PATCH as isize {
+        let yy = (y as isize + dy - HALF as isize).clamp(0, h - 1) as usize;
+        let row = &img.data[yy * img.width..(yy + 1) * img.width];
+        for dx in 0..PATCH as isize {
+            let xx = (x as isize + dx - HALF as isize).clamp(0, w - 1) as usize;
+            out[k] = row[xx];
+            k += 1;
+        }
+    }
+}
+
+/// Index of the filter for a hash bucket and pixel position.
+pub fn filter_index(bucket: u16, x: usize, y: usize) -> usize {
+    usize::from(bucket) * PHASES + (y % 2) * 2 + (x % 2)
+}
+
+/// Applies the model's filters to a bicubic-upscaled luminance plane.
+pub fn apply(model: &Model, upscaled: &Plane) -> Plane {
+    let buckets = hash_plane(upscaled, &model.strength_edges, &model.coherence_edges);
+    let w = upscaled.width;
+    let mut out = Plane::new(w, upscaled.height);
+    out.data
+        .par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            let mut p = [0f32; TAPS];
+            for (x, o) in row.iter_mut().enumerate() {
+                patch(upscaled, x, y, &mut p);
+                let f = &model.filters[filter_index(buckets[y * w + x], x, y) * TAPS..][..TAPS];
+                *o = p
+                    .iter()
+                    .zip(f)
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>()
+                    .clamp(0.0, 1.0);
+            }
+        });
+    out
+}
+
+#[doc(hidden)]
+pub mod training {
+    //! Least-squares training of the filters (used by `cargo xtask train-enhance`).
+
+    use super::{FILTERS, HALF, Model, PATCH, TAPS, filter_index, hash_plane, patch, structure};
+    use crate::planes::Plane;
+
+    /// Normal equations of every filter: `AᵀA` (upper triangle, f64) and `Aᵀb`.
+    #[derive(Debug, Clone)]
+    pub struct Accumulator {
+        ata: Vec<f64>,
+        atb: Vec<f64>,
+        counts: Vec<u64>,
+    }
+
+    impl Default for Accumulator {
+        fn default() -> Self {
+            Self {
+                ata: vec![0.0; FILTERS * TAPS * TAPS],
+                atb: vec![0.0; FILTERS * TAPS],
+                counts: vec![0; FILTERS],
+            }
+        }
+    }
+
+    /// Bucket edges at the 1/3 and 2/3 quantiles of strength and coherence.
+    pub fn edges(planes: &[Plane]) -> ([f32; 2], [f32; 2]) {
+        let mut s = Vec::new();
+        let mut c = Vec::new();
+        for p in planes {
+            for (i, (_, st, co)) in structure(p).into_iter().enumerate() {
+                if i % 7 == 0 {
+                    s.push(st);
+                    c.push(co);
+                }
+            }
+        }
+        s.sort_by(f32::total_cmp);
+        c.sort_by(f32::total_cmp);
+        let q = |v: &[f32], f: f64| {
+            v.get(((v.len() as f64 - 1.0) * f) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        (
+            [q(&s, 1.0 / 3.0), q(&s, 2.0 / 3.0)],
+            [q(&c, 1.0 / 3.0), q(&c, 2.0 / 3.0)],
+        )
+    }
+
+    impl Accumulator {
+        /// Adds every pixel of a (bicubic-upscaled, ground-truth) pair.
+        pub fn add(&mut self, upscaled: &Plane, truth: &Plane, se: &[f32; 2], ce: &[f32; 2]) {
+            let buckets = hash_plane(upscaled, se, ce);
+            let mut p = [0f32; TAPS];
+            for y in HALF..upscaled.height.saturating_sub(HALF) {
+                for x in HALF..upscaled.width.saturating_sub(HALF) {
+                    patch(upscaled, x, y, &mut p);
+                    let f = filter_index(buckets[y * upscaled.width + x], x, y);
+                    let t = f64::from(truth.data[y * truth.width + x]);
+                    let ata = &mut self.ata[f * TAPS * TAPS..(f + 1) * TAPS * TAPS];
+                    for i in 0..TAPS {
+                        let pi = f64::from(p[i]);
+                        self.atb[f * TAPS + i] += pi * t;
+                        let row = &mut ata[i * TAPS..];
+                        for j in i..TAPS {
+                            row[j] += pi * f64::from(p[j]);
+                        }
+                    }
+                    self.counts[f] += 1;
+                }
+            }
+        }
+
+        /// Merges another accumulator (callers merge in a fixed order for
+        /// reproducibility).
+        pub fn merge(&mut self, other: &Accumulator) {
+            for (a, b) in self.ata.iter_mut().zip(&other.ata) {
+                *a += b;
+            }
+            for (a, b) in self.atb.iter_mut().zip(&other.atb) {
+                *a += b;
+            }
+            for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+                *a += b;
+            }
+        }
+
+        /// Samples per filter.
+        pub fn counts(&self) -> &[u64] {
+            &self.counts
+        }
+
+        /// Solves every filter by ridge regression towards the identity (pass-through)
+        /// filter, so buckets with few samples stay close to bicubic.
+        pub fn solve(&self, se: [f32; 2], ce: [f32; 2], ridge: f64) -> Model {
+            let mut filters = Vec::with_capacity(FILTERS * TAPS);
+            let centre = HALF * PATCH + HALF;
+            for f in 0..FILTERS {
+                let mut a = vec![0.0f64; TAPS * TAPS];
+                let src = &self.ata[f * TAPS * TAPS..(f + 1) * TAPS * TAPS];
+                for i in 0..TAPS {
+                    for j in i..TAPS {
+                        a[i * TAPS + j] = src[i * TAPS + j];
+                        a[j * TAPS + i] = src[i * TAPS + j];
+                    }
+                }
+                let mut b: Vec<f64> = self.atb[f * TAPS..(f + 1) * TAPS].to_vec();
+                let lambda = ridge * (1.0 + self.counts[f] as f64 * 1e-4);
+                for i in 0..TAPS {
+                    a[i * TAPS + i] += lambda;
+                }
+                b[centre] += lambda;
+                let h = cholesky_solve(&mut a, &mut b).unwrap_or_else(|| {
+                    let mut id = vec![0.0; TAPS];
+                    id[centre] = 1.0;
+                    id
+                });
+                filters.extend(h.iter().map(|&v| v as f32));
+            }
+            Model {
+                strength_edges: se,
+                coherence_edges: ce,
+                filters,
+            }
+        }
+    }
+
+    /// Solves `A x = b` for symmetric positive definite `A` (overwritten).
+    fn cholesky_solve(a: &mut [f64], b: &mut [f64]) -> Option<Vec<f64>> {
+        let n = b.len();
+        for j in 0..n {
+            let mut d = a[j * n + j];
+            for k in 0..j {
+                d -= a[j * n + k] * a[j * n + k];
+            }
+            if d <= 1e-12 {
+                return None;
+            }
+            let d = d.sqrt();
+            a[j * n + j] = d;
+            for i in j + 1..n {
+                let mut s = a[i * n + j];
+                for k in 0..j {
+                    s -= a[i * n + k] * a[j * n + k];
+                }
+                a[i * n + j] = s / d;
+            }
+        }
+        for i in 0..n {
+            let mut s = b[i];
+            for k in 0..i {
+                s -= a[i * n + k] * b[k];
+            }
+            b[i] = s / a[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let mut s = b[i];
+            for k in i + 1..n {
+                s -= a[k * n + i] * b[k];
+            }
+            b[i] = s / a[i * n + i];
+        }
+        Some(b.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_round_trips_and_rejects_corruption() {
+        let model = Model {
+            strength_edges: [0.01, 0.05],
+            coherence_edges: [0.2, 0.5],
+            filters: (0..FILTERS * TAPS)
+                .map(|i| (i % 13) as f32 / 13.0)
+                .collect(),
+        };
+        let bytes = model.to_bytes();
+        assert_eq!(Model::from_bytes(&bytes).unwrap(), model);
+        let mut bad = bytes.clone();
+        bad[100] ^= 1;
+        assert!(Model::from_bytes(&bad).unwrap_err().contains("checksum"));
+        assert!(Model::from_bytes(&bytes[..50]).is_err());
+        assert!(Model::from_bytes(b"").is_err());
+    }
+
+    #[test]
+    fn output_is_exactly_twice_the_size() {
+        let img = RgbImage::from_fn(13, 7, |x, y| {
+            image::Rgb([(x * 19) as u8, (y * 31) as u8, 7])
+        });
+        let out = upscale_2x(&img);
+        assert_eq!((out.width(), out.height()), (26, 14));
+    }
 }

@@ -29,8 +29,10 @@ mod color;
 mod colourize;
 mod contrast;
 mod dehaze;
-mod enhance;
-mod planes;
+#[doc(hidden)]
+pub mod enhance;
+#[doc(hidden)]
+pub mod planes;
 
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 

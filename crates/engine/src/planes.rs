@@ -5,9 +5,10 @@
 
 use rayon::prelude::*;
 
-/// One channel of `width × height` f32 samples, row-major.
+/// One channel of `width × height` f32 samples, row-major (internal; exposed for the
+/// trainers).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Plane {
+pub struct Plane {
     pub width: usize,
     pub height: usize,
     pub data: Vec<f32>,
@@ -40,6 +41,7 @@ impl Plane {
     }
 
     /// Elementwise combination of two planes of the same size.
+    #[must_use]
     pub fn zip(&self, other: &Plane, f: impl Fn(f32, f32) -> f32 + Sync) -> Plane {
         let mut out = Plane::new(self.width, self.height);
         out.data
@@ -49,6 +51,7 @@ impl Plane {
         out
     }
 
+    #[must_use]
     pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Plane {
         let mut out = self.clone();
         out.data.par_iter_mut().for_each(|v| *v = f(*v));
@@ -57,6 +60,7 @@ impl Plane {
 
     /// Mean of `factor × factor` blocks (the last block of a row or column may be
     /// partial).
+    #[must_use]
     pub fn downscale(&self, factor: usize) -> Plane {
         if factor <= 1 {
             return self.clone();
@@ -79,6 +83,7 @@ impl Plane {
     }
 
     /// Bilinear resize to `width × height` (sample centres aligned).
+    #[must_use]
     pub fn upscale_to(&self, width: usize, height: usize) -> Plane {
         if width == self.width && height == self.height {
             return self.clone();
@@ -101,7 +106,7 @@ impl Plane {
 }
 
 /// Mean over the `(2r+1)²` window clipped to the image, in O(1) per pixel.
-pub(crate) fn box_mean(src: &Plane, r: usize) -> Plane {
+pub fn box_mean(src: &Plane, r: usize) -> Plane {
     let (w, h) = (src.width, src.height);
     // Horizontal running sums, normalised by the clipped window width.
     let mut horiz = Plane::new(w, h);
@@ -185,7 +190,7 @@ fn min_1d(src: &[f32], dst: &mut [f32], r: usize, g: &mut Vec<f32>, hbuf: &mut V
 }
 
 /// Minimum over the `(2r+1)²` window clipped to the image.
-pub(crate) fn min_filter(src: &Plane, r: usize) -> Plane {
+pub fn min_filter(src: &Plane, r: usize) -> Plane {
     let (w, h) = (src.width, src.height);
     let mut rows = Plane::new(w, h);
     rows.data
@@ -219,12 +224,7 @@ pub(crate) fn min_filter(src: &Plane, r: usize) -> Plane {
 }
 
 /// Coefficients `(a, b)` of He's guided filter: the output is `a * guide + b`.
-pub(crate) fn guided_coefficients(
-    guide: &Plane,
-    input: &Plane,
-    r: usize,
-    eps: f32,
-) -> (Plane, Plane) {
+pub fn guided_coefficients(guide: &Plane, input: &Plane, r: usize, eps: f32) -> (Plane, Plane) {
     let mean_i = box_mean(guide, r);
     let mean_p = box_mean(input, r);
     let corr_ip = box_mean(&guide.zip(input, |a, b| a * b), r);
@@ -247,7 +247,7 @@ pub(crate) fn guided_coefficients(
 
 /// He's guided filter of `input` by `guide`.
 #[allow(dead_code)] // used by colourize once the learned model lands
-pub(crate) fn guided_filter(guide: &Plane, input: &Plane, r: usize, eps: f32) -> Plane {
+pub fn guided_filter(guide: &Plane, input: &Plane, r: usize, eps: f32) -> Plane {
     let (a, b) = guided_coefficients(guide, input, r, eps);
     a.zip(guide, |a, i| a * i).zip(&b, |ai, b| ai + b)
 }
