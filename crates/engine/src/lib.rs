@@ -26,7 +26,8 @@ use image::{GrayImage, RgbImage, imageops::FilterType};
 
 mod codec;
 mod color;
-mod colourize;
+#[doc(hidden)]
+pub mod colourize;
 mod contrast;
 mod dehaze;
 #[doc(hidden)]

@@ -246,7 +246,6 @@ pub fn guided_coefficients(guide: &Plane, input: &Plane, r: usize, eps: f32) -> 
 }
 
 /// He's guided filter of `input` by `guide`.
-#[allow(dead_code)] // used by colourize once the learned model lands
 pub fn guided_filter(guide: &Plane, input: &Plane, r: usize, eps: f32) -> Plane {
     let (a, b) = guided_coefficients(guide, input, r, eps);
     a.zip(guide, |a, i| a * i).zip(&b, |ai, b| ai + b)
