@@ -4,28 +4,60 @@
 
 use anyhow::{Result, bail};
 
+mod bench_client;
+mod bench_engine;
+mod fuzz;
+mod load;
 mod metrics;
 mod quality;
-mod bench_engine;
-mod train_enhance;
-mod train_colourize;
-mod fuzz;
-mod bench_client;
-mod load;
 mod readme_images;
+mod train_colourize;
+mod train_enhance;
 
 /// (name, what it does, entry point)
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
 
 const TASKS: &[Task] = &[
-    ("quality", "Degrade the shipped photos, run the engine and the OpenCV baselines, report PSNR (docs/quality.md)", quality::run),
-    ("bench-engine", "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)", bench_engine::run),
-    ("train-enhance", "Train the 2x enhance filters from examples/images/ (reproducible)", train_enhance::run),
-    ("train-colourize", "Train the colourize model from examples/images/ (reproducible)", train_colourize::run),
-    ("fuzz", "Fuzz reply parsing and image sniffing: --seconds N", fuzz::run),
-    ("bench-client", "Blocking and async clients vs the official Python SDK against the --echo emulator", bench_client::run),
-    ("load", "Load-test a release emulator: --seconds N --concurrency C", load::run),
-    ("readme-images", "Render the before/after pictures under docs/images/", readme_images::run),
+    (
+        "quality",
+        "Degrade the shipped photos, run the engine and the OpenCV baselines, report PSNR (docs/quality.md)",
+        quality::run,
+    ),
+    (
+        "bench-engine",
+        "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)",
+        bench_engine::run,
+    ),
+    (
+        "train-enhance",
+        "Train the 2x enhance filters from examples/images/ (reproducible)",
+        train_enhance::run,
+    ),
+    (
+        "train-colourize",
+        "Train the colourize model from examples/images/ (reproducible)",
+        train_colourize::run,
+    ),
+    (
+        "fuzz",
+        "Fuzz reply parsing and image sniffing: --seconds N",
+        fuzz::run,
+    ),
+    (
+        "bench-client",
+        "Blocking and async clients vs the official Python SDK against the --echo emulator",
+        bench_client::run,
+    ),
+    (
+        "load",
+        "Load-test a release emulator: --seconds N --concurrency C",
+        load::run,
+    ),
+    (
+        "readme-images",
+        "Render the before/after pictures under docs/images/",
+        readme_images::run,
+    ),
 ];
 
 fn main() -> Result<()> {

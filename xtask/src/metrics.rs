@@ -15,7 +15,11 @@ pub fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
 }
 
 fn to_db(mse: f64) -> f64 {
-    if mse <= 1e-10 { 99.0 } else { (10.0 * (255.0f64 * 255.0 / mse).log10()).min(99.0) }
+    if mse <= 1e-10 {
+        99.0
+    } else {
+        (10.0 * (255.0f64 * 255.0 / mse).log10()).min(99.0)
+    }
 }
 
 /// Rec. 601 luma of a pixel, 0..255.
@@ -51,6 +55,9 @@ pub fn colourfulness(img: &RgbImage) -> f64 {
         syb2 += yb * yb;
     }
     let (mrg, myb) = (srg / n, syb / n);
-    let (vrg, vyb) = ((srg2 / n - mrg * mrg).max(0.0), (syb2 / n - myb * myb).max(0.0));
+    let (vrg, vyb) = (
+        (srg2 / n - mrg * mrg).max(0.0),
+        (syb2 / n - myb * myb).max(0.0),
+    );
     (vrg + vyb).sqrt() + 0.3 * (mrg * mrg + myb * myb).sqrt()
 }

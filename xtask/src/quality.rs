@@ -20,10 +20,16 @@ pub fn photos() -> Result<Vec<(String, RgbImage, bool)>> {
     let dir = Path::new("examples/images");
     let heldout = std::fs::read_to_string(dir.join("HELDOUT.txt")).unwrap_or_default();
     let mut out = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     names.sort();
     for path in names {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "jpg" | "png") || SYNTHETIC.contains(&name.as_str()) {
             continue;
@@ -48,7 +54,8 @@ pub fn add_haze(clean: &RgbImage) -> RgbImage {
         let t = (-1.4 * depth).exp();
         let p = clean.get_pixel(x, y).0;
         image::Rgb(std::array::from_fn(|c| {
-            ((f32::from(p[c]) / 255.0 * t + air[c] * (1.0 - t)) * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+            ((f32::from(p[c]) / 255.0 * t + air[c] * (1.0 - t)) * 255.0 + 0.5).clamp(0.0, 255.0)
+                as u8
         }))
     })
 }
@@ -94,9 +101,20 @@ struct Row {
 }
 
 fn run_opencv(dir: &Path) -> bool {
-    let ok = Command::new("python3").args(["-c", "import cv2, numpy"]).status().is_ok_and(|s| s.success())
+    let ok = Command::new("python3")
+        .args(["-c", "import cv2, numpy"])
+        .status()
+        .is_ok_and(|s| s.success())
         || Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "opencv-python-headless", "numpy"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "opencv-python-headless",
+                "numpy",
+            ])
             .status()
             .is_ok_and(|s| s.success());
     if !ok {
@@ -112,7 +130,11 @@ fn run_opencv(dir: &Path) -> bool {
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    let only = args.iter().position(|a| a == "--op").and_then(|i| args.get(i + 1)).cloned();
+    let only = args
+        .iter()
+        .position(|a| a == "--op")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let opencv = !args.iter().any(|a| a == "--no-opencv");
     let write = !args.iter().any(|a| a == "--no-write");
     if !Path::new("examples/images").is_dir() {
@@ -140,7 +162,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let have_opencv = opencv && run_opencv(&dir);
     let load = |stem: &str, op: &str, tag: &str| -> Option<RgbImage> {
-        image::open(dir.join(format!("{stem}.{op}.{tag}.png"))).ok().map(|i| i.to_rgb8())
+        image::open(dir.join(format!("{stem}.{op}.{tag}.png")))
+            .ok()
+            .map(|i| i.to_rgb8())
     };
 
     let mut sections = Vec::new();
@@ -150,14 +174,22 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         let mut rows = Vec::new();
         for (name, clean, held_out) in &photos {
-            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s).to_owned();
+            let stem = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(s, _)| s)
+                .to_owned();
             let clean = crop_even(clean);
             let mut cells = Vec::new();
             match op {
                 "enhance" => {
                     let small = downscale_2x(&clean);
                     let ours = engine.enhance(&small);
-                    let bicubic = image::imageops::resize(&small, clean.width(), clean.height(), FilterType::CatmullRom);
+                    let bicubic = image::imageops::resize(
+                        &small,
+                        clean.width(),
+                        clean.height(),
+                        FilterType::CatmullRom,
+                    );
                     let ours_db = y_psnr(&ours, &clean, 4);
                     let bicubic_db = y_psnr(&bicubic, &clean, 4);
                     cells.push(("ours Y-PSNR".into(), ours_db));
@@ -174,7 +206,10 @@ pub fn run(args: &[String]) -> Result<()> {
                     if let Some(cv) = load(&stem, op, "dcp") {
                         cells.push(("OpenCV DCP".into(), psnr(&cv, &clean)));
                     }
-                    cells.push(("haze-free in, vs itself (cap 50)".into(), psnr(&engine.dehaze(&clean), &clean).min(50.0)));
+                    cells.push((
+                        "haze-free in, vs itself (cap 50)".into(),
+                        psnr(&engine.dehaze(&clean), &clean).min(50.0),
+                    ));
                 }
                 "contrast" => {
                     let dull = dull_and_darken(&clean);
@@ -185,7 +220,10 @@ pub fn run(args: &[String]) -> Result<()> {
                             cells.push((format!("OpenCV {tag}"), psnr(&cv, &clean)));
                         }
                     }
-                    cells.push(("well-exposed in, vs itself (cap 50)".into(), psnr(&engine.contrast(&clean), &clean).min(50.0)));
+                    cells.push((
+                        "well-exposed in, vs itself (cap 50)".into(),
+                        psnr(&engine.contrast(&clean), &clean).min(50.0),
+                    ));
                 }
                 _ => {
                     let g = grey(&clean);
@@ -197,7 +235,11 @@ pub fn run(args: &[String]) -> Result<()> {
                     cells.push(("original colourfulness".into(), colourfulness(&clean)));
                 }
             }
-            rows.push(Row { photo: name.clone(), held_out: *held_out, cells });
+            rows.push(Row {
+                photo: name.clone(),
+                held_out: *held_out,
+                cells,
+            });
         }
         sections.push((op, rows));
     }
