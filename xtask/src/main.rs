@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod docs;
 mod fuzz;
 mod load;
 mod metrics;

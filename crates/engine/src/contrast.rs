@@ -1,13 +1,11 @@
-//! Contrast enhancement: a global tone curve chosen from the luminance histogram (levels
-//! stretch between the 0.5th and 99.5th percentiles, then a gamma that brings a dark
-//! photo's median up), followed by a light CLAHE on luminance only. Colour is kept by
-//! scaling R, G and B by the same luminance ratio.
+//! Contrast enhancement: decide globally first, add local contrast second. A tone curve
+//! chosen from the histogram of all samples (levels stretch between the 1st and 99th
+//! percentiles, then a mid-tone gamma in proportion to how narrow the tonal range was) is
+//! applied to every channel alike; then a light CLAHE on luminance adds local contrast,
+//! applied as a luminance ratio so colour is kept.
 
 use image::RgbImage;
 use rayon::prelude::*;
-
-use crate::color::{LUMA, from_planes, luma, to_planes};
-use crate::planes::Plane;
 
 /// CLAHE tiles per side.
 const TILES: usize = 8;
@@ -29,78 +27,92 @@ const STRETCH_HIGH: f64 = 0.99;
 const FULL_RANGE: f32 = 0.85;
 const NARROW_RANGE: f32 = 0.55;
 
-/// Enhances the contrast of `img`.
+/// Enhances the contrast of `img`. Works on 8-bit samples throughout: the global curve
+/// is a 256-entry table, CLAHE runs on 8-bit luma, so a 1080p photo costs a few passes.
 pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
-    let planes = to_planes(img);
-    if planes[0].data.is_empty() {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let raw = img.as_raw();
+    if raw.is_empty() {
         return img.clone();
     }
     // The global curve goes through each channel alike: the usual degradations (flat
     // light, under-exposure) act on every channel the same way, so this undoes them
     // without shifting hue.
-    let curve = tone_curve(&planes);
-    let apply = |v: f32| curve[(v.clamp(0.0, 1.0) * 1023.0 + 0.5) as usize];
-    let global: [Plane; 3] = std::array::from_fn(|c| planes[c].map(apply));
-    let y = luma(&global);
-    let local = clahe(&y);
+    let lut = tone_lut(raw);
+    let global: Vec<u8> = raw.par_iter().map(|&v| lut[usize::from(v)]).collect();
+    let luma: Vec<u8> = global
+        .par_chunks(3)
+        .map(|p| {
+            ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]) + 128) >> 8) as u8
+        })
+        .collect();
+    let local = clahe(&luma, w, h);
     let mut out = global;
-    for plane in &mut out {
-        plane.data.par_iter_mut().enumerate().for_each(|(i, v)| {
-            let (old, new) = (
-                y.data[i],
-                y.data[i] + LOCAL_AMOUNT * (local.data[i] - y.data[i]),
-            );
+    out.par_chunks_mut(3)
+        .zip(luma.par_iter().zip(local.par_iter()))
+        .for_each(|(px, (&y, &l))| {
+            let old = f32::from(y) / 255.0;
+            let new = old + LOCAL_AMOUNT * (l - old);
             // Local contrast as a luminance ratio keeps colour; near black, add instead.
-            *v = if old > 1e-3 {
-                *v * new / old
-            } else {
-                *v + (new - old)
-            };
-        });
-    }
-    clip_keeping_hue(&mut out);
-    from_planes(&out)
-}
-
-/// Pulls pixels whose brightest channel overflows back towards their luminance.
-fn clip_keeping_hue(out: &mut [Plane; 3]) {
-    let (r, rest) = out.split_at_mut(1);
-    let (g, b) = rest.split_at_mut(1);
-    r[0].data
-        .par_iter_mut()
-        .zip(g[0].data.par_iter_mut().zip(b[0].data.par_iter_mut()))
-        .for_each(|(r, (g, b))| {
-            let m = r.max(*g).max(*b);
+            let mut rgb = [0f32; 3];
+            for (c, v) in rgb.iter_mut().enumerate() {
+                let x = f32::from(px[c]) / 255.0;
+                *v = if old > 1e-3 {
+                    x * new / old
+                } else {
+                    x + (new - old)
+                };
+            }
+            // A channel that overflows pulls the pixel towards its luminance (hue kept).
+            let m = rgb[0].max(rgb[1]).max(rgb[2]);
             if m > 1.0 {
-                let l = LUMA[0] * *r + LUMA[1] * *g + LUMA[2] * *b;
+                let l = LUMA[0] * rgb[0] + LUMA[1] * rgb[1] + LUMA[2] * rgb[2];
                 let k = if m - l > 1e-6 {
                     ((1.0 - l) / (m - l)).clamp(0.0, 1.0)
                 } else {
                     0.0
                 };
-                for c in [r, g, b] {
-                    *c = (l + (*c - l) * k).clamp(0.0, 1.0);
+                for v in &mut rgb {
+                    *v = l + (*v - l) * k;
                 }
             }
+            for (o, v) in px.iter_mut().zip(rgb) {
+                *o = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+            }
         });
+    RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| img.clone())
 }
 
-/// A 1024-entry curve chosen from the histogram of all channel samples: a levels
+/// A 256-entry curve chosen from the histogram of all channel samples: a levels
 /// stretch between the 1st and 99th percentiles, then, in proportion to how little
 /// tonal range the photo had, a gamma that lifts the mid-tones. A photo that already spans
 /// the range (even a dark, low-key one) keeps its gamma.
-fn tone_curve(planes: &[Plane; 3]) -> Vec<f32> {
-    let hists = planes.each_ref().map(|p| histogram(&p.data, 1024));
-    let hist: Vec<u64> = (0..1024)
-        .map(|i| hists.iter().map(|h| h[i]).sum())
-        .collect();
-    let n: u64 = hist.iter().sum();
+fn tone_lut(samples: &[u8]) -> [u8; 256] {
+    let hist = samples
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            let mut h = [0u64; 256];
+            for &v in chunk {
+                h[usize::from(v)] += 1;
+            }
+            h
+        })
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    let n = samples.len() as f64;
     let percentile = |q: f64| -> f32 {
         let mut acc = 0u64;
         for (i, &c) in hist.iter().enumerate() {
             acc += c;
-            if acc as f64 >= q * n as f64 {
-                return i as f32 / 1023.0;
+            if acc as f64 >= q * n {
+                return i as f32 / 255.0;
             }
         }
         1.0
@@ -108,54 +120,33 @@ fn tone_curve(planes: &[Plane; 3]) -> Vec<f32> {
     let (lo, hi) = (percentile(STRETCH_LOW), percentile(STRETCH_HIGH));
     let range = hi - lo;
     let span = range.max(1.0 / MAX_GAIN);
-    let stretch = |v: f32| ((v - lo) / span).clamp(0.0, 1.0);
     let lack_of_range = ((FULL_RANGE - range) / (FULL_RANGE - NARROW_RANGE)).clamp(0.0, 1.0);
     let gamma = 1.0 + lack_of_range * (DULL_GAMMA - 1.0);
-    (0..1024)
-        .map(|i| stretch(i as f32 / 1023.0).powf(gamma))
-        .collect()
+    std::array::from_fn(|i| {
+        let v = ((i as f32 / 255.0 - lo) / span).clamp(0.0, 1.0).powf(gamma);
+        (v * 255.0 + 0.5) as u8
+    })
 }
 
-fn histogram(values: &[f32], bins: usize) -> Vec<u64> {
-    let partials: Vec<Vec<u64>> = values
-        .par_chunks(1 << 16)
-        .map(|chunk| {
-            let mut h = vec![0u64; bins];
-            for &v in chunk {
-                h[((v.clamp(0.0, 1.0) * (bins - 1) as f32) + 0.5) as usize] += 1;
-            }
-            h
-        })
-        .collect();
-    let mut hist = vec![0u64; bins];
-    for p in partials {
-        for (a, b) in hist.iter_mut().zip(p) {
-            *a += b;
-        }
-    }
-    hist
-}
-
-/// Contrast-limited adaptive histogram equalisation with bilinear blending of the tile
-/// mappings.
-fn clahe(y: &Plane) -> Plane {
+/// Contrast-limited adaptive histogram equalisation of 8-bit luma, blending the tile
+/// mappings bilinearly; returns values in 0..1.
+fn clahe(y: &[u8], w: usize, h: usize) -> Vec<f32> {
     const BINS: usize = 256;
-    let (w, h) = (y.width, y.height);
     let tile_w = w.div_ceil(TILES.min(w.max(1))).max(1);
     let tile_h = h.div_ceil(TILES.min(h.max(1))).max(1);
     // Every tile starts inside the image, even when the sizes do not divide evenly.
     let tiles_x = w.div_ceil(tile_w).max(1);
     let tiles_y = h.div_ceil(tile_h).max(1);
-    let maps: Vec<Vec<f32>> = (0..tiles_x * tiles_y)
+    let maps: Vec<[f32; BINS]> = (0..tiles_x * tiles_y)
         .into_par_iter()
         .map(|t| {
             let (tx, ty) = (t % tiles_x, t / tiles_x);
             let (x0, y0) = (tx * tile_w, ty * tile_h);
             let (x1, y1) = ((x0 + tile_w).min(w), (y0 + tile_h).min(h));
             let mut hist = [0f32; BINS];
-            for yy in y0..y1 {
-                for &v in &y.data[yy * w + x0..yy * w + x1] {
-                    hist[(v.clamp(0.0, 1.0) * 255.0 + 0.5) as usize] += 1.0;
+            for row in y0..y1 {
+                for &v in &y[row * w + x0..row * w + x1] {
+                    hist[usize::from(v)] += 1.0;
                 }
             }
             let count = ((x1 - x0) * (y1 - y0)).max(1) as f32;
@@ -169,27 +160,43 @@ fn clahe(y: &Plane) -> Plane {
             }
             let bonus = excess / BINS as f32;
             let mut acc = 0.0;
-            hist.iter()
-                .map(|&b| {
-                    acc += b + bonus;
-                    acc / count
-                })
-                .collect()
+            let mut map = [0f32; BINS];
+            for (m, &b) in map.iter_mut().zip(&hist) {
+                acc += b + bonus;
+                *m = acc / count;
+            }
+            map
         })
         .collect();
-    Plane::from_fn(w, h, |x, yy| {
-        let bin = (y.at(x, yy).clamp(0.0, 1.0) * 255.0 + 0.5) as usize;
-        let fx = ((x as f32 + 0.5) / tile_w as f32 - 0.5).clamp(0.0, (tiles_x - 1) as f32);
-        let fy = ((yy as f32 + 0.5) / tile_h as f32 - 0.5).clamp(0.0, (tiles_y - 1) as f32);
-        let (tx0, ty0) = (fx as usize, fy as usize);
-        let (tx1, ty1) = ((tx0 + 1).min(tiles_x - 1), (ty0 + 1).min(tiles_y - 1));
-        let (ax, ay) = (fx - tx0 as f32, fy - ty0 as f32);
-        let m = |tx: usize, ty: usize| maps[ty * tiles_x + tx][bin];
-        let top = m(tx0, ty0) * (1.0 - ax) + m(tx1, ty0) * ax;
-        let bottom = m(tx0, ty1) * (1.0 - ax) + m(tx1, ty1) * ax;
-        top * (1.0 - ay) + bottom * ay
-    })
+    // Tile indices and weights per column, computed once.
+    let weight = |i: usize, tile: usize, tiles: usize| {
+        let f = ((i as f32 + 0.5) / tile as f32 - 0.5).clamp(0.0, (tiles - 1) as f32);
+        let t0 = f as usize;
+        (t0, (t0 + 1).min(tiles - 1), f - t0 as f32)
+    };
+    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| weight(x, tile_w, tiles_x)).collect();
+    let mut out = vec![0f32; w * h];
+    out.par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(row, o)| {
+            let (ty0, ty1, ay) = weight(row, tile_h, tiles_y);
+            let (m0, m1) = (
+                &maps[ty0 * tiles_x..(ty0 + 1) * tiles_x],
+                &maps[ty1 * tiles_x..(ty1 + 1) * tiles_x],
+            );
+            for (x, v) in o.iter_mut().enumerate() {
+                let bin = usize::from(y[row * w + x]);
+                let (tx0, tx1, ax) = columns[x];
+                let top = m0[tx0][bin] * (1.0 - ax) + m0[tx1][bin] * ax;
+                let bottom = m1[tx0][bin] * (1.0 - ax) + m1[tx1][bin] * ax;
+                *v = top * (1.0 - ay) + bottom * ay;
+            }
+        });
+    out
 }
+
+/// Rec. 601 luma weights.
+const LUMA: [f32; 3] = crate::color::LUMA;
 
 #[cfg(test)]
 mod tests {

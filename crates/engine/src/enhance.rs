@@ -11,7 +11,7 @@
 
 use std::sync::OnceLock;
 
-use image::{RgbImage, imageops::FilterType};
+use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::planes::{Plane, box_mean};
@@ -129,52 +129,45 @@ impl Model {
 pub(crate) fn upscale_2x(src: &RgbImage) -> RgbImage {
     match model() {
         Ok(model) => upscale_with(model, src),
-        Err(_) => image::imageops::resize(
-            src,
-            src.width() * 2,
-            src.height() * 2,
-            FilterType::CatmullRom,
-        ),
+        Err(_) => bicubic_2x(src),
     }
 }
 
-/// Catmull-Rom 2x, as 8-bit RGB (the base the filters refine).
-pub fn bicubic_2x(src: &RgbImage) -> RgbImage {
-    image::imageops::resize(
-        src,
-        src.width() * 2,
-        src.height() * 2,
-        FilterType::CatmullRom,
-    )
+/// Catmull-Rom 2x of each channel, in 0..1 (the base the filters refine).
+pub fn bicubic_planes(src: &RgbImage) -> [Plane; 3] {
+    let planes = crate::color::to_planes(src);
+    std::array::from_fn(|c| crate::planes::upscale_2x(&planes[c]))
 }
 
-/// Luma (BT.601) of an 8-bit RGB image, in 0..1.
+/// Luma (BT.601) of RGB planes.
+pub fn luma_of(planes: &[Plane; 3]) -> Plane {
+    crate::color::luma(planes)
+}
+
+/// Luma (BT.601) of an 8-bit RGB image, in 0..1 (the ground truth when training).
 pub fn luma_plane(img: &RgbImage) -> Plane {
-    let w = img.width() as usize;
-    let raw = img.as_raw();
-    Plane::from_fn(w, img.height() as usize, |x, y| {
-        let p = &raw[(y * w + x) * 3..(y * w + x) * 3 + 3];
-        (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0
-    })
+    luma_of(&crate::color::to_planes(img))
+}
+
+/// Catmull-Rom 2x as 8-bit RGB (what the engine returns without a model).
+pub fn bicubic_2x(src: &RgbImage) -> RgbImage {
+    crate::color::from_planes(&bicubic_planes(src))
 }
 
 /// Upscales `src` by exactly 2x with `model`.
 pub fn upscale_with(model: &Model, src: &RgbImage) -> RgbImage {
-    let cubic = bicubic_2x(src);
+    let mut planes = bicubic_planes(src);
     // Only luma gets the learned filters; the luma change is added to every channel.
-    let luma = luma_plane(&cubic);
+    let luma = luma_of(&planes);
     let sharpened = apply(model, &luma);
-    let mut out = cubic;
-    out.as_mut()
-        .par_chunks_mut(3)
-        .zip(luma.data.par_iter().zip(sharpened.data.par_iter()))
-        .for_each(|(px, (&old, &new))| {
-            let delta = (new - old) * 255.0;
-            for v in px.iter_mut() {
-                *v = (f32::from(*v) + delta + 0.5).clamp(0.0, 255.0) as u8;
-            }
-        });
-    out
+    for plane in &mut planes {
+        plane
+            .data
+            .par_iter_mut()
+            .zip(luma.data.par_iter().zip(sharpened.data.par_iter()))
+            .for_each(|(v, (&old, &new))| *v += new - old);
+    }
+    crate::color::from_planes(&planes)
 }
 
 /// Gradient-structure hash of every pixel: `(angle, strength, coherence)` bucket index
@@ -205,21 +198,26 @@ fn bucket(angle: f32, strength: f32, coherence: f32, se: [f32; 2], ce: [f32; 2])
 /// Per pixel: dominant gradient angle in 0..π, strength (√λ1) and coherence.
 pub fn structure(img: &Plane) -> Vec<(f32, f32, f32)> {
     let (w, h) = (img.width, img.height);
-    let at = |x: isize, y: isize| {
-        let xx = x.clamp(0, w as isize - 1) as usize;
-        let yy = y.clamp(0, h as isize - 1) as usize;
-        img.data[yy * w + xx]
-    };
-    let grad = |x: usize, y: usize| {
-        let (xi, yi) = (x as isize, y as isize);
-        (
-            (at(xi + 1, yi) - at(xi - 1, yi)) * 0.5,
-            (at(xi, yi + 1) - at(xi, yi - 1)) * 0.5,
-        )
-    };
-    let gxx = Plane::from_fn(w, h, |x, y| grad(x, y).0 * grad(x, y).0);
-    let gxy = Plane::from_fn(w, h, |x, y| grad(x, y).0 * grad(x, y).1);
-    let gyy = Plane::from_fn(w, h, |x, y| grad(x, y).1 * grad(x, y).1);
+    // Central differences, edges clamped; computed once, then the three products.
+    let mut gx = Plane::new(w, h);
+    let mut gy = Plane::new(w, h);
+    gx.data
+        .par_chunks_mut(w.max(1))
+        .zip(gy.data.par_chunks_mut(w.max(1)))
+        .enumerate()
+        .for_each(|(y, (rx, ry))| {
+            let row = &img.data[y * w..(y + 1) * w];
+            let up = &img.data[y.saturating_sub(1) * w..][..w];
+            let down = &img.data[(y + 1).min(h - 1) * w..][..w];
+            for x in 0..w {
+                rx[x] = (row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)]) * 0.5;
+                ry[x] = (down[x] - up[x]) * 0.5;
+            }
+        });
+    let gxx = gx.zip(&gx, |a, b| a * b);
+    let gxy = gx.zip(&gy, |a, b| a * b);
+    let gyy = gy.zip(&gy, |a, b| a * b);
+    drop((gx, gy));
     let (sxx, sxy, syy) = (
         box_mean(&gxx, HASH_RADIUS),
         box_mean(&gxy, HASH_RADIUS),
@@ -243,6 +241,25 @@ pub fn structure(img: &Plane) -> Vec<(f32, f32, f32)> {
             (angle, s1, coherence)
         })
         .collect()
+}
+
+/// `img` with `HALF` pixels of edge replication on every side, so patches need no
+/// bounds checks.
+fn padded(img: &Plane) -> Plane {
+    let (w, h) = (img.width as isize, img.height as isize);
+    Plane::from_fn(img.width + 2 * HALF, img.height + 2 * HALF, |x, y| {
+        let xx = (x as isize - HALF as isize).clamp(0, w - 1) as usize;
+        let yy = (y as isize - HALF as isize).clamp(0, h - 1) as usize;
+        img.data[yy * img.width + xx]
+    })
+}
+
+/// The 7 × 7 neighbourhood of `(x, y)` from a [`padded`] plane.
+fn patch_padded(pad: &Plane, x: usize, y: usize, out: &mut [f32; TAPS]) {
+    for dy in 0..PATCH {
+        let start = (y + dy) * pad.width + x;
+        out[dy * PATCH..(dy + 1) * PATCH].copy_from_slice(&pad.data[start..start + PATCH]);
+    }
 }
 
 /// The 7 × 7 neighbourhood of `(x, y)`, edges clamped.
@@ -270,13 +287,14 @@ pub fn apply(model: &Model, upscaled: &Plane) -> Plane {
     let buckets = hash_plane(upscaled, &model.strength_edges, &model.coherence_edges);
     let w = upscaled.width;
     let mut out = Plane::new(w, upscaled.height);
+    let pad = padded(upscaled);
     out.data
         .par_chunks_mut(w.max(1))
         .enumerate()
         .for_each(|(y, row)| {
             let mut p = [0f32; TAPS];
             for (x, o) in row.iter_mut().enumerate() {
-                patch(upscaled, x, y, &mut p);
+                patch_padded(&pad, x, y, &mut p);
                 let f = &model.filters[filter_index(buckets[y * w + x], x, y) * TAPS..][..TAPS];
                 *o = p
                     .iter()
