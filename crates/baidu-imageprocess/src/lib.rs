@@ -76,3 +76,8 @@ pub use builder::{
 #[cfg(feature = "async")]
 pub use client_async::Client;
 pub use client_blocking::BlockingClient;
+
+/// The workspace README's Rust examples, compiled as doctests so they stay correct.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
