@@ -38,7 +38,7 @@ fn chain(e: &dyn std::error::Error) -> String {
     let mut out = format!("{e} | {e:?} | {e:#?}");
     let mut source = e.source();
     while let Some(s) = source {
-        out.push_str(&format!(" <- {s} | {s:?}"));
+        out += &[" <- ", &s.to_string(), " | ", &format!("{s:?}")].concat();
         source = s.source();
     }
     out
@@ -68,10 +68,11 @@ fn no_secret_or_token_in_trace_logs_debug_or_errors() {
     let spy = move |request: HttpRequest| -> Result<HttpResponse, TransportError> {
         let is_token = request.uri().path().ends_with("/oauth/2.0/token");
         let response = inner.send(request)?;
-        if is_token && let Ok(v) = serde_json::from_slice::<serde_json::Value>(response.body()) {
-            if let Some(t) = v["access_token"].as_str() {
-                seen.lock().unwrap().push(t.to_owned());
-            }
+        if is_token
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(response.body())
+            && let Some(t) = v["access_token"].as_str()
+        {
+            seen.lock().unwrap().push(t.to_owned());
         }
         Ok(response)
     };
