@@ -1,7 +1,212 @@
-//! `cargo xtask load`: Load-test a release emulator: --seconds N --concurrency C.
+//! `cargo xtask load [--seconds N] [--concurrency C] [--bin PATH] [--no-write]`: load-tests a
+//! release emulator on loopback. Phase 1: C clients send 100 KB images to `--echo` for N
+//! seconds (bounded by time and by a request cap). Phase 2: C concurrent ~4 MiB-base64
+//! uploads through the real engine path's size limits (echo), watching the server's peak
+//! RSS. Reports requests, errors by code, p50/p99 latency and VmHWM; writes the
+//! `## Emulator` section of docs/benchmarks.md.
 
-use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-pub fn run(_args: &[String]) -> Result<()> {
-    bail!("`cargo xtask load` is not implemented yet")
+use anyhow::{Context, Result, bail};
+
+/// Most requests per client in phase 1, whatever the duration.
+const MAX_REQUESTS_PER_CLIENT: usize = 100_000;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One request over a fresh connection; returns (status line ok, error_code if any).
+fn post(addr: &str, target: &str, body: &[u8]) -> Result<Option<u64>> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        s,
+        "POST {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut text = Vec::new();
+    s.read_to_end(&mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    Ok(text
+        .find("\"error_code\":")
+        .and_then(|i| {
+            text[i + 13..]
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|p| !p.is_empty())
+        })
+        .and_then(|c| c.parse().ok()))
+}
+
+fn image_body(size: usize) -> Vec<u8> {
+    let mut png =
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x01\x40\0\0\0\xf0\x08\x02\0\0\0\0\0\0\0".to_vec();
+    let mut rng = fastrand::Rng::with_seed(3);
+    while png.len() < size {
+        png.push(rng.u8(..));
+    }
+    baidu_imageprocess_protocol::encode_image_form(&png, &[])
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * q) as usize)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let seconds: u64 = arg("--seconds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 600);
+    let concurrency: usize = arg("--concurrency")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32)
+        .clamp(1, 256);
+    let bin = arg("--bin").unwrap_or_else(|| "target/release/baidu-imageprocess-emulator".into());
+    if !Path::new(&bin).exists() {
+        bail!(
+            "{bin} not found: cargo build --release -p baidu-imageprocess-emulator (or pass --bin PATH)"
+        );
+    }
+    let mut child = Command::new(&bin)
+        .args(["--listen", "127.0.0.1:0", "--echo"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the emulator")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .context("unexpected first line")?
+        .to_owned();
+    let pid = child.id();
+    let _server = Server(child);
+    let token = {
+        let mut s = TcpStream::connect(&addr)?;
+        write!(
+            s,
+            "GET /oauth/2.0/token?grant_type=client_credentials&client_id=a&client_secret=b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut text = String::new();
+        s.read_to_string(&mut text)?;
+        let start = text.find("\"access_token\":\"").context("no token")? + 16;
+        text[start..].split('"').next().unwrap_or("").to_owned()
+    };
+    let target = format!("/rest/2.0/image-process/v1/dehaze?access_token={token}");
+
+    // Phase 1: sustained load with 100 KB images.
+    let body = Arc::new(image_body(100_000));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    std::thread::scope(|s| {
+        for _ in 0..concurrency {
+            let (body, latencies, errors, target, addr) =
+                (&body, &latencies, &errors, &target, &addr);
+            s.spawn(move || {
+                let mut mine = Vec::new();
+                for _ in 0..MAX_REQUESTS_PER_CLIENT {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let t = Instant::now();
+                    match post(addr, target, body) {
+                        Ok(None) => mine.push(t.elapsed()),
+                        Ok(Some(code)) => {
+                            *errors.lock().unwrap().entry(code.to_string()).or_default() += 1
+                        }
+                        Err(e) => {
+                            *errors
+                                .lock()
+                                .unwrap()
+                                .entry(format!("transport: {e}"))
+                                .or_default() += 1
+                        }
+                    }
+                }
+                latencies.lock().unwrap().extend(mine);
+            });
+        }
+    });
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort();
+    let rss_after_load = peak_rss_mib(pid);
+
+    // Phase 2: concurrent uploads at the size limit (3 MiB image ≈ 4 MiB base64).
+    let big = Arc::new(image_body(3 * 1024 * 1024 - 64));
+    let big_errors = Arc::new(Mutex::new(0u64));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..concurrency {
+            let (big, big_errors, target, addr) = (&big, &big_errors, &target, &addr);
+            s.spawn(move || {
+                if !matches!(post(addr, target, big), Ok(None)) {
+                    *big_errors.lock().unwrap() += 1;
+                }
+            });
+        }
+    });
+    let big_secs = started.elapsed().as_secs_f64();
+    let rss_peak = peak_rss_mib(pid);
+
+    let errors = errors.lock().unwrap().clone();
+    let md = format!(
+        "Release emulator with `--echo` on loopback, driven by {concurrency} client threads (a new connection per request). \
+         Phase 1: {seconds} s of 100 KB images. Phase 2: {concurrency} concurrent uploads of a 3 MiB image (4 MiB of base64, \
+         the largest the API accepts). Peak RSS is the server's VmHWM.\n\n```sh\ncargo build --release -p baidu-imageprocess-emulator\n\
+         cargo xtask load --seconds {seconds} --concurrency {concurrency}\n```\n\n\
+         | figure | value |\n|---|---|\n\
+         | requests answered (phase 1) | {} ({:.0}/s) |\n| errors (phase 1) | {} |\n| latency p50 / p99 | {:.1} ms / {:.1} ms |\n\
+         | peak RSS after phase 1 | {rss_after_load:.0} MiB |\n| phase 2: {concurrency} × 4 MiB uploads | {:.1} s, {} errors |\n\
+         | peak RSS after phase 2 | {rss_peak:.0} MiB (bar: < 1024 MiB) |\n",
+        lat.len(),
+        lat.len() as f64 / seconds as f64,
+        if errors.is_empty() {
+            "0".to_owned()
+        } else {
+            format!("{errors:?}")
+        },
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        big_secs,
+        big_errors.lock().unwrap(),
+    );
+    println!("{md}");
+    if !args.iter().any(|a| a == "--no-write") {
+        crate::docs::replace_section(Path::new("docs/benchmarks.md"), "Emulator", &md)?;
+        println!("updated docs/benchmarks.md (## Emulator)");
+    }
+    Ok(())
 }
