@@ -59,7 +59,7 @@ pub struct Connection {
     /// Baidu Secret Key.
     #[arg(long, env = "BAIDU_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
-    /// Base URL of the service (an emulator or a proxy); default https://aip.baidubce.com.
+    /// Base URL of the service (an emulator or a proxy); default `https://aip.baidubce.com`.
     #[arg(long, env = "BAIDU_IMAGEPROCESS_ENDPOINT")]
     pub endpoint: Option<String>,
     /// Most seconds for one image, retries included.
