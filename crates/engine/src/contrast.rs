@@ -28,7 +28,8 @@ const FULL_RANGE: f32 = 0.85;
 const NARROW_RANGE: f32 = 0.55;
 
 /// Enhances the contrast of `img`. Works on 8-bit samples throughout: the global curve
-/// is a 256-entry table, CLAHE runs on 8-bit luma, so a 1080p photo costs a few passes.
+/// is a 256-entry table, CLAHE runs on 8-bit luma, and the last pass fuses the CLAHE
+/// interpolation with the colour-preserving write, so a 1080p photo costs a few passes.
 pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let raw = img.as_raw();
@@ -39,45 +40,46 @@ pub(crate) fn contrast(img: &RgbImage) -> RgbImage {
     // light, under-exposure) act on every channel the same way, so this undoes them
     // without shifting hue.
     let lut = tone_lut(raw);
-    let global: Vec<u8> = raw.par_iter().map(|&v| lut[usize::from(v)]).collect();
-    let luma: Vec<u8> = global
+    let mut out: Vec<u8> = raw.par_iter().map(|&v| lut[usize::from(v)]).collect();
+    let luma: Vec<u8> = out
         .par_chunks(3)
         .map(|p| {
             ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]) + 128) >> 8) as u8
         })
         .collect();
-    let local = clahe(&luma, w, h);
-    let mut out = global;
-    out.par_chunks_mut(3)
-        .zip(luma.par_iter().zip(local.par_iter()))
-        .for_each(|(px, (&y, &l))| {
-            let old = f32::from(y) / 255.0;
-            let new = old + LOCAL_AMOUNT * (l - old);
-            // Local contrast as a luminance ratio keeps colour; near black, add instead.
-            let mut rgb = [0f32; 3];
-            for (c, v) in rgb.iter_mut().enumerate() {
-                let x = f32::from(px[c]) / 255.0;
-                *v = if old > 1e-3 {
-                    x * new / old
-                } else {
-                    x + (new - old)
-                };
-            }
-            // A channel that overflows pulls the pixel towards its luminance (hue kept).
-            let m = rgb[0].max(rgb[1]).max(rgb[2]);
-            if m > 1.0 {
-                let l = LUMA[0] * rgb[0] + LUMA[1] * rgb[1] + LUMA[2] * rgb[2];
-                let k = if m - l > 1e-6 {
-                    ((1.0 - l) / (m - l)).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                for v in &mut rgb {
-                    *v = l + (*v - l) * k;
+    let clahe = Clahe::new(&luma, w, h);
+    out.par_chunks_mut((w * 3).max(1))
+        .enumerate()
+        .for_each(|(row, px_row)| {
+            let weights = clahe.row(row);
+            for (x, px) in px_row.chunks_exact_mut(3).enumerate() {
+                let y = luma[row * w + x];
+                let local = clahe.at(&weights, x, y);
+                let old = f32::from(y) / 255.0;
+                let new = old + LOCAL_AMOUNT * (local - old);
+                // Local contrast as a luminance ratio keeps colour; near black, add instead.
+                let ratio = if old > 1e-3 { new / old } else { 1.0 };
+                let offset = if old > 1e-3 { 0.0 } else { new - old };
+                let mut rgb = [0f32; 3];
+                for (c, v) in rgb.iter_mut().enumerate() {
+                    *v = f32::from(px[c]) / 255.0 * ratio + offset;
                 }
-            }
-            for (o, v) in px.iter_mut().zip(rgb) {
-                *o = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+                // A channel that overflows pulls the pixel towards its luminance (hue kept).
+                let m = rgb[0].max(rgb[1]).max(rgb[2]);
+                if m > 1.0 {
+                    let l = LUMA[0] * rgb[0] + LUMA[1] * rgb[1] + LUMA[2] * rgb[2];
+                    let k = if m - l > 1e-6 {
+                        ((1.0 - l) / (m - l)).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    for v in &mut rgb {
+                        *v = l + (*v - l) * k;
+                    }
+                }
+                for (o, v) in px.iter_mut().zip(rgb) {
+                    *o = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+                }
             }
         });
     RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| img.clone())
@@ -128,71 +130,86 @@ fn tone_lut(samples: &[u8]) -> [u8; 256] {
     })
 }
 
-/// Contrast-limited adaptive histogram equalisation of 8-bit luma, blending the tile
-/// mappings bilinearly; returns values in 0..1.
-fn clahe(y: &[u8], w: usize, h: usize) -> Vec<f32> {
-    const BINS: usize = 256;
-    let tile_w = w.div_ceil(TILES.min(w.max(1))).max(1);
-    let tile_h = h.div_ceil(TILES.min(h.max(1))).max(1);
-    // Every tile starts inside the image, even when the sizes do not divide evenly.
-    let tiles_x = w.div_ceil(tile_w).max(1);
-    let tiles_y = h.div_ceil(tile_h).max(1);
-    let maps: Vec<[f32; BINS]> = (0..tiles_x * tiles_y)
-        .into_par_iter()
-        .map(|t| {
-            let (tx, ty) = (t % tiles_x, t / tiles_x);
-            let (x0, y0) = (tx * tile_w, ty * tile_h);
-            let (x1, y1) = ((x0 + tile_w).min(w), (y0 + tile_h).min(h));
-            let mut hist = [0f32; BINS];
-            for row in y0..y1 {
-                for &v in &y[row * w + x0..row * w + x1] {
-                    hist[usize::from(v)] += 1.0;
+/// Contrast-limited adaptive histogram equalisation of 8-bit luma: one clipped
+/// cumulative mapping per tile, blended bilinearly between tile centres.
+struct Clahe {
+    maps: Vec<[f32; 256]>,
+    columns: Vec<(usize, usize, f32)>,
+    tiles_x: usize,
+    tiles_y: usize,
+    tile_h: usize,
+}
+
+impl Clahe {
+    fn new(y: &[u8], w: usize, h: usize) -> Self {
+        const BINS: usize = 256;
+        let tile_w = w.div_ceil(TILES.min(w.max(1))).max(1);
+        let tile_h = h.div_ceil(TILES.min(h.max(1))).max(1);
+        // Every tile starts inside the image, even when the sizes do not divide evenly.
+        let tiles_x = w.div_ceil(tile_w).max(1);
+        let tiles_y = h.div_ceil(tile_h).max(1);
+        let maps = (0..tiles_x * tiles_y)
+            .into_par_iter()
+            .map(|t| {
+                let (tx, ty) = (t % tiles_x, t / tiles_x);
+                let (x0, y0) = (tx * tile_w, ty * tile_h);
+                let (x1, y1) = ((x0 + tile_w).min(w), (y0 + tile_h).min(h));
+                let mut hist = [0f32; BINS];
+                for row in y0..y1 {
+                    for &v in &y[row * w + x0..row * w + x1] {
+                        hist[usize::from(v)] += 1.0;
+                    }
                 }
-            }
-            let count = ((x1 - x0) * (y1 - y0)).max(1) as f32;
-            let limit = CLIP * count / BINS as f32;
-            let mut excess = 0.0;
-            for b in &mut hist {
-                if *b > limit {
-                    excess += *b - limit;
-                    *b = limit;
+                let count = ((x1 - x0) * (y1 - y0)).max(1) as f32;
+                let limit = CLIP * count / BINS as f32;
+                let mut excess = 0.0;
+                for b in &mut hist {
+                    if *b > limit {
+                        excess += *b - limit;
+                        *b = limit;
+                    }
                 }
-            }
-            let bonus = excess / BINS as f32;
-            let mut acc = 0.0;
-            let mut map = [0f32; BINS];
-            for (m, &b) in map.iter_mut().zip(&hist) {
-                acc += b + bonus;
-                *m = acc / count;
-            }
-            map
-        })
-        .collect();
-    // Tile indices and weights per column, computed once.
-    let weight = |i: usize, tile: usize, tiles: usize| {
-        let f = ((i as f32 + 0.5) / tile as f32 - 0.5).clamp(0.0, (tiles - 1) as f32);
-        let t0 = f as usize;
-        (t0, (t0 + 1).min(tiles - 1), f - t0 as f32)
-    };
-    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| weight(x, tile_w, tiles_x)).collect();
-    let mut out = vec![0f32; w * h];
-    out.par_chunks_mut(w.max(1))
-        .enumerate()
-        .for_each(|(row, o)| {
-            let (ty0, ty1, ay) = weight(row, tile_h, tiles_y);
-            let (m0, m1) = (
-                &maps[ty0 * tiles_x..(ty0 + 1) * tiles_x],
-                &maps[ty1 * tiles_x..(ty1 + 1) * tiles_x],
-            );
-            for (x, v) in o.iter_mut().enumerate() {
-                let bin = usize::from(y[row * w + x]);
-                let (tx0, tx1, ax) = columns[x];
-                let top = m0[tx0][bin] * (1.0 - ax) + m0[tx1][bin] * ax;
-                let bottom = m1[tx0][bin] * (1.0 - ax) + m1[tx1][bin] * ax;
-                *v = top * (1.0 - ay) + bottom * ay;
-            }
-        });
-    out
+                let bonus = excess / BINS as f32;
+                let mut acc = 0.0;
+                let mut map = [0f32; BINS];
+                for (m, &b) in map.iter_mut().zip(&hist) {
+                    acc += b + bonus;
+                    *m = acc / count;
+                }
+                map
+            })
+            .collect();
+        let columns = (0..w).map(|x| weight(x, tile_w, tiles_x)).collect();
+        Self {
+            maps,
+            columns,
+            tiles_x,
+            tiles_y,
+            tile_h,
+        }
+    }
+
+    /// The two tile rows around image row `row` and the weight of the second.
+    fn row(&self, row: usize) -> (usize, usize, f32) {
+        weight(row, self.tile_h, self.tiles_y)
+    }
+
+    /// The equalised value (0..1) of luma `v` at column `x` of a row.
+    fn at(&self, &(ty0, ty1, ay): &(usize, usize, f32), x: usize, v: u8) -> f32 {
+        let (tx0, tx1, ax) = self.columns[x];
+        let bin = usize::from(v);
+        let m = |ty: usize, tx: usize| self.maps[ty * self.tiles_x + tx][bin];
+        let top = m(ty0, tx0) * (1.0 - ax) + m(ty0, tx1) * ax;
+        let bottom = m(ty1, tx0) * (1.0 - ax) + m(ty1, tx1) * ax;
+        top * (1.0 - ay) + bottom * ay
+    }
+}
+
+/// Tile indices around position `i` and the weight of the second.
+fn weight(i: usize, tile: usize, tiles: usize) -> (usize, usize, f32) {
+    let f = ((i as f32 + 0.5) / tile as f32 - 0.5).clamp(0.0, (tiles - 1) as f32);
+    let t0 = f as usize;
+    (t0, (t0 + 1).min(tiles - 1), f - t0 as f32)
 }
 
 /// Rec. 601 luma weights.

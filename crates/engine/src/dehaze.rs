@@ -9,7 +9,7 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::color::{from_planes, luma, to_planes};
+use crate::color::{LUMA, luma};
 use crate::planes::{Plane, guided_coefficients, min_filter};
 
 /// Share of haze removed where the prior says there is haze (He's ω).
@@ -25,8 +25,7 @@ const HAZE_FULL: f32 = 0.50;
 
 /// Removes haze from `img`.
 pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
-    let full = to_planes(img);
-    let (w, h) = (full[0].width, full[0].height);
+    let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
         return img.clone();
     }
@@ -34,7 +33,7 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         .sqrt()
         .ceil()
         .max(1.0) as usize;
-    let small: [Plane; 3] = std::array::from_fn(|c| full[c].downscale(factor));
+    let small = downscale_rgb(img, factor);
     let (sw, sh) = (small[0].width, small[0].height);
     let radius = (sw.min(sh) / 57).max(2);
 
@@ -55,20 +54,66 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         return img.clone();
     }
     let transmission = normalised_dark.map(|d| 1.0 - OMEGA * strength * d);
+    let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
+    recover(img, &a, &b, air)
+}
 
-    let guide_small = luma(&small);
-    let (a, b) = guided_coefficients(&guide_small, &transmission, radius * 4, 1e-3);
-    let (a, b) = (a.upscale_to(w, h), b.upscale_to(w, h));
-    let guide = luma(&full);
-    let mut out = full;
-    out.iter_mut().enumerate().for_each(|(c, plane)| {
-        let air_c = air[c];
-        plane.data.par_iter_mut().enumerate().for_each(|(i, v)| {
-            let t = (a.data[i] * guide.data[i] + b.data[i]).clamp(T_FLOOR, 1.0);
-            *v = ((*v - air_c) / t + air_c).clamp(0.0, 1.0);
+/// Area-downscales an 8-bit image straight into R, G, B planes in 0..1.
+fn downscale_rgb(img: &RgbImage, factor: usize) -> [Plane; 3] {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let raw = img.as_raw();
+    let (sw, sh) = (w.div_ceil(factor), h.div_ceil(factor));
+    std::array::from_fn(|c| {
+        Plane::from_fn(sw, sh, |x, y| {
+            let (x0, y0) = (x * factor, y * factor);
+            let (x1, y1) = ((x0 + factor).min(w), (y0 + factor).min(h));
+            let mut sum = 0u32;
+            for yy in y0..y1 {
+                for xx in x0..x1 {
+                    sum += u32::from(raw[(yy * w + xx) * 3 + c]);
+                }
+            }
+            sum as f32 / (255.0 * ((x1 - x0) * (y1 - y0)) as f32)
+        })
+    })
+}
+
+/// The full-resolution pass: the guided filter's coefficients, bilinearly upsampled on the
+/// fly, give each pixel's transmission from its luma; the scene radiance follows. One
+/// read of the input and one write of the output.
+fn recover(img: &RgbImage, a: &Plane, b: &Plane, air: [f32; 3]) -> RgbImage {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (sw, sh) = (a.width, a.height);
+    let axis = |i: usize, n: usize, small: usize| {
+        let f = ((i as f32 + 0.5) * small as f32 / n as f32 - 0.5).clamp(0.0, (small - 1) as f32);
+        let i0 = f as usize;
+        (i0, (i0 + 1).min(small - 1), f - i0 as f32)
+    };
+    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| axis(x, w, sw)).collect();
+    let raw = img.as_raw();
+    let mut out = vec![0u8; raw.len()];
+    out.par_chunks_mut((w * 3).max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            let (y0, y1, fy) = axis(y, h, sh);
+            let lerp_row = |p: &Plane, x0: usize, x1: usize, fx: f32| {
+                let top = p.data[y0 * sw + x0] * (1.0 - fx) + p.data[y0 * sw + x1] * fx;
+                let bottom = p.data[y1 * sw + x0] * (1.0 - fx) + p.data[y1 * sw + x1] * fx;
+                top * (1.0 - fy) + bottom * fy
+            };
+            let src = &raw[y * w * 3..(y + 1) * w * 3];
+            for (x, &(x0, x1, fx)) in columns.iter().enumerate() {
+                let px = &src[x * 3..x * 3 + 3];
+                let rgb = [0, 1, 2].map(|c| f32::from(px[c]) / 255.0);
+                let l = LUMA[0] * rgb[0] + LUMA[1] * rgb[1] + LUMA[2] * rgb[2];
+                let t = (lerp_row(a, x0, x1, fx) * l + lerp_row(b, x0, x1, fx)).clamp(T_FLOOR, 1.0);
+                for c in 0..3 {
+                    let v = ((rgb[c] - air[c]) / t + air[c]).clamp(0.0, 1.0);
+                    row[x * 3 + c] = (v * 255.0 + 0.5) as u8;
+                }
+            }
         });
-    });
-    from_planes(&out)
+    RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| img.clone())
 }
 
 /// Atmospheric light: the mean colour of the 0.1 % of pixels with the brightest dark
