@@ -54,66 +54,33 @@ fn model() -> Result<&'static Model, String> {
         .map_err(Clone::clone)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
 impl Model {
-    /// Serialises: magic, layout, edges, table (f32 LE), FNV-1a checksum.
+    /// Serialises the table (see `model_file`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for v in [BRIGHTNESS, TEXTURE, CONTEXT, POSITION] {
-            out.extend_from_slice(&(v as u32).to_le_bytes());
-        }
-        for v in self
+        let values = self
             .texture_edges
             .iter()
             .chain(self.chroma.iter().flatten())
-        {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        let sum = fnv1a(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+            .copied();
+        crate::model_file::write(*MAGIC, &[BRIGHTNESS, TEXTURE, CONTEXT, POSITION], values)
     }
 
     /// Parses and validates a table file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let expected = 8 + 4 * 4 + (TEXTURE - 1 + CELLS * 2) * 4 + 8;
-        if bytes.len() != expected {
-            return Err(format!(
-                "colourize model is {} bytes, expected {expected}; run `cargo xtask train-colourize`",
-                bytes.len()
-            ));
-        }
-        if &bytes[..8] != MAGIC {
-            return Err("colourize model has the wrong magic bytes".into());
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let stored = u64::from_le_bytes(sum.try_into().map_err(|_| "truncated checksum")?);
-        if fnv1a(body) != stored {
-            return Err("colourize model checksum mismatch (corrupt file)".into());
-        }
-        let u32_at = |i: usize| {
-            u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]) as usize
-        };
-        if [u32_at(8), u32_at(12), u32_at(16), u32_at(20)]
-            != [BRIGHTNESS, TEXTURE, CONTEXT, POSITION]
-        {
-            return Err("colourize model layout does not match this engine version".into());
-        }
-        let floats: Vec<f32> = body[24..]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        if floats.iter().any(|v| !v.is_finite() || v.abs() > 1.0) {
-            return Err("colourize model holds out-of-range values".into());
+        let count = TEXTURE - 1 + CELLS * 2;
+        let v = crate::model_file::read(
+            bytes,
+            "colourize",
+            *MAGIC,
+            &[BRIGHTNESS, TEXTURE, CONTEXT, POSITION],
+            count,
+        )?;
+        if v.iter().any(|x| x.abs() > 1.0) {
+            return Err("colourize model holds out-of-range chroma".into());
         }
         Ok(Self {
-            texture_edges: [floats[0], floats[1]],
-            chroma: floats[2..].chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+            texture_edges: [v[0], v[1]],
+            chroma: v[2..].chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
         })
     }
 }

@@ -59,68 +59,36 @@ fn model() -> Result<&'static Model, String> {
         .map_err(Clone::clone)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
 impl Model {
-    /// Serialises: magic, layout, edges, filters (f32 LE), FNV-1a checksum.
+    /// Serialises the model (see `model_file`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for v in [PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES] {
-            out.extend_from_slice(&(v as u32).to_le_bytes());
-        }
-        for v in self
+        let values = self
             .strength_edges
             .iter()
             .chain(&self.coherence_edges)
             .chain(&self.filters)
-        {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        let sum = fnv1a(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+            .copied();
+        crate::model_file::write(
+            *MAGIC,
+            &[PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES],
+            values,
+        )
     }
 
     /// Parses and validates a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let expected = 8 + 5 * 4 + (STRENGTHS - 1 + COHERENCES - 1 + FILTERS * TAPS) * 4 + 8;
-        if bytes.len() != expected {
-            return Err(format!(
-                "enhance model is {} bytes, expected {expected}; run `cargo xtask train-enhance`",
-                bytes.len()
-            ));
-        }
-        if &bytes[..8] != MAGIC {
-            return Err("enhance model has the wrong magic bytes".into());
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let stored = u64::from_le_bytes(sum.try_into().map_err(|_| "truncated checksum")?);
-        if fnv1a(body) != stored {
-            return Err("enhance model checksum mismatch (corrupt file)".into());
-        }
-        let u32_at = |i: usize| {
-            u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]) as usize
-        };
-        if [u32_at(8), u32_at(12), u32_at(16), u32_at(20), u32_at(24)]
-            != [PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES]
-        {
-            return Err("enhance model layout does not match this engine version".into());
-        }
-        let floats: Vec<f32> = body[28..]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        if floats.iter().any(|v| !v.is_finite()) {
-            return Err("enhance model holds non-finite weights".into());
-        }
+        let count = STRENGTHS - 1 + COHERENCES - 1 + FILTERS * TAPS;
+        let v = crate::model_file::read(
+            bytes,
+            "enhance",
+            *MAGIC,
+            &[PATCH, ANGLES, STRENGTHS, COHERENCES, PHASES],
+            count,
+        )?;
         Ok(Self {
-            strength_edges: [floats[0], floats[1]],
-            coherence_edges: [floats[2], floats[3]],
-            filters: floats[4..].to_vec(),
+            strength_edges: [v[0], v[1]],
+            coherence_edges: [v[2], v[3]],
+            filters: v[4..].to_vec(),
         })
     }
 }

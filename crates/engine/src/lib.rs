@@ -32,6 +32,7 @@ mod contrast;
 mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
+mod model_file;
 #[doc(hidden)]
 pub mod planes;
 
