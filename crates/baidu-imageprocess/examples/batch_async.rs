@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use baidu_imageprocess::Client;
-use baidu_imageprocess_emulator::Emulator;
+mod common;
+
+use baidu_imageprocess::Async;
 use tokio::sync::Semaphore;
 
 #[tokio::main]
@@ -17,17 +18,9 @@ async fn main() -> anyhow::Result<()> {
     let (Some(input), Some(output)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: batch_async INPUT_DIR OUTPUT_DIR");
     };
-    let emulator;
-    let client = match Client::from_env() {
-        Ok(builder) => builder.qps(2.0).build()?,
-        Err(_) => {
-            emulator = Emulator::builder().start()?;
-            Client::builder()
-                .api_key("local", "local")
-                .endpoint(emulator.base_url())
-                .build()?
-        }
-    };
+    let (builder, _emulator) = common::configure::<Async>()?;
+    // At most 2 calls per second across all tasks (the free tier's limit).
+    let client = builder.qps(2.0).build()?;
     std::fs::create_dir_all(&output)?;
     let limit = Arc::new(Semaphore::new(4));
     let mut tasks = Vec::new();

@@ -6,11 +6,12 @@
 //! cargo run -p baidu-imageprocess --features blocking --example custom_transport -- in.jpg out.jpg
 //! ```
 
-use baidu_imageprocess::BlockingClient;
+mod common;
+
+use baidu_imageprocess::Blocking;
 use baidu_imageprocess::protocol::{
     HttpRequest, HttpResponse, RedactedUri, Transport, TransportError,
 };
-use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_transport_blocking::{UreqConfig, UreqTransport};
 
 fn main() -> anyhow::Result<()> {
@@ -18,7 +19,7 @@ fn main() -> anyhow::Result<()> {
     let (Some(input), Some(output)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: custom_transport INPUT OUTPUT");
     };
-    let emulator = Emulator::builder().start()?;
+    let (builder, _emulator) = common::configure::<Blocking>()?;
     let inner = UreqTransport::new(&UreqConfig::default())?;
     let logging = move |request: HttpRequest| -> Result<HttpResponse, TransportError> {
         let line = format!("{} {}", request.method(), RedactedUri(request.uri()));
@@ -29,11 +30,7 @@ fn main() -> anyhow::Result<()> {
         }
         response
     };
-    let client = BlockingClient::builder()
-        .api_key("local", "local")
-        .endpoint(emulator.base_url())
-        .transport(logging)
-        .build()?;
+    let client = builder.transport(logging).build()?;
     let reply = client.contrast_enhance(std::fs::read(&input)?)?;
     std::fs::write(&output, &reply.image)?;
     println!("wrote {output} (log_id {})", reply.log_id);

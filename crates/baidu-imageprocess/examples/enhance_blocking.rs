@@ -6,29 +6,17 @@
 //! Uses BAIDU_API_KEY / BAIDU_SECRET_KEY (and BAIDU_IMAGEPROCESS_ENDPOINT) when set;
 //! otherwise starts the local emulator and runs against it.
 
-use baidu_imageprocess::BlockingClient;
-use baidu_imageprocess_emulator::Emulator;
+mod common;
+
+use baidu_imageprocess::Blocking;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(input), Some(output)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: enhance_blocking INPUT OUTPUT");
     };
-    let (client, _emulator) = match BlockingClient::from_env() {
-        Ok(builder) => (builder.build()?, None),
-        Err(_) => {
-            let emulator = Emulator::builder().start()?;
-            eprintln!(
-                "no credentials: using the local emulator at {}",
-                emulator.base_url()
-            );
-            let client = BlockingClient::builder()
-                .api_key("local", "local")
-                .endpoint(emulator.base_url())
-                .build()?;
-            (client, Some(emulator))
-        }
-    };
+    let (builder, _emulator) = common::configure::<Blocking>()?;
+    let client = builder.build()?;
     let reply = client.image_quality_enhance(std::fs::read(&input)?)?;
     std::fs::write(&output, &reply.image)?;
     println!("wrote {output} (log_id {})", reply.log_id);

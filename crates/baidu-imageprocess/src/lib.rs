@@ -81,3 +81,8 @@ pub use client_blocking::BlockingClient;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's README (its crates.io page), compiled as doctests so it stays correct.
+#[cfg(all(doctest, feature = "async", feature = "blocking"))]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
