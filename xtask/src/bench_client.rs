@@ -8,6 +8,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -84,18 +85,22 @@ fn blocking(url: &str, image: &[u8], calls: usize, concurrency: usize) -> Result
         .endpoint(url)
         .build()?;
     client.dehaze(image)?;
+    let failed = AtomicUsize::new(0);
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
     std::thread::scope(|s| {
         for _ in 0..concurrency {
-            let c = client.clone();
+            let (c, failed) = (client.clone(), &failed);
             s.spawn(move || {
                 for _ in 0..calls / concurrency {
-                    let _ = c.dehaze(image);
+                    if c.dehaze(image).is_err() {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             });
         }
     });
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+    check_failures("blocking", failed.into_inner())?;
     Ok(Figure {
         calls_per_s: calls as f64 / wall,
         cpu_ms: cpu / calls as f64 * 1e3,
@@ -119,21 +124,35 @@ fn asynchronous(url: &str, image: &[u8], calls: usize, concurrency: usize) -> Re
             .map(|_| {
                 let (c, image) = (client.clone(), Arc::clone(&image));
                 tokio::spawn(async move {
+                    let mut failed = 0;
                     for _ in 0..calls / concurrency {
-                        let _ = c.dehaze(&*image).await;
+                        if c.dehaze(&*image).await.is_err() {
+                            failed += 1;
+                        }
                     }
+                    failed
                 })
             })
             .collect();
+        let mut failed = 0;
         for t in tasks {
-            t.await?;
+            failed += t.await?;
         }
         let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+        check_failures("async", failed)?;
         Ok(Figure {
             calls_per_s: calls as f64 / wall,
             cpu_ms: cpu / calls as f64 * 1e3,
         })
     })
+}
+
+/// A failed call is not a fast call: figures only count when every call succeeded.
+fn check_failures(which: &str, failed: usize) -> Result<()> {
+    if failed > 0 {
+        bail!("{which}: {failed} calls failed against the echo emulator");
+    }
+    Ok(())
 }
 
 fn python(url: &str, image: &[u8], calls: usize) -> Option<Figure> {
@@ -159,7 +178,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .position(|a| a == "--bin")
         .and_then(|i| args.get(i + 1))
         .cloned()
-        .unwrap_or_else(|| "target/release/baidu-imageprocess-emulator".into());
+        .unwrap_or_else(|| {
+            let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+            format!("{target}/release/baidu-imageprocess-emulator")
+        });
     if !Path::new(&bin).exists() {
         bail!(
             "{bin} not found: cargo build --release -p baidu-imageprocess-emulator (or pass --bin PATH)"

@@ -133,6 +133,110 @@ mod tests {
         ClientConfig, Credentials, Endpoint, Error, Operation, RetryPolicy, Session,
     };
 
+    /// Serves one connection on loopback: reads one request, writes `reply`, closes.
+    fn serve_once(reply: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/rest?access_token=SECRET",
+            listener.local_addr().unwrap()
+        );
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let body_start = loop {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "client closed early");
+                request.extend_from_slice(&buf[..n]);
+                if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while request.len() < body_start + length {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "client closed early");
+                request.extend_from_slice(&buf[..n]);
+            }
+            // The client may hang up once it has seen enough (the size cap).
+            let _ = stream.write_all(&reply);
+        });
+        (url, server)
+    }
+
+    fn reply_with(status_line: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = format!(
+            "HTTP/1.1 {status_line}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn post(url: &str) -> HttpRequest {
+        let mut request = HttpRequest::new(Bytes::from_static(b"image=abc"));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = url.parse().unwrap();
+        request
+    }
+
+    #[test]
+    fn error_statuses_and_redirects_come_back_as_responses() {
+        let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
+        let (url, server) = serve_once(reply_with("500 Internal Server Error", "", b"oops"));
+        let response = transport.send(post(&url)).unwrap();
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.body().as_ref(), b"oops");
+        server.join().unwrap();
+        let (url, server) = serve_once(reply_with(
+            "302 Found",
+            "location: http://127.0.0.1:1/elsewhere\r\n",
+            b"",
+        ));
+        let response = transport.send(post(&url)).unwrap();
+        assert_eq!(response.status(), 302, "the redirect must not be followed");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn oversized_reply_is_refused() {
+        let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
+        let body = vec![b'a'; MAX_REPLY_BYTES as usize + 1];
+        let (url, server) = serve_once(reply_with("200 OK", "", &body));
+        let err = transport.send(post(&url)).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge, "{err:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn attempt_timeout_applies_to_a_silent_server() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/rest?access_token=SECRET",
+            listener.local_addr().unwrap()
+        );
+        let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
+        let mut request = post(&url);
+        request
+            .extensions_mut()
+            .insert(AttemptTimeout(Duration::from_millis(200)));
+        // The listener's backlog accepts the connection; nobody ever answers.
+        let err = transport.send(request).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err:?}");
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+        drop(listener);
+    }
+
     #[test]
     fn refused_connection_is_a_connect_error() {
         let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
