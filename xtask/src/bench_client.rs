@@ -147,6 +147,25 @@ fn asynchronous(url: &str, image: &[u8], calls: usize, concurrency: usize) -> Re
     })
 }
 
+/// The issue's targets against this run: at least 5x the Python SDK's sequential calls/s
+/// at 1 MB and 3 MB, under 5 ms of client CPU per MB (`(label, speed-up, cpu ms per MB)`).
+fn verdict(rows: &[(&str, Option<f64>, f64)]) -> String {
+    let mut out = String::from(
+        "\nTargets (≥ 5× the Python SDK sequentially at 1 MB and 3 MB; < 5 ms client CPU per MB, worst sequential client):",
+    );
+    for (label, ratio, cpu_per_mb) in rows.iter().filter(|r| r.0 != "100 KB") {
+        let speed = ratio.map_or_else(
+            || "Python not run".to_owned(),
+            |r| format!("{r:.1}× {}", if r >= 5.0 { "met" } else { "MISSED" }),
+        );
+        let cpu = if *cpu_per_mb < 5.0 { "met" } else { "MISSED" };
+        out += &format!(" {label}: {speed}, {cpu_per_mb:.1} ms/MB {cpu};");
+    }
+    out.pop();
+    out.push_str(".\n");
+    out
+}
+
 /// A failed call is not a fast call: figures only count when every call succeeded.
 fn check_failures(which: &str, failed: usize) -> Result<()> {
     if failed > 0 {
@@ -211,6 +230,7 @@ pub fn run(args: &[String]) -> Result<()> {
          cargo xtask bench-client\n```\n\n| image | Python SDK, sequential | blocking, sequential | async, sequential | \
          blocking, 8 threads | async, 8 tasks | ours ÷ Python (sequential, best) |\n|---|---|---|---|---|---|---|\n",
     );
+    let mut verdicts = Vec::new();
     for (label, size, calls) in [
         ("100 KB", 100_000, 200),
         ("1 MB", 1_000_000, 64),
@@ -241,8 +261,16 @@ pub fn run(args: &[String]) -> Result<()> {
         );
         print!("{row}");
         md.push_str(&row);
+        verdicts.push((
+            label,
+            py.as_ref()
+                .map(|p| b1.calls_per_s.max(a1.calls_per_s) / p.calls_per_s),
+            b1.cpu_ms.max(a1.cpu_ms) / (size as f64 / 1e6),
+        ));
     }
     drop(server);
+    md.push_str(&verdict(&verdicts));
+    print!("{}", verdict(&verdicts));
     if !args.iter().any(|a| a == "--no-write") {
         crate::docs::replace_section(Path::new("docs/benchmarks.md"), "Clients", &md)?;
         println!("updated docs/benchmarks.md (## Clients)");
