@@ -5,6 +5,7 @@
 //! Async (feature `async`, on by default):
 //!
 //! ```no_run
+//! # #[cfg(feature = "async")] mod example {
 //! use baidu_imageprocess::Client;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,7 +14,7 @@
 //! let result = client.dehaze(&photo).await?;
 //! std::fs::write("dehazed.jpg", &result.image)?;
 //! println!("log_id {}", result.log_id);
-//! # Ok(()) }
+//! # Ok(()) } }
 //! ```
 //!
 //! Blocking (feature `blocking`):
@@ -28,6 +29,20 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! - `async` (default): [`Client`], over reqwest; needs a tokio runtime.
+//! - `blocking`: [`BlockingClient`], over ureq; pulls in neither tokio nor reqwest
+//!   (`default-features = false, features = ["blocking", "rustls"]`).
+//! - `rustls` (default) or `native-tls`: the TLS stack of the built-in transports.
+//!   Certificates are always verified.
+//!
+//! Clones of a client share one token cache (64 simultaneous first calls make one token
+//! request), one rate limiter and one connection pool. Each call runs in a
+//! `baidu_imageprocess.call` tracing span (operation, bytes, log_id, elapsed) whose
+//! per-attempt events carry the attempt number; no secret, token or query string is ever
+//! logged.
 //!
 //! # Errors
 //!
@@ -78,7 +93,7 @@ pub use client_async::Client;
 pub use client_blocking::BlockingClient;
 
 /// The workspace README's Rust examples, compiled as doctests so they stay correct.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "async"))]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
