@@ -353,18 +353,11 @@ impl Call {
                 percent_encoding::utf8_percent_encode(t.expose_secret(), QUERY_VALUE)
             )
         });
-        let mut request = HttpRequest::new(self.body.clone());
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = config.endpoint.uri(self.op.path(), query.as_deref());
+        let mut request = crate::token::form_post(
+            config.endpoint.uri(self.op.path(), query.as_deref()),
+            self.body.clone(),
+        );
         let headers = request.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        headers.insert(
-            http::header::ACCEPT,
-            http::HeaderValue::from_static("application/json"),
-        );
         if let Ok(ua) = http::HeaderValue::from_str(&config.user_agent) {
             headers.insert(http::header::USER_AGENT, ua);
         }

@@ -26,9 +26,15 @@ pub fn token_request(endpoint: &Endpoint, api_key: &str, secret_key: &SecretKey)
         ("client_id", api_key),
         ("client_secret", secret_key.expose_secret()),
     ]);
-    let mut request = HttpRequest::new(Bytes::from(body));
+    form_post(endpoint.uri(TOKEN_PATH, None), Bytes::from(body))
+}
+
+/// A `POST` of a form body that expects JSON back: the shape of every request the API
+/// takes.
+pub(crate) fn form_post(uri: http::Uri, body: Bytes) -> HttpRequest {
+    let mut request = HttpRequest::new(body);
     *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = endpoint.uri(TOKEN_PATH, None);
+    *request.uri_mut() = uri;
     let headers = request.headers_mut();
     headers.insert(
         http::header::CONTENT_TYPE,
