@@ -336,12 +336,12 @@ fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
     api_error(state, violation.code())
 }
 
-fn engine_op(op: Operation) -> engine::Operation {
+fn engine_request(op: Operation) -> engine::Request<'static> {
     match op {
-        Operation::ImageQualityEnhance => engine::Operation::Enhance,
-        Operation::Dehaze => engine::Operation::Dehaze,
-        Operation::ContrastEnhance => engine::Operation::Contrast,
-        _ => engine::Operation::Colourize,
+        Operation::ImageQualityEnhance => engine::Request::Enhance,
+        Operation::Dehaze => engine::Request::Dehaze,
+        Operation::ContrastEnhance => engine::Request::Contrast,
+        _ => engine::Request::Colourize,
     }
 }
 
@@ -365,7 +365,9 @@ async fn run_engine(
     let engine = state.engine.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine.process_bytes(engine_op(op), &image)
+        engine
+            .process(&engine_request(op), &image)
+            .map(|out| out.image)
     })
     .await;
     match joined {

@@ -102,3 +102,11 @@ pub(crate) fn encode(
     result.map_err(|e| EngineError::Encode(e.to_string()))?;
     Ok(out.into_inner())
 }
+
+/// Encodes a single-channel mask as 8-bit greyscale PNG.
+pub(crate) fn encode_grey_png(mask: &GrayImage) -> Result<Vec<u8>, EngineError> {
+    let mut out = Cursor::new(Vec::new());
+    mask.write_to(&mut out, ImageFormat::Png)
+        .map_err(|e| EngineError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}
