@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod contact_sheet;
 mod docs;
 mod fuzz;
 mod load;
@@ -53,6 +54,11 @@ const TASKS: &[Task] = &[
         "load",
         "Load-test a release emulator: --seconds N --concurrency C",
         load::run,
+    ),
+    (
+        "contact-sheet",
+        "Render the stylising operations on the sample photos: docs/images/{styles,presets}.jpg [--out DIR]",
+        contact_sheet::run,
     ),
     (
         "readme-images",

@@ -33,6 +33,7 @@ mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
 mod model_file;
+mod npr;
 #[doc(hidden)]
 pub mod planes;
 
