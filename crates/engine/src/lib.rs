@@ -51,6 +51,7 @@ mod style;
 mod stylize;
 
 pub use codec::{MAX_PIXELS, MAX_SIDE};
+pub use stylize::PRESETS;
 
 /// One of the fifteen operations the engine computes, without its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -512,6 +512,39 @@ pub(crate) fn resize(img: &Rgb, width: usize, height: usize) -> Rgb {
     std::array::from_fn(|c| img[c].upscale_to(width, height))
 }
 
+/// Blocks of `block` px filled with their mean colour (a mosaic).
+pub(crate) fn pixelate(img: &Rgb, block: usize) -> Rgb {
+    let (w, h) = dims(img);
+    let block = block.max(1);
+    let small: Rgb = std::array::from_fn(|c| img[c].downscale(block));
+    let sw = small[0].width;
+    render(w, h, |x, y| px(&small, (y / block) * sw + x / block))
+}
+
+/// Halftone dot coverage (1 ink, 0 paper) for darkness `dark` at (x, y): dots on a
+/// lattice of `cell` px rotated by `angle`, their area proportional to the darkness.
+#[inline]
+pub(crate) fn halftone(x: usize, y: usize, cell: f32, angle: f32, dark: f32) -> f32 {
+    let (s, c) = angle.sin_cos();
+    let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+    let (u, v) = ((fx * c + fy * s) / cell, (-fx * s + fy * c) / cell);
+    let (du, dv) = (u - u.round(), v - v.round());
+    let d = (du * du + dv * dv).sqrt();
+    // A dot of radius r covers pi r^2 of the unit cell.
+    let radius = (dark.clamp(0.0, 1.0) / std::f32::consts::PI).sqrt();
+    smoothstep(radius + 0.08, radius - 0.08, d)
+}
+
+/// Gradient magnitude of `l` (central differences, clamped at the borders).
+pub(crate) fn gradient_magnitude(l: &Plane) -> Plane {
+    let (w, h) = (l.width, l.height);
+    Plane::from_fn(w, h, |x, y| {
+        let gx = l.at((x + 1).min(w - 1), y) - l.at(x.saturating_sub(1), y);
+        let gy = l.at(x, (y + 1).min(h - 1)) - l.at(x, y.saturating_sub(1));
+        (gx * gx + gy * gy).sqrt()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,7 +576,7 @@ mod tests {
 
     #[test]
     fn quantise_has_the_requested_levels() {
-        for v in [0.0f32, 0.1, 0.3, 0.62, 0.99, 1.0] {
+        for v in [0.0f32, 0.1, 0.3, 0.7, 0.99, 1.0] {
             let q = quantise(v, 4.0, 40.0);
             let snapped = (q * 4.0).round() / 4.0;
             assert!((q - snapped).abs() < 0.02, "{v} -> {q}");

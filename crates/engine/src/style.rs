@@ -14,20 +14,23 @@ pub(crate) fn transfer(img: &RgbImage, style: Style) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    let planes = npr::planes_of(img);
-    let out = match style {
-        Style::Pencil => pencil(&planes),
-        Style::ColorPencil => color_pencil(&planes),
-        Style::Warm => warm(&planes),
-        Style::Wave => wave(&planes),
-        Style::Lavender => lavender(&planes),
-        Style::Mononoke => mononoke(&planes),
-        Style::Scream => scream(&planes),
-        Style::Gothic => gothic(&planes),
+    npr::image_of(&render(&npr::planes_of(img), style))
+}
+
+/// [`transfer`] on planes.
+pub(crate) fn render(planes: &Rgb, style: Style) -> Rgb {
+    match style {
+        Style::Pencil => pencil(planes),
+        Style::ColorPencil => color_pencil(planes),
+        Style::Warm => warm(planes),
+        Style::Wave => wave(planes),
+        Style::Lavender => lavender(planes),
+        Style::Mononoke => mononoke(planes),
+        Style::Scream => scream(planes),
+        Style::Gothic => gothic(planes),
         // Cartoon, and any style added later until it has its own renderer.
-        _ => cartoon(&planes),
-    };
-    npr::image_of(&out)
+        _ => cartoon(planes),
+    }
 }
 
 /// Flat colour regions with dark outlines: domain-transform smoothing, luma quantised to
