@@ -6,11 +6,13 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod degrade;
 mod docs;
 mod fuzz;
 mod load;
 mod metrics;
 mod quality;
+mod quality_restore;
 mod readme_images;
 mod train_colourize;
 mod train_enhance;
@@ -23,6 +25,11 @@ const TASKS: &[Task] = &[
         "quality",
         "Degrade the shipped photos, run the engine and the OpenCV baselines, report PSNR (docs/quality.md)",
         quality::run,
+    ),
+    (
+        "quality-restore",
+        "Restoration operations vs OpenCV baselines on degraded photos: --op OP --photos DIR (docs/quality.md)",
+        quality_restore::run,
     ),
     (
         "bench-engine",

@@ -49,6 +49,11 @@ mod stretch;
 mod style;
 mod stylize;
 
+// Shared by the restoration operations; their direct entry points for the xtasks.
+mod restore_filters;
+#[doc(hidden)]
+pub mod restoration;
+
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 
 /// One of the fifteen operations the engine computes, without its parameters.
