@@ -290,8 +290,7 @@ pub fn moire(img: &RgbImage, seed: u64) -> (RgbImage, RgbImage) {
             *v = to_u8(f32::from(*v) * m);
         }
     }
-    let round_trip = |i: &RgbImage| {
-        imageops::resize(&area_down(i, 2), w, h, imageops::FilterType::Triangle)
-    };
+    let round_trip =
+        |i: &RgbImage| imageops::resize(&area_down(i, 2), w, h, imageops::FilterType::Triangle);
     (round_trip(&gratings), round_trip(&img))
 }

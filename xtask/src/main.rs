@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod bench_restore;
 mod degrade;
 mod docs;
 mod fuzz;
@@ -35,6 +36,11 @@ const TASKS: &[Task] = &[
         "bench-engine",
         "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)",
         bench_engine::run,
+    ),
+    (
+        "bench-restore",
+        "Time each restoration operation at 1080p on one thread next to OpenCV NLM (docs/benchmarks.md)",
+        bench_restore::run,
     ),
     (
         "train-enhance",

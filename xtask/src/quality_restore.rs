@@ -22,16 +22,6 @@ use image::{RgbImage, imageops::FilterType};
 use crate::degrade;
 use crate::metrics::psnr;
 
-pub const OPS: [&str; 7] = [
-    "denoise",
-    "definition",
-    "colour",
-    "stretch",
-    "inpaint",
-    "doc",
-    "demoire",
-];
-
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == name)
@@ -88,9 +78,9 @@ pub fn load_photos(args: &[String]) -> Result<(String, Vec<(String, RgbImage)>)>
             .with_context(|| format!("reading {dir}"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png")
+                })
             })
             .collect();
         v.sort();
@@ -156,7 +146,11 @@ impl Table {
     }
 
     fn mean(&self, col: usize) -> f64 {
-        let v: Vec<f64> = self.rows.iter().filter_map(|r| r.cells.get(col).map(|c| c.1)).collect();
+        let v: Vec<f64> = self
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get(col).map(|c| c.1))
+            .collect();
         v.iter().sum::<f64>() / v.len().max(1) as f64
     }
 
@@ -236,12 +230,10 @@ fn best_candidate(
         }
         by_tag.insert(tag, scores);
     }
-    by_tag
-        .into_iter()
-        .max_by(|a, b| {
-            let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
-            m(&a.1).total_cmp(&m(&b.1))
-        })
+    by_tag.into_iter().max_by(|a, b| {
+        let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        m(&a.1).total_cmp(&m(&b.1))
+    })
 }
 
 /// PSNR over the pixels inside `rects` only.
@@ -310,7 +302,11 @@ pub fn run(args: &[String]) -> Result<()> {
     for (i, (name, clean)) in photos.iter().enumerate() {
         if wants("denoise") {
             for sigma in [15u8, 25] {
-                let n = degrade::gaussian_noise(clean, f32::from(sigma), seed(i) * 31 + u64::from(sigma));
+                let n = degrade::gaussian_noise(
+                    clean,
+                    f32::from(sigma),
+                    seed(i) * 31 + u64::from(sigma),
+                );
                 n.save(dir.join(format!("{name}.denoise{sigma}.in.png")))?;
                 noisy.insert((i, sigma), n);
             }
@@ -377,7 +373,10 @@ pub fn run(args: &[String]) -> Result<()> {
                     cells.push((format!("OpenCV NLM (best: {tag})"), scores[i]));
                     cells.push(("ours − NLM".to_owned(), psnr(&ours, clean) - scores[i]));
                 }
-                t.rows.push(Row { photo: name.clone(), cells });
+                t.rows.push(Row {
+                    photo: name.clone(),
+                    cells,
+                });
             }
             if let Some((tag, _)) = &best {
                 let key = tag.trim_start_matches("nlm-");
@@ -398,7 +397,9 @@ pub fn run(args: &[String]) -> Result<()> {
 
     if wants("definition") {
         let mut t = Table::new("definition enhance, Gaussian blur σ 1.2 then JPEG q85, PSNR dB");
-        let best = best_candidate(&dir, &names, "definition", &|i, img| psnr(img, &photos[i].1));
+        let best = best_candidate(&dir, &names, "definition", &|i, img| {
+            psnr(img, &photos[i].1)
+        });
         for (i, (name, clean)) in photos.iter().enumerate() {
             let ours = restoration::definition(&soft[i]);
             let mut cells = vec![
@@ -409,7 +410,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 cells.push((format!("best unsharp mask ({tag})"), scores[i]));
                 cells.push(("ours − unsharp".to_owned(), psnr(&ours, clean) - scores[i]));
             }
-            t.rows.push(Row { photo: name.clone(), cells });
+            t.rows.push(Row {
+                photo: name.clone(),
+                cells,
+            });
         }
         tables.push(t);
     }
@@ -421,7 +425,11 @@ pub fn run(args: &[String]) -> Result<()> {
             let faded = degrade::saturate(clean, 0.6);
             let ours = restoration::colour_enhance(&faded);
             let boosted = degrade::saturate(&faded, 1.3);
-            let (o, n, b) = (psnr(&ours, clean), psnr(&faded, clean), psnr(&boosted, clean));
+            let (o, n, b) = (
+                psnr(&ours, clean),
+                psnr(&faded, clean),
+                psnr(&boosted, clean),
+            );
             t.rows.push(Row {
                 photo: name.clone(),
                 cells: vec![
@@ -435,9 +443,18 @@ pub fn run(args: &[String]) -> Result<()> {
             vivid.rows.push(Row {
                 photo: name.clone(),
                 cells: vec![
-                    ("ours vs original, PSNR (cap 60)".to_owned(), psnr(&again, clean).min(60.0)),
-                    ("newly clipped pixels, %".to_owned(), 100.0 * newly_clipped(clean, &again)),
-                    ("× 1.3: newly clipped, %".to_owned(), 100.0 * newly_clipped(clean, &degrade::saturate(clean, 1.3))),
+                    (
+                        "ours vs original, PSNR (cap 60)".to_owned(),
+                        psnr(&again, clean).min(60.0),
+                    ),
+                    (
+                        "newly clipped pixels, %".to_owned(),
+                        100.0 * newly_clipped(clean, &again),
+                    ),
+                    (
+                        "× 1.3: newly clipped, %".to_owned(),
+                        100.0 * newly_clipped(clean, &degrade::saturate(clean, 1.3)),
+                    ),
                 ],
             });
         }
@@ -449,10 +466,28 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut t = Table::new("stretch restore, aspect error in % (lower is better)");
         t.lower_is_better = true;
         let cases: [(&str, f32, f32, FilterType, Option<u8>); 5] = [
-            ("1.4× wide (bicubic)", 1.4, 1.0, FilterType::CatmullRom, None),
+            (
+                "1.4× wide (bicubic)",
+                1.4,
+                1.0,
+                FilterType::CatmullRom,
+                None,
+            ),
             ("1.3× tall (bilinear)", 1.0, 1.3, FilterType::Triangle, None),
-            ("1.4× wide, JPEG q90", 1.4, 1.0, FilterType::CatmullRom, Some(90)),
-            ("1.3× tall, JPEG q90", 1.0, 1.3, FilterType::Triangle, Some(90)),
+            (
+                "1.4× wide, JPEG q90",
+                1.4,
+                1.0,
+                FilterType::CatmullRom,
+                Some(90),
+            ),
+            (
+                "1.3× tall, JPEG q90",
+                1.0,
+                1.3,
+                FilterType::Triangle,
+                Some(90),
+            ),
             ("unstretched", 1.0, 1.0, FilterType::Nearest, None),
         ];
         let mut errors: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
@@ -472,7 +507,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 errors[k].push(e);
                 cells.push(((*label).to_owned(), e));
             }
-            t.rows.push(Row { photo: name.clone(), cells });
+            t.rows.push(Row {
+                photo: name.clone(),
+                cells,
+            });
         }
         for (k, (label, ..)) in cases.iter().enumerate() {
             let within = |lim: f64| errors[k].iter().filter(|&&e| e <= lim).count();
@@ -515,7 +553,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 cells.push((format!("best cv2.inpaint ({tag})"), scores[i]));
                 cells.push(("ours − best".to_owned(), o - scores[i]));
             }
-            t.rows.push(Row { photo: name.clone(), cells });
+            t.rows.push(Row {
+                photo: name.clone(),
+                cells,
+            });
         }
         t.notes.push(format!(
             "Pixels outside the rectangles bit-identical on every photo: {}.",
@@ -525,7 +566,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 
     if wants("doc") {
-        let mut t = Table::new("document de-shading, synthetic pages (gradient, soft shadow, noise σ 3), PSNR dB");
+        let mut t = Table::new(
+            "document de-shading, synthetic pages (gradient, soft shadow, noise σ 3), PSNR dB",
+        );
         let best = best_candidate(&dir, &names, "doc", &|i, img| psnr(img, &pages[i].0));
         for (i, name) in names.iter().enumerate() {
             let (page, shaded) = &pages[i];
@@ -538,13 +581,18 @@ pub fn run(args: &[String]) -> Result<()> {
                 cells.push((format!("division by closing ({tag})"), scores[i]));
                 cells.push(("ours − closing".to_owned(), psnr(&ours, page) - scores[i]));
             }
-            t.rows.push(Row { photo: format!("page {} ({name})", i + 1), cells });
+            t.rows.push(Row {
+                photo: format!("page {} ({name})", i + 1),
+                cells,
+            });
         }
         tables.push(t);
     }
 
     if wants("demoire") {
-        let mut t = Table::new("moiré removal, two gratings then 2x area-down and bilinear up, PSNR dB vs the rescaled clean photo");
+        let mut t = Table::new(
+            "moiré removal, two gratings then 2x area-down and bilinear up, PSNR dB vs the rescaled clean photo",
+        );
         let best = best_candidate(&dir, &names, "demoire", &|i, img| psnr(img, &moire[i].1));
         for (i, name) in names.iter().enumerate() {
             let (m, reference) = &moire[i];
@@ -559,7 +607,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 cells.push(("ours − blur".to_owned(), o - scores[i]));
             }
             cells.push(("ours − input".to_owned(), o - psnr(m, reference)));
-            t.rows.push(Row { photo: name.clone(), cells });
+            t.rows.push(Row {
+                photo: name.clone(),
+                cells,
+            });
         }
         tables.push(t);
     }
@@ -570,7 +621,11 @@ pub fn run(args: &[String]) -> Result<()> {
          Baselines: OpenCV {}, same run, one setting per table chosen by its best mean.\n",
         photos.len(),
         arg(args, "--max-side").unwrap_or("1024"),
-        if have_opencv { "(run)" } else { "(NOT available in this run)" }
+        if have_opencv {
+            "(run)"
+        } else {
+            "(NOT available in this run)"
+        }
     );
     for t in &tables {
         md.push_str(&t.markdown());
@@ -581,7 +636,10 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("{md}");
     if write && only.is_none() {
         let path = Path::new("docs/quality-restoration-results.md");
-        std::fs::write(path, format!("# Restoration operations: quality results\n\n{md}"))?;
+        std::fs::write(
+            path,
+            format!("# Restoration operations: quality results\n\n{md}"),
+        )?;
         println!("wrote {}", path.display());
     }
     Ok(())

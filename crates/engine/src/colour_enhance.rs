@@ -132,7 +132,12 @@ mod tests {
                 .sum::<f32>()
                 / a.as_raw().len() as f32
         };
-        assert!(err(&restored) < err(&dull) / 3.0, "{} vs {}", err(&restored), err(&dull));
+        assert!(
+            err(&restored) < err(&dull) / 3.0,
+            "{} vs {}",
+            err(&restored),
+            err(&dull)
+        );
     }
 
     #[test]

@@ -39,18 +39,15 @@ pub(crate) fn convolve_separable(src: &Plane, kernel: &[f32]) -> Plane {
             }
         });
     let mut out = Plane::new(w, h);
-    out.data
-        .par_chunks_mut(w)
-        .enumerate()
-        .for_each(|(y, o)| {
-            for (k, &t) in kernel.iter().enumerate() {
-                let yy = (y as isize + k as isize - r).clamp(0, h as isize - 1) as usize;
-                let row = &horiz.data[yy * w..(yy + 1) * w];
-                for (v, &s) in o.iter_mut().zip(row) {
-                    *v += t * s;
-                }
+    out.data.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+        for (k, &t) in kernel.iter().enumerate() {
+            let yy = (y as isize + k as isize - r).clamp(0, h as isize - 1) as usize;
+            let row = &horiz.data[yy * w..(yy + 1) * w];
+            for (v, &s) in o.iter_mut().zip(row) {
+                *v += t * s;
             }
-        });
+        }
+    });
     out
 }
 
@@ -107,7 +104,12 @@ mod tests {
     #[test]
     fn blur_keeps_a_constant_and_the_mean_of_a_ramp() {
         let flat = Plane::from_fn(9, 4, |_, _| 0.25);
-        assert!(gaussian_blur(&flat, 1.5).data.iter().all(|v| (v - 0.25).abs() < 1e-6));
+        assert!(
+            gaussian_blur(&flat, 1.5)
+                .data
+                .iter()
+                .all(|v| (v - 0.25).abs() < 1e-6)
+        );
         let ramp = Plane::from_fn(40, 3, |x, _| x as f32);
         let out = gaussian_blur(&ramp, 2.0);
         assert!((out.at(20, 1) - 20.0).abs() < 1e-3);
