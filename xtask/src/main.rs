@@ -6,12 +6,15 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod bench_restore;
 mod contact_sheet;
+mod degrade;
 mod docs;
 mod fuzz;
 mod load;
 mod metrics;
 mod quality;
+mod quality_restore;
 mod readme_images;
 mod train_colourize;
 mod train_enhance;
@@ -26,9 +29,19 @@ const TASKS: &[Task] = &[
         quality::run,
     ),
     (
+        "quality-restore",
+        "Restoration operations vs OpenCV baselines on degraded photos: --op OP --photos DIR (docs/quality.md)",
+        quality_restore::run,
+    ),
+    (
         "bench-engine",
         "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)",
         bench_engine::run,
+    ),
+    (
+        "bench-restore",
+        "Time each restoration operation at 1080p on one thread next to OpenCV NLM (docs/benchmarks.md)",
+        bench_restore::run,
     ),
     (
         "train-enhance",

@@ -50,6 +50,11 @@ mod stretch;
 mod style;
 mod stylize;
 
+// Shared by the restoration operations; their direct entry points for the xtasks.
+mod restore_filters;
+#[doc(hidden)]
+pub mod restoration;
+
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 pub use stylize::PRESETS;
 

@@ -1,0 +1,42 @@
+//! Direct entry points of the restoration operations on decoded images, for the quality
+//! and benchmark xtasks (internal: the public way in is [`crate::Engine::process`]).
+
+use image::RgbImage;
+
+use crate::Rect;
+
+/// Denoise with strength 0–200 (values above 200 are treated as 200).
+pub fn denoise(img: &RgbImage, strength: u8) -> RgbImage {
+    crate::denoise::denoise(img, strength.min(200))
+}
+
+/// Definition enhance.
+pub fn definition(img: &RgbImage) -> RgbImage {
+    crate::definition::sharpen(img)
+}
+
+/// Colour enhance.
+pub fn colour_enhance(img: &RgbImage) -> RgbImage {
+    crate::colour_enhance::enhance(img)
+}
+
+/// Stretch restore (the output's dimensions change).
+pub fn stretch_restore(img: &RgbImage) -> RgbImage {
+    crate::stretch::restore(img)
+}
+
+/// Inpainting; rectangles not inside the image are an error.
+pub fn inpaint(img: &RgbImage, rects: &[Rect]) -> Result<RgbImage, crate::EngineError> {
+    crate::check_rects(rects, img.width(), img.height())?;
+    Ok(crate::inpaint::inpaint(img, rects))
+}
+
+/// Document de-shading.
+pub fn doc_repair(img: &RgbImage) -> RgbImage {
+    crate::doc_repair::repair(img)
+}
+
+/// Moiré removal.
+pub fn demoire(img: &RgbImage) -> RgbImage {
+    crate::demoire::remove(img)
+}
