@@ -13,6 +13,7 @@ mod docs;
 mod fuzz;
 mod load;
 mod metrics;
+mod photos;
 mod quality;
 mod quality_restore;
 mod readme_images;
@@ -23,6 +24,11 @@ mod train_enhance;
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
 
 const TASKS: &[Task] = &[
+    (
+        "photos",
+        "Fetch the freely licensed photos (Debian wallpapers, Python sample data): --dir DIR",
+        photos::run,
+    ),
     (
         "quality",
         "Degrade the shipped photos, run the engine and the OpenCV baselines, report PSNR (docs/quality.md)",
