@@ -51,7 +51,67 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     state.counters.request(op.name());
-    operation(&state, op, request).await
+    let (parts, body) = request.into_parts();
+    let unread = UnreadBody::new(body, state.config.body_timeout);
+    operation(
+        &state,
+        op,
+        Request::from_parts(parts, Body::empty()),
+        unread,
+    )
+    .await
+}
+
+/// A request body not read yet. Dropped unread (the request was answered from its
+/// header: refused, throttled, not admitted), it is read and discarded in the background
+/// (up to [`MAX_BODY`], within the body timeout) so the client, still sending, receives
+/// the answer instead of a reset connection; nothing is kept in memory.
+struct UnreadBody {
+    body: Option<Body>,
+    timeout: Duration,
+}
+
+impl UnreadBody {
+    fn new(body: Body, timeout: Duration) -> Self {
+        Self {
+            body: Some(body),
+            timeout,
+        }
+    }
+
+    /// The body, to read now.
+    fn take(&mut self) -> Option<Body> {
+        self.body.take()
+    }
+
+    /// Drops the body without draining it (it is too large to be worth reading).
+    fn abandon(&mut self) {
+        self.body = None;
+    }
+}
+
+impl Drop for UnreadBody {
+    fn drop(&mut self) {
+        let (Some(body), Ok(runtime)) = (self.body.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let timeout = self.timeout;
+        runtime.spawn(async move {
+            use futures_util::StreamExt as _;
+            let mut stream = body.into_data_stream();
+            let discard = async {
+                let mut seen = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    seen += chunk.len();
+                    if seen > MAX_BODY {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(timeout, discard).await;
+        });
+    }
 }
 
 fn api_error(state: &AppState, code: ErrorCode) -> Response {
@@ -296,7 +356,12 @@ fn verify_signature(
     }
 }
 
-async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Response {
+async fn operation(
+    state: &Arc<AppState>,
+    op: Operation,
+    request: Request,
+    mut unread: UnreadBody,
+) -> Response {
     if request.method() != Method::POST {
         return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
     }
@@ -317,6 +382,7 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
         return api_error(state, code);
     }
     if content_length(request.headers()).is_some_and(|n| n > MAX_BODY) {
+        unread.abandon();
         return api_error_status(
             state,
             ErrorCode::IMAGE_SIZE_ERROR,
@@ -332,7 +398,10 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
         let Ok(_uploading) = Arc::clone(&state.uploads).acquire_owned().await else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
-        let body = match read_body(request.into_body(), MAX_BODY, state.config.body_timeout).await {
+        let Some(body) = unread.take() else {
+            return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
+        };
+        let body = match read_body(body, MAX_BODY, state.config.body_timeout).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
                 return api_error_status(
