@@ -295,6 +295,11 @@ pub fn run(args: &[String]) -> Result<()> {
         )
     };
     let errors = errors.lock().unwrap().clone();
+    // The VM is shared: say how busy it was, since phase 1's rate depends on it.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
     let md = format!(
         "Release emulator with `--echo` on loopback, driven by {concurrency} client threads (a new connection per request). \
          Phase 1: {seconds} s of 100 KB images. Phase 2: {concurrency} concurrent uploads of a 3 MiB image (4 MiB of base64, \
@@ -322,6 +327,9 @@ pub fn run(args: &[String]) -> Result<()> {
         big_errors.lock().unwrap(),
         burst_row("echo", &echo),
         burst_row("engine", &engine),
+    ) + &format!(
+        "\nLoad average (1 min) on the 2-core VM at the end of the run: {load}; phase 1's rate \
+         and latency depend on it (other builds share the machine).\n"
     );
     println!("{md}");
     if !args.iter().any(|a| a == "--no-write") {
