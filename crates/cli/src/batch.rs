@@ -92,6 +92,21 @@ pub async fn run(client: &Client, jobs: Vec<Job>, settings: &Settings) -> Run {
         });
         handles.push((input, handle));
     }
+    let outcomes = collect_outcomes(handles, bar.as_ref()).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Run {
+        outcomes,
+        interrupted: cancelled.load(Ordering::SeqCst),
+    }
+}
+
+/// Waits for every job in order; one that panicked is a failed outcome, never dropped.
+async fn collect_outcomes(
+    handles: Vec<(String, tokio::task::JoinHandle<Outcome>)>,
+    bar: Option<&ProgressBar>,
+) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(handles.len());
     for (input, handle) in handles {
         let outcome = handle.await.unwrap_or_else(|e| {
@@ -106,18 +121,12 @@ pub async fn run(client: &Client, jobs: Vec<Job>, settings: &Settings) -> Run {
                 ms: 0,
                 auth_failure: false,
             };
-            report_line(&outcome, bar.as_ref());
+            report_line(&outcome, bar);
             outcome
         });
         outcomes.push(outcome);
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Run {
-        outcomes,
-        interrupted: cancelled.load(Ordering::SeqCst),
-    }
+    outcomes
 }
 
 fn report_line(outcome: &Outcome, bar: Option<&ProgressBar>) {
@@ -438,5 +447,54 @@ pub fn advice(error: &Error) -> String {
             _ => text,
         },
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(input: &str) -> Outcome {
+        Outcome {
+            input: input.to_owned(),
+            output: Some("out".into()),
+            status: Status::Done,
+            log_id: None,
+            error_code: None,
+            error_message: None,
+            ms: 0,
+            auth_failure: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_counted_as_failed() {
+        let handles = vec![
+            ("a.png".to_owned(), tokio::spawn(async { done("a.png") })),
+            (
+                "b.png".to_owned(),
+                tokio::spawn(async { panic!("a bug in one job") }),
+            ),
+            ("c.png".to_owned(), tokio::spawn(async { done("c.png") })),
+        ];
+        let outcomes = collect_outcomes(handles, None).await;
+        let statuses: Vec<_> = outcomes
+            .iter()
+            .map(|o| (o.input.as_str(), o.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("a.png", Status::Done),
+                ("b.png", Status::Failed),
+                ("c.png", Status::Done)
+            ]
+        );
+        assert!(
+            outcomes[1]
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("internal error"))
+        );
     }
 }

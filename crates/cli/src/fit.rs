@@ -22,6 +22,11 @@ pub const FIT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Decodes are serialised: several large images at once would multiply peak memory.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Waits for the turn to decode a large image; the turn lasts as long as the guard.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn accepted_format(bytes: &[u8]) -> Result<ImageFormat, String> {
     let format = image::guess_format(bytes).map_err(|e| format!("cannot read the image: {e}"))?;
     if matches!(
@@ -64,7 +69,7 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<DynamicImage, String> {
 
 /// Returns image bytes that meet `op`'s limits, re-encoded in the same format.
 pub fn fit(bytes: &[u8], op: Operation) -> Result<Vec<u8>, String> {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let _turn = one_at_a_time();
     let format = accepted_format(bytes)?;
     let img = to_8_bit(decode_bounded(bytes)?);
     let limits = op.limits();

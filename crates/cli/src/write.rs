@@ -23,12 +23,19 @@ fn in_progress() -> MutexGuard<'static, Option<HashSet<PathBuf>>> {
 /// Removes every temporary file still being written and exits with `code`. Holds the
 /// registry lock until the process ends, so no rename can complete afterwards.
 pub fn remove_temp_files_and_exit(code: i32) -> ! {
-    let guard = in_progress();
-    for path in guard.iter().flatten() {
-        let _ = std::fs::remove_file(path);
-    }
+    // Held until the process ends (`exit` runs no destructors): no rename after this.
+    let _registry = remove_temp_files();
     let _ = std::io::stderr().flush();
     std::process::exit(code)
+}
+
+/// Removes every registered temporary file; returns the registry still locked.
+fn remove_temp_files() -> MutexGuard<'static, Option<HashSet<PathBuf>>> {
+    let mut guard = in_progress();
+    for path in guard.iter_mut().flat_map(std::mem::take) {
+        let _ = std::fs::remove_file(path);
+    }
+    guard
 }
 
 /// Writes `bytes` to `path` (see the module documentation for what `path` may be).
@@ -103,6 +110,8 @@ fn atomic_write(
 
 /// A side-by-side before/after PNG.
 pub fn compare_png(before: &[u8], after: &[u8]) -> Result<Vec<u8>, String> {
+    // Large decodes take turns (a hostile reply could be a 50 Mpx image).
+    let _turn = crate::fit::one_at_a_time();
     let a = crate::fit::decode_bounded(before)?.to_rgb8();
     let b = crate::fit::decode_bounded(after)?.to_rgb8();
     // Show both at the result's height.
@@ -133,6 +142,18 @@ mod tests {
         write_result(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert!(in_progress().iter().flatten().next().is_none());
+    }
+
+    #[test]
+    fn an_emergency_stop_removes_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let temp = dir.path().join(".bdip-x.part");
+        std::fs::write(&temp, b"half").unwrap();
+        in_progress()
+            .get_or_insert_with(HashSet::new)
+            .insert(temp.clone());
+        drop(remove_temp_files());
+        assert!(!temp.exists());
     }
 
     #[cfg(unix)]
