@@ -75,6 +75,7 @@ pub fn choose(
     };
     let mut builder = builder.credentials(credentials);
     if let Some(url) = endpoint {
+        check_endpoint(url).map_err(UsageError)?;
         builder = builder.endpoint(url);
     }
     let client = builder.build().map_err(|e| {
@@ -88,4 +89,54 @@ pub fn choose(
         client,
         local: false,
     })
+}
+
+/// Says what is wrong with an `--endpoint` URL without ever repeating a user name or
+/// password written into it.
+fn check_endpoint(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("--endpoint must be an http:// or https:// URL (no scheme given)".into());
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        let shown: String = scheme
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        return Err(format!(
+            "--endpoint scheme `{shown}` is not supported: use http:// or https://"
+        ));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(
+            "--endpoint must not contain a user name or password (`user:password@`): the API does not use them, and they would travel with every request; remove them"
+                .into(),
+        );
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err("--endpoint has no host name".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn endpoint_errors_never_repeat_userinfo() {
+        assert!(check_endpoint("http://127.0.0.1:8080").is_ok());
+        assert!(check_endpoint("https://aip.baidubce.com/").is_ok());
+        for bad in [
+            "http://user:PASSWORD@host",
+            "http://PASSWORD@host/x",
+            "ftp://user:PASSWORD@host",
+            "PASSWORD@host",
+            "http://",
+        ] {
+            let err = check_endpoint(bad).unwrap_err();
+            assert!(!err.contains("PASSWORD"), "{bad}: {err}");
+        }
+    }
 }

@@ -1,19 +1,25 @@
-//! Running a batch: bounded concurrency, one failure never stops the others, Ctrl-C
-//! stops launching new work, progress on a terminal, plain lines otherwise.
+//! Running a batch: bounded concurrency, one failure never stops the others (a panicking
+//! job is reported as failed), progress on a terminal, plain lines otherwise. The first
+//! Ctrl-C stops launching new work and lets the images in flight finish; the second
+//! stops at once, removing temporary files.
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use baidu_imageprocess::{Client, Error, ErrorClass, Operation, protocol};
+use baidu_imageprocess::protocol::{TransportError, TransportErrorKind};
+use baidu_imageprocess::{AuthError, Client, Error, ErrorClass, Operation, protocol};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::fit::fit;
+use crate::fit::{FIT_MAX_FILE_BYTES, fit};
 use crate::inputs::{Destination, Job, Source};
 use crate::report::{Outcome, Status};
-use crate::write::{atomic_write, compare_png};
+use crate::write::{compare_png, remove_temp_files_and_exit, write_result};
+
+/// The exit status of an interrupted run, as shells expect after SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Settings that apply to every image of a batch.
 #[derive(Debug, Clone)]
@@ -21,24 +27,39 @@ pub struct Settings {
     pub op: Operation,
     pub force: bool,
     pub fit: bool,
-    pub compare: bool,
     pub jobs: usize,
 }
 
+/// What a batch did.
+pub struct Run {
+    /// One per job, in input order.
+    pub outcomes: Vec<Outcome>,
+    /// Whether Ctrl-C stopped it early.
+    pub interrupted: bool,
+}
+
+/// Watches for Ctrl-C: the first sets `cancelled`, the second removes temporary files
+/// and exits at once.
+fn watch_interrupts(cancelled: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        cancelled.store(true, Ordering::SeqCst);
+        eprintln!(
+            "\nbdip: interrupted; finishing images in progress (no partial files are left); Ctrl-C again to stop now"
+        );
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("bdip: stopped; images in progress were abandoned");
+            remove_temp_files_and_exit(EXIT_INTERRUPTED);
+        }
+    });
+}
+
 /// Processes every job; returns outcomes in input order.
-pub async fn run(client: &Client, jobs: Vec<Job>, settings: &Settings) -> Vec<Outcome> {
+pub async fn run(client: &Client, jobs: Vec<Job>, settings: &Settings) -> Run {
     let cancelled = Arc::new(AtomicBool::new(false));
-    {
-        let cancelled = Arc::clone(&cancelled);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\nbdip: interrupted; finishing images in progress (no partial files are left)"
-                );
-                cancelled.store(true, Ordering::SeqCst);
-            }
-        });
-    }
+    watch_interrupts(Arc::clone(&cancelled));
     let total = jobs.len();
     let bar = (std::io::stderr().is_terminal() && total > 1).then(|| {
         let bar = ProgressBar::new(total as u64);
@@ -52,32 +73,58 @@ pub async fn run(client: &Client, jobs: Vec<Job>, settings: &Settings) -> Vec<Ou
     let limit = Arc::new(Semaphore::new(settings.jobs.max(1)));
     let mut handles = Vec::with_capacity(total);
     for job in jobs {
+        let input = job.source.display();
         let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
             break;
         };
         if cancelled.load(Ordering::SeqCst) {
-            handles.push(tokio::spawn(std::future::ready(skipped(
-                &job,
-                "interrupted",
-            ))));
+            let outcome = skipped(&job, "interrupted");
+            report_line(&outcome, bar.as_ref());
+            handles.push((input, tokio::spawn(std::future::ready(outcome))));
             continue;
         }
         let (client, settings, bar) = (client.clone(), settings.clone(), bar.clone());
-        handles.push(tokio::spawn(async move {
+        let handle = tokio::spawn(async move {
+            let _permit = permit;
             let outcome = process(&client, &job, &settings).await;
             report_line(&outcome, bar.as_ref());
-            drop(permit);
             outcome
-        }));
+        });
+        handles.push((input, handle));
     }
-    let mut outcomes = Vec::with_capacity(handles.len());
-    for handle in handles {
-        if let Ok(outcome) = handle.await {
-            outcomes.push(outcome);
-        }
-    }
+    let outcomes = collect_outcomes(handles, bar.as_ref()).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    Run {
+        outcomes,
+        interrupted: cancelled.load(Ordering::SeqCst),
+    }
+}
+
+/// Waits for every job in order; one that panicked is a failed outcome, never dropped.
+async fn collect_outcomes(
+    handles: Vec<(String, tokio::task::JoinHandle<Outcome>)>,
+    bar: Option<&ProgressBar>,
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(handles.len());
+    for (input, handle) in handles {
+        let outcome = handle.await.unwrap_or_else(|e| {
+            // A bug, not the image's fault: still counted, reported and failing the run.
+            let outcome = Outcome {
+                input,
+                output: None,
+                status: Status::Failed,
+                log_id: None,
+                error_code: None,
+                error_message: Some(format!("internal error in bdip: {e}")),
+                ms: 0,
+                auth_failure: false,
+            };
+            report_line(&outcome, bar);
+            outcome
+        });
+        outcomes.push(outcome);
     }
     outcomes
 }
@@ -137,25 +184,78 @@ fn failed(job: &Job, started: Instant, message: String, code: Option<u32>) -> Ou
     }
 }
 
-async fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
-    match source {
-        Source::File(path) => tokio::fs::read(path).await,
-        Source::Stdin => tokio::task::spawn_blocking(|| {
-            let mut buf = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
-        })
-        .await
-        .map_err(std::io::Error::other)?,
+/// The largest file read for `op`: what its base64 limit allows, or the `--fit` cap.
+fn read_cap(op: Operation, fit: bool) -> u64 {
+    if fit {
+        FIT_MAX_FILE_BYTES
+    } else {
+        // base64 turns 3 bytes into 4.
+        (op.limits().max_base64_len / 4 * 3) as u64
     }
+}
+
+fn too_large(cap: u64, fit: bool) -> String {
+    let mib = cap as f64 / (1024.0 * 1024.0);
+    if fit {
+        format!("is larger than {mib:.0} MiB, the most --fit reads")
+    } else {
+        format!("is larger than {mib:.0} MiB, the most the operation accepts (use --fit)")
+    }
+}
+
+/// Reads a regular file (or stdin) of at most `cap` bytes; FIFOs and devices are refused
+/// before they are opened, since reading them may block or never end.
+fn read_bounded(source: &Source, cap: u64, fit: bool) -> Result<Vec<u8>, (String, bool)> {
+    let mut buf = Vec::new();
+    match source {
+        Source::File(path) => {
+            let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read: {e}"), false))?;
+            if meta.is_dir() {
+                return Err((
+                    "is a directory (use it as INPUT without -o, or -r)".into(),
+                    false,
+                ));
+            }
+            if !meta.is_file() {
+                return Err((
+                    "is not a regular file (a FIFO, device or socket); only files and - are read"
+                        .into(),
+                    false,
+                ));
+            }
+            if meta.len() > cap {
+                return Err((too_large(cap, fit), true));
+            }
+            let file =
+                std::fs::File::open(path).map_err(|e| (format!("cannot read: {e}"), false))?;
+            file.take(cap + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| (format!("cannot read: {e}"), false))?;
+        }
+        Source::Stdin => {
+            std::io::stdin()
+                .lock()
+                .take(cap + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| (format!("cannot read stdin: {e}"), false))?;
+        }
+    }
+    if buf.len() as u64 > cap {
+        return Err((too_large(cap, fit), true));
+    }
+    Ok(buf)
 }
 
 async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     let started = Instant::now();
+    if let Some(conflict) = &job.conflict {
+        return failed(job, started, conflict.clone(), None);
+    }
     if let Destination::File {
         path,
         explicit: false,
     } = &job.destination
-        && path.exists()
+        && std::fs::symlink_metadata(path).is_ok()
         && !settings.force
     {
         return skipped(
@@ -163,16 +263,26 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             &format!("{} exists (use --force to replace it)", path.display()),
         );
     }
-    let mut image = match read_source(&job.source).await {
-        Ok(bytes) => bytes,
+    let cap = read_cap(settings.op, settings.fit);
+    let read = tokio::task::spawn_blocking({
+        let (source, fit) = (job.source.clone(), settings.fit);
+        move || read_bounded(&source, cap, fit)
+    })
+    .await;
+    let mut image = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err((message, size))) => {
+            let code = size.then(|| protocol::ErrorCode::IMAGE_SIZE_ERROR.get());
+            return failed(job, started, message, code);
+        }
         Err(e) => return failed(job, started, format!("cannot read: {e}"), None),
     };
     if let Err(violation) = protocol::validate(settings.op, &image) {
         let size_problem = violation.code() == protocol::ErrorCode::IMAGE_SIZE_ERROR;
         if settings.fit && size_problem {
             match tokio::task::spawn_blocking({
-                let (bytes, op) = (image.clone(), settings.op);
-                move || fit(&bytes, op)
+                let op = settings.op;
+                move || fit(&image, op)
             })
             .await
             {
@@ -180,7 +290,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                 Ok(Err(message)) => {
                     return failed(job, started, message, Some(violation.code().get()));
                 }
-                Err(e) => return failed(job, started, e.to_string(), None),
+                Err(e) => return failed(job, started, format!("--fit failed: {e}"), None),
             }
         } else {
             let hint = if size_problem { " (use --fit)" } else { "" };
@@ -205,10 +315,24 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                 error.code().map(baidu_imageprocess::ErrorCode::get),
             );
             outcome.log_id = error.log_id().map(|l| l.0);
-            outcome.auth_failure = error.is_auth();
+            outcome.auth_failure = credentials_refused(&error);
             return outcome;
         }
     };
+    // Never write bytes that are not an image as if they were the result.
+    if let Err(violation) = protocol::sniff(&reply.image) {
+        let mut outcome = failed(
+            job,
+            started,
+            format!(
+                "malformed reply: the service returned {} bytes that are not an image ({violation}); nothing written",
+                reply.image.len()
+            ),
+            None,
+        );
+        outcome.log_id = Some(reply.log_id.0);
+        return outcome;
+    }
     let output = match &job.destination {
         Destination::Stdout => {
             let mut out = std::io::stdout().lock();
@@ -218,7 +342,15 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             "-".to_owned()
         }
         Destination::File { path, .. } => {
-            if let Err(e) = atomic_write(path, &reply.image) {
+            let reply_image = Arc::new(reply.image);
+            let written = tokio::task::spawn_blocking({
+                let (path, bytes) = (path.clone(), Arc::clone(&reply_image));
+                move || write_result(&path, &bytes)
+            })
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r);
+            if let Err(e) = written {
                 return failed(
                     job,
                     started,
@@ -226,18 +358,21 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                     None,
                 );
             }
-            if settings.compare {
-                let compare_path = path.with_extension("compare.png");
-                match compare_png(&image, &reply.image) {
-                    Ok(png) => {
-                        if let Err(e) = atomic_write(&compare_path, &png) {
-                            eprintln!("bdip: cannot write {}: {e}", compare_path.display());
-                        }
+            if let Some(compare_path) = &job.compare {
+                let compared = tokio::task::spawn_blocking({
+                    let (path, after) = (compare_path.clone(), Arc::clone(&reply_image));
+                    move || {
+                        let png = compare_png(&image, &after)
+                            .map_err(|e| format!("cannot build the comparison: {e}"))?;
+                        write_result(&path, &png)
+                            .map_err(|e| format!("cannot write {}: {e}", path.display()))
                     }
-                    Err(e) => eprintln!(
-                        "bdip: cannot build the comparison for {}: {e}",
-                        path.display()
-                    ),
+                })
+                .await;
+                match compared {
+                    Ok(Ok(())) => {}
+                    Ok(Err(message)) => eprintln!("bdip: {message}"),
+                    Err(e) => eprintln!("bdip: cannot build the comparison: {e}"),
                 }
             }
             path.display().to_string()
@@ -255,6 +390,25 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     }
 }
 
+/// The transport failure at the root of `error`, if any (through a timeout's last try).
+fn transport_cause(error: &Error) -> Option<&TransportError> {
+    match error {
+        Error::Transport(e) | Error::Auth(AuthError::TokenTransport(e)) => Some(e),
+        Error::Timeout {
+            last: Some(last), ..
+        } => transport_cause(last),
+        _ => None,
+    }
+}
+
+/// Whether the service refused the credentials (not merely could not be reached).
+pub fn credentials_refused(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Auth(AuthError::InvalidClient { .. } | AuthError::TokenRejected { .. })
+    )
+}
+
 /// One line that says what happened and what to do about it.
 pub fn advice(error: &Error) -> String {
     let mut text = error.to_string();
@@ -263,6 +417,24 @@ pub fn advice(error: &Error) -> String {
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
+    }
+    if let Some(cause) = transport_cause(error) {
+        // Name the cause first: "timed out" alone hides a refused connection.
+        let (what, hint) = match cause.kind() {
+            TransportErrorKind::Connect => (
+                "cannot connect to the service",
+                "is the endpoint right and the service running?",
+            ),
+            TransportErrorKind::Tls => (
+                "TLS failure",
+                "check the endpoint's certificate, or use http:// for a local emulator",
+            ),
+            TransportErrorKind::Timeout => {
+                ("no answer in time", "raise --timeout or check the network")
+            }
+            _ => ("network failure", "check the network or --endpoint"),
+        };
+        return format!("{what}: {text} ({hint})");
     }
     match error {
         Error::Api { code, .. } => match code.class() {
@@ -274,7 +446,55 @@ pub fn advice(error: &Error) -> String {
             }
             _ => text,
         },
-        Error::Transport(_) => format!("{text} (check the network or --endpoint)"),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(input: &str) -> Outcome {
+        Outcome {
+            input: input.to_owned(),
+            output: Some("out".into()),
+            status: Status::Done,
+            log_id: None,
+            error_code: None,
+            error_message: None,
+            ms: 0,
+            auth_failure: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_counted_as_failed() {
+        let handles = vec![
+            ("a.png".to_owned(), tokio::spawn(async { done("a.png") })),
+            (
+                "b.png".to_owned(),
+                tokio::spawn(async { panic!("a bug in one job") }),
+            ),
+            ("c.png".to_owned(), tokio::spawn(async { done("c.png") })),
+        ];
+        let outcomes = collect_outcomes(handles, None).await;
+        let statuses: Vec<_> = outcomes
+            .iter()
+            .map(|o| (o.input.as_str(), o.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("a.png", Status::Done),
+                ("b.png", Status::Failed),
+                ("c.png", Status::Done)
+            ]
+        );
+        assert!(
+            outcomes[1]
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("internal error"))
+        );
     }
 }

@@ -1,6 +1,14 @@
 //! Turning INPUT arguments into (source, destination) jobs.
+//!
+//! Paths stay `OsStr` end to end (a non-UTF-8 name is an ordinary name). Each file is
+//! visited once however many links or arguments lead to it, directories are entered once
+//! (a symlink loop ends), only regular files are collected, and every job gets a result
+//! name of its own that is never one of the inputs: a job whose name is taken fails with
+//! a message instead of overwriting another's result.
 
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::path::{Component, Path, PathBuf};
 
 use baidu_imageprocess::Operation;
 
@@ -36,6 +44,10 @@ pub enum Destination {
 pub struct Job {
     pub source: Source,
     pub destination: Destination,
+    /// Where the `--compare` image goes, if asked for.
+    pub compare: Option<PathBuf>,
+    /// Why this job cannot run (its result name is taken); it is reported as failed.
+    pub conflict: Option<String>,
 }
 
 const EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "bmp"];
@@ -60,77 +72,186 @@ fn is_image(path: &Path) -> bool {
     }
     // Skip our own results (`photo.dehaze.jpg`, `photo.dehaze.compare.png`) so running
     // twice on a folder does not process outputs.
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    !["enhance", "dehaze", "contrast", "colourize", "compare"]
+    let stem = path.file_stem().unwrap_or_default().as_encoded_bytes();
+    let ours = ["enhance", "dehaze", "contrast", "colourize", "compare"]
         .iter()
-        .any(|s| stem.ends_with(&format!(".{s}")))
+        .any(|s| {
+            stem.len() > s.len()
+                && stem.ends_with(s.as_bytes())
+                && stem[stem.len() - s.len() - 1] == b'.'
+        });
+    !ours
+}
+
+/// `NAME.OP.EXT`, as an `OsString` (the input's name need not be UTF-8).
+fn derived_name(input: &Path, op: Operation) -> OsString {
+    let mut name = input
+        .file_stem()
+        .map_or_else(|| OsString::from("image"), OsStr::to_os_string);
+    name.push(".");
+    name.push(op_suffix(op));
+    name.push(".");
+    name.push(input.extension().unwrap_or(OsStr::new("png")));
+    name
 }
 
 /// `NAME.OP.EXT` in `out_dir` or next to `input`.
 pub fn derived_path(input: &Path, op: Operation, out_dir: Option<&Path>) -> PathBuf {
-    let stem = input
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("image");
-    let ext = input.extension().and_then(|e| e.to_str()).unwrap_or("png");
-    let name = format!("{stem}.{}.{ext}", op_suffix(op));
+    let name = derived_name(input, op);
     match out_dir {
         Some(dir) => dir.join(name),
         None => input.with_file_name(name),
     }
 }
 
-fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            if recursive {
-                walk(&path, recursive, out)?;
+/// The `--compare` image beside a result: `NAME.OP.compare.png` for a PNG result,
+/// `NAME.OP.EXT.compare.png` otherwise, so `x.png` and `x.bmp` get different ones.
+pub fn compare_path(result: &Path) -> PathBuf {
+    let is_png = result
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let mut name = if is_png {
+        result.file_stem().unwrap_or_default().to_os_string()
+    } else {
+        result.file_name().unwrap_or_default().to_os_string()
+    };
+    name.push(".compare.png");
+    result.with_file_name(name)
+}
+
+/// A file's identity, so links and repeated arguments count once (`None` where the
+/// platform has none).
+#[cfg(unix)]
+#[allow(clippy::unnecessary_wraps)] // `None` on other platforms
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Collects image files under a directory, each once.
+struct Walker {
+    recursive: bool,
+    dirs_seen: HashSet<(u64, u64)>,
+    files_seen: HashSet<(u64, u64)>,
+    /// (path, path relative to the directory argument).
+    found: Vec<(PathBuf, PathBuf)>,
+    /// Entries skipped because they are not regular files.
+    special: usize,
+}
+
+impl Walker {
+    fn walk(&mut self, dir: &Path, relative: &Path) -> std::io::Result<()> {
+        let mut entries: Vec<(PathBuf, OsString)> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| (e.path(), e.file_name())))
+            .collect();
+        entries.sort();
+        for (path, name) in entries {
+            // Follows symlinks; a dangling one has no metadata and is skipped.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                let first_visit = identity(&meta).is_none_or(|id| self.dirs_seen.insert(id));
+                if self.recursive && first_visit {
+                    self.walk(&path, &relative.join(&name))?;
+                }
+            } else if !is_image(&path) {
+            } else if !meta.is_file() {
+                // A FIFO or device named like an image: reading it could block forever.
+                self.special += 1;
+            } else if identity(&meta).is_none_or(|id| self.files_seen.insert(id)) {
+                self.found.push((path, relative.join(&name)));
             }
-        } else if is_image(&path) {
-            out.push(path);
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// A path with `.` components removed and its existing parent resolved, for comparing
+/// result names.
+fn name_key(path: &Path) -> PathBuf {
+    let lexical: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    let parent = match lexical.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match (std::fs::canonicalize(&parent), lexical.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => lexical,
+    }
 }
 
 /// Expands the INPUT arguments into jobs.
 pub fn collect(
-    inputs: &[String],
+    inputs: &[PathBuf],
     op: Operation,
     output: Option<&Path>,
     out_dir: Option<&Path>,
     recursive: bool,
+    compare: bool,
 ) -> Result<Vec<Job>, String> {
-    let mut sources = Vec::new();
+    // (source, folder relative to its directory argument)
+    let mut sources: Vec<(Source, PathBuf)> = Vec::new();
+    let mut walker = Walker {
+        recursive,
+        dirs_seen: HashSet::new(),
+        files_seen: HashSet::new(),
+        found: Vec::new(),
+        special: 0,
+    };
     for input in inputs {
-        if input == "-" {
-            sources.push(Source::Stdin);
+        if input.as_os_str() == "-" {
+            sources.push((Source::Stdin, PathBuf::new()));
             continue;
         }
-        let path = PathBuf::from(input);
-        if path.is_dir() {
-            let mut found = Vec::new();
-            walk(&path, recursive, &mut found)
-                .map_err(|e| format!("cannot read directory {input}: {e}"))?;
-            if found.is_empty() {
-                eprintln!(
-                    "bdip: no .jpg/.jpeg/.png/.bmp images in {input}{}",
-                    if recursive {
-                        ""
-                    } else {
-                        " (use -r for subdirectories)"
-                    }
-                );
+        match std::fs::metadata(input) {
+            Ok(meta) if meta.is_dir() => {
+                if identity(&meta).is_some_and(|id| !walker.dirs_seen.insert(id)) {
+                    continue;
+                }
+                walker
+                    .walk(input, Path::new(""))
+                    .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
+                let found = std::mem::take(&mut walker.found);
+                if found.is_empty() {
+                    eprintln!(
+                        "bdip: no .jpg/.jpeg/.png/.bmp images in {}{}",
+                        input.display(),
+                        if recursive {
+                            ""
+                        } else {
+                            " (use -r for subdirectories)"
+                        }
+                    );
+                }
+                sources.extend(found.into_iter().map(|(path, relative)| {
+                    let folder = relative.parent().unwrap_or(Path::new("")).to_path_buf();
+                    (Source::File(path), folder)
+                }));
             }
-            sources.extend(found.into_iter().map(Source::File));
-        } else {
+            Ok(meta) => {
+                if identity(&meta).is_none_or(|id| walker.files_seen.insert(id)) {
+                    sources.push((Source::File(input.clone()), PathBuf::new()));
+                }
+            }
             // Missing files become per-image failures later, so the others still run.
-            sources.push(Source::File(path));
+            Err(_) => sources.push((Source::File(input.clone()), PathBuf::new())),
         }
+    }
+    if walker.special > 0 {
+        eprintln!(
+            "bdip: skipped {} entr{} that are not regular files (FIFOs, devices, sockets)",
+            walker.special,
+            if walker.special == 1 { "y" } else { "ies" }
+        );
     }
     if output.is_some() && sources.len() != 1 {
         return Err(format!(
@@ -138,12 +259,12 @@ pub fn collect(
             sources.len()
         ));
     }
-    if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+    if sources.iter().filter(|(s, _)| *s == Source::Stdin).count() > 1 {
         return Err("stdin (-) can be read only once".into());
     }
-    Ok(sources
+    let mut jobs: Vec<Job> = sources
         .into_iter()
-        .map(|source| {
+        .map(|(source, folder)| {
             let destination = match (output, &source) {
                 (Some(o), _) if o.as_os_str() == "-" => Destination::Stdout,
                 (Some(o), _) => Destination::File {
@@ -151,17 +272,92 @@ pub fn collect(
                     explicit: true,
                 },
                 (None, Source::Stdin) => Destination::Stdout,
-                (None, Source::File(p)) => Destination::File {
-                    path: derived_path(p, op, out_dir),
-                    explicit: false,
-                },
+                (None, Source::File(p)) => {
+                    let dir = out_dir.map(|d| d.join(&folder));
+                    Destination::File {
+                        path: derived_path(p, op, dir.as_deref()),
+                        explicit: false,
+                    }
+                }
+            };
+            let compare = match &destination {
+                Destination::File { path, .. } if compare => Some(compare_path(path)),
+                _ => None,
             };
             Job {
                 source,
                 destination,
+                compare,
+                conflict: None,
             }
         })
-        .collect())
+        .collect();
+    mark_conflicts(&mut jobs);
+    Ok(jobs)
+}
+
+/// Fails every job whose result (or comparison) name is already taken by an earlier
+/// job's, or is one of the inputs.
+fn mark_conflicts(jobs: &mut [Job]) {
+    let input_keys: HashMap<PathBuf, String> = jobs
+        .iter()
+        .filter_map(|j| match &j.source {
+            Source::File(p) => Some((name_key(p), j.source.display())),
+            Source::Stdin => None,
+        })
+        .collect();
+    let input_ids: HashMap<(u64, u64), String> = jobs
+        .iter()
+        .filter_map(|j| match &j.source {
+            Source::File(p) => std::fs::metadata(p)
+                .ok()
+                .and_then(|m| identity(&m))
+                .map(|id| (id, j.source.display())),
+            Source::Stdin => None,
+        })
+        .collect();
+    let mut taken: HashMap<PathBuf, String> = HashMap::new();
+    for job in jobs.iter_mut() {
+        let (result, explicit) = match &job.destination {
+            Destination::File { path, explicit } => (path.clone(), *explicit),
+            Destination::Stdout => continue,
+        };
+        let mut names = vec![(result, explicit)];
+        names.extend(job.compare.clone().map(|c| (c, false)));
+        for (name, explicit) in &names {
+            let key = name_key(name);
+            // `-o` may name the input itself (the user asked); derived names never may.
+            let input = if *explicit {
+                None
+            } else {
+                input_keys.get(&key).cloned().or_else(|| {
+                    std::fs::metadata(name)
+                        .ok()
+                        .and_then(|m| identity(&m))
+                        .and_then(|id| input_ids.get(&id).cloned())
+                })
+            };
+            if let Some(input) = input {
+                job.conflict = Some(format!(
+                    "its result name {} is the input {input}; not overwriting an input",
+                    name.display()
+                ));
+                break;
+            }
+            if let Some(other) = taken.get(&key) {
+                job.conflict = Some(format!(
+                    "its result name {} is also the result of {other}; rename one of them or process them separately",
+                    name.display()
+                ));
+                break;
+            }
+        }
+        if job.conflict.is_none() {
+            for (name, _) in names {
+                taken.insert(name_key(&name), job.source.display());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,8 +379,34 @@ mod tests {
             PathBuf::from("out/photo.enhance.PNG")
         );
         assert!(!is_image(Path::new("photo.dehaze.jpg")));
+        assert!(!is_image(Path::new("photo.dehaze.bmp.compare.png")));
         assert!(is_image(Path::new("photo.JPEG")));
+        assert!(is_image(Path::new("dehaze.jpg")));
         assert!(!is_image(Path::new("notes.txt")));
+    }
+
+    #[test]
+    fn comparison_names_differ_by_result_format() {
+        assert_eq!(
+            compare_path(Path::new("d/x.dehaze.png")),
+            PathBuf::from("d/x.dehaze.compare.png")
+        );
+        assert_eq!(
+            compare_path(Path::new("d/x.dehaze.bmp")),
+            PathBuf::from("d/x.dehaze.bmp.compare.png")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_keep_their_bytes() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let a = Path::new(OsStr::from_bytes(b"dir/caf\xe9.jpg"));
+        let b = Path::new(OsStr::from_bytes(b"dir/caf\xe8.jpg"));
+        let da = derived_path(a, Operation::Dehaze, None);
+        let db = derived_path(b, Operation::Dehaze, None);
+        assert_ne!(da, db);
+        assert_eq!(da.as_os_str().as_bytes(), b"dir/caf\xe9.dehaze.jpg");
     }
 
     #[test]
@@ -194,6 +416,7 @@ mod tests {
             Operation::Dehaze,
             Some(Path::new("x.jpg")),
             None,
+            false,
             false,
         )
         .unwrap_err();

@@ -17,7 +17,8 @@ use clap::{CommandFactory as _, Parser as _};
 use crate::args::{Cli, Command, ProcessArgs, TokenArgs};
 use crate::report::{Report, Status, Summary};
 
-/// Exit codes: 0 all done, 1 some images failed, 2 usage or configuration error.
+/// Exit codes: 0 all done, 1 some images failed (or the report could not be written),
+/// 2 usage or configuration error, 130 interrupted by Ctrl-C.
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
@@ -46,8 +47,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour codes only for a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .try_init();
 }
@@ -71,6 +74,7 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
         args.output.as_deref(),
         args.out_dir.as_deref(),
         args.recursive,
+        args.compare,
     ) {
         Ok(jobs) => jobs,
         Err(message) => return usage_error(&message),
@@ -88,15 +92,16 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
             op,
             force: args.force,
             fit: args.fit,
-            compare: args.compare,
             jobs: args.jobs,
         };
         let started = Instant::now();
-        let outcomes = batch::run(&backend.client, jobs, &settings).await;
+        let run = batch::run(&backend.client, jobs, &settings).await;
+        let outcomes = run.outcomes;
         let summary = Summary::of(&outcomes, started.elapsed().as_millis() as u64);
-        if outcomes.len() > 1 || summary.failed + summary.skipped > 0 {
+        if outcomes.len() > 1 || summary.failed + summary.skipped > 0 || run.interrupted {
             eprintln!("{}", summary.line());
         }
+        let mut report_failed = false;
         if let Some(path) = &args.report {
             let report = Report {
                 operation: inputs::op_suffix(op),
@@ -106,10 +111,14 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
             };
             let written = serde_json::to_vec_pretty(&report)
                 .map_err(|e| e.to_string())
-                .and_then(|json| write::atomic_write(path, &json).map_err(|e| e.to_string()));
+                .and_then(|json| write::write_result(path, &json).map_err(|e| e.to_string()));
             if let Err(e) = written {
                 eprintln!("bdip: cannot write the report {}: {e}", path.display());
+                report_failed = true;
             }
+        }
+        if run.interrupted {
+            return ExitCode::from(batch::EXIT_INTERRUPTED as u8);
         }
         if outcomes.iter().any(|o| o.auth_failure) {
             eprintln!(
@@ -117,7 +126,7 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
             );
             return ExitCode::from(EXIT_USAGE);
         }
-        if outcomes.iter().any(|o| o.status == Status::Failed) {
+        if report_failed || outcomes.iter().any(|o| o.status == Status::Failed) {
             ExitCode::from(EXIT_FAILED)
         } else {
             ExitCode::SUCCESS
@@ -158,7 +167,7 @@ fn token(args: &TokenArgs) -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) if e.is_auth() => usage_error(&batch::advice(&e)),
+            Err(e) if batch::credentials_refused(&e) => usage_error(&batch::advice(&e)),
             Err(e) => {
                 eprintln!("bdip: {}", batch::advice(&e));
                 ExitCode::from(EXIT_FAILED)

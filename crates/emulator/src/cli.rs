@@ -29,7 +29,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub qps: Option<u32>,
     /// Share of operation requests failed with 1, 2 or 282000 (0 to 1).
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = share)]
     pub fail_rate: f64,
     /// Seed for injected failures.
     #[arg(long, value_name = "S")]
@@ -43,8 +43,8 @@ pub struct ServeArgs {
     /// Return each input image unchanged (for transport benchmarks).
     #[arg(long)]
     pub echo: bool,
-    /// Engine jobs run at once (default: CPU cores).
-    #[arg(long, value_name = "N")]
+    /// Engine jobs run at once (default: CPU cores; at most 1024).
+    #[arg(long, value_name = "N", value_parser = workers)]
     pub workers: Option<usize>,
 }
 
@@ -56,7 +56,7 @@ impl ServeArgs {
             secret_key: self.secret_key.clone().map(SecretKey::new),
             token_ttl: Duration::from_secs(self.token_ttl.max(1)),
             qps: self.qps,
-            fail_rate: self.fail_rate.clamp(0.0, 1.0),
+            fail_rate: self.fail_rate,
             seed: self.seed,
             latency: Duration::from_millis(self.latency_ms),
             deny: self.deny.clone(),
@@ -67,6 +67,24 @@ impl ServeArgs {
             config.workers = workers.max(1);
         }
         config
+    }
+}
+
+/// A probability: a finite number from 0 to 1 (`nan` would fail every request).
+fn share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
+/// Most `--workers`: beyond the machine's cores they only add memory.
+const MAX_WORKERS: usize = 1024;
+
+fn workers(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to {MAX_WORKERS}")),
     }
 }
 
@@ -133,4 +151,21 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_flags_are_validated() {
+        assert_eq!(share("0.25"), Ok(0.25));
+        for bad in ["nan", "NaN", "-0.1", "1.5", "inf", "x"] {
+            assert!(share(bad).is_err(), "{bad}");
+        }
+        assert_eq!(workers("4"), Ok(4));
+        for bad in ["0", "1025", "18446744073709551615"] {
+            assert!(workers(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -28,8 +28,26 @@ pub struct EmulatorConfig {
     pub echo: bool,
     /// Engine jobs run at once (default: the number of CPU cores).
     pub workers: usize,
-    /// Engine jobs allowed to wait for a worker; beyond that: error 18.
+    /// Operation requests admitted beyond the running ones (waiting for an upload slot or
+    /// a worker). A request arriving when `workers + queue` are admitted is answered 18 at
+    /// once, before its body is read, so memory stays bounded however many clients
+    /// upload at once.
     pub queue: usize,
+    /// Request bodies read at once (each up to [`crate::MAX_BODY`]); admitted requests
+    /// beyond it wait, unread.
+    pub uploads: usize,
+    /// Most time to receive a request's header, and most time an idle keep-alive
+    /// connection may wait for its next request before it is closed.
+    pub header_timeout: Duration,
+    /// Most time to receive a request's body once its header arrived.
+    pub body_timeout: Duration,
+}
+
+impl EmulatorConfig {
+    /// Operation requests admitted at once (running, uploading or queued).
+    pub fn admitted(&self) -> usize {
+        self.workers.max(1).saturating_add(self.queue)
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -46,7 +64,10 @@ impl Default for EmulatorConfig {
             deny: Vec::new(),
             echo: false,
             workers: cores,
-            queue: 64,
+            queue: 32,
+            uploads: 8,
+            header_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(60),
         }
     }
 }

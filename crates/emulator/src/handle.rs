@@ -44,7 +44,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Share of operation requests failed with 1, 2 or 282000.
+    /// Share of operation requests failed with 1, 2 or 282000 (a value outside 0..=1, or
+    /// NaN, means none).
     pub fn fail_rate(mut self, rate: f64) -> Self {
         self.config.fail_rate = rate;
         self

@@ -42,27 +42,51 @@ pub use stats::Stats;
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves until `stop` completes, then drains in-flight requests (bounded).
+/// Serves until `stop` completes, then drains in-flight requests (bounded). Connections
+/// idle between requests close at once on shutdown; a header (or an idle keep-alive
+/// wait) longer than the configured header timeout closes the connection.
 async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<state::AppState>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout);
     let app = server::router(state);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        stop.await;
-        let _ = stopped_tx.send(());
-    });
-    let drained = async {
-        let _ = stopped_rx.await;
-        tokio::time::sleep(DRAIN_TIMEOUT).await;
-    };
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
     tokio::select! {
-        result = server => result,
-        () = drained => {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
             tracing::warn!("in-flight requests did not finish in time; exiting");
-            Ok(())
         }
     }
+    Ok(())
 }

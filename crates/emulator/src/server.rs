@@ -1,8 +1,7 @@
 //! The HTTP API: the token endpoint, the four operations, stats.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -25,6 +24,8 @@ use crate::state::{AppState, TokenCheck};
 pub const MAX_BODY: usize = 5 * 1024 * 1024 + 512 * 1024;
 /// Largest token-endpoint body.
 const MAX_TOKEN_BODY: usize = 64 * 1024;
+/// How far in the future a bce-auth-v1 timestamp may be (client clocks drift).
+const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -50,7 +51,67 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     state.counters.request(op.name());
-    operation(&state, op, request).await
+    let (parts, body) = request.into_parts();
+    let unread = UnreadBody::new(body, state.config.body_timeout);
+    operation(
+        &state,
+        op,
+        Request::from_parts(parts, Body::empty()),
+        unread,
+    )
+    .await
+}
+
+/// A request body not read yet. Dropped unread (the request was answered from its
+/// header: refused, throttled, not admitted), it is read and discarded in the background
+/// (up to [`MAX_BODY`], within the body timeout) so the client, still sending, receives
+/// the answer instead of a reset connection; nothing is kept in memory.
+struct UnreadBody {
+    body: Option<Body>,
+    timeout: Duration,
+}
+
+impl UnreadBody {
+    fn new(body: Body, timeout: Duration) -> Self {
+        Self {
+            body: Some(body),
+            timeout,
+        }
+    }
+
+    /// The body, to read now.
+    fn take(&mut self) -> Option<Body> {
+        self.body.take()
+    }
+
+    /// Drops the body without draining it (it is too large to be worth reading).
+    fn abandon(&mut self) {
+        self.body = None;
+    }
+}
+
+impl Drop for UnreadBody {
+    fn drop(&mut self) {
+        let (Some(body), Ok(runtime)) = (self.body.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let timeout = self.timeout;
+        runtime.spawn(async move {
+            use futures_util::StreamExt as _;
+            let mut stream = body.into_data_stream();
+            let discard = async {
+                let mut seen = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    seen += chunk.len();
+                    if seen > MAX_BODY {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(timeout, discard).await;
+        });
+    }
 }
 
 fn api_error(state: &AppState, code: ErrorCode) -> Response {
@@ -76,9 +137,21 @@ fn content_length(headers: &HeaderMap) -> Option<usize> {
         .ok()
 }
 
-/// Reads a body of at most `limit` bytes; `None` if it is larger (or broken).
-async fn read_body(body: Body, limit: usize) -> Option<bytes::Bytes> {
-    axum::body::to_bytes(body, limit).await.ok()
+/// Why a body could not be read.
+enum BodyError {
+    /// Larger than the limit, or the connection broke.
+    TooLarge,
+    /// Not all of it arrived in time.
+    TimedOut,
+}
+
+/// Reads a body of at most `limit` bytes within `timeout`.
+async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<bytes::Bytes, BodyError> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::TimedOut),
+    }
 }
 
 fn query_pairs(request: &Request) -> Vec<(String, String)> {
@@ -98,13 +171,30 @@ async fn token(state: &AppState, request: Request) -> Response {
                 "request body too large",
             );
         }
-        let Some(body) = read_body(request.into_body(), MAX_TOKEN_BODY).await else {
-            return oauth_error(
-                state,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                "request body too large",
-            );
+        let body = match read_body(
+            request.into_body(),
+            MAX_TOKEN_BODY,
+            state.config.body_timeout,
+        )
+        .await
+        {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return oauth_error(
+                    state,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request",
+                    "request body too large",
+                );
+            }
+            Err(BodyError::TimedOut) => {
+                return oauth_error(
+                    state,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "invalid_request",
+                    "request body not received in time",
+                );
+            }
         };
         params
             .extend(parse_pairs(&body).map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned())));
@@ -219,10 +309,13 @@ fn verify_signature(
     let parsed = sign::parse_authorization(value).ok_or(ErrorCode::IAM_CERTIFICATION_FAILED)?;
     let signed_at =
         sign::parse_timestamp(&parsed.timestamp).ok_or(ErrorCode::IAM_CERTIFICATION_FAILED)?;
-    let age = SystemTime::now()
-        .duration_since(signed_at)
-        .unwrap_or_default();
-    if age.as_secs() > u64::from(parsed.expire_secs) {
+    // Signed in the future beyond a small clock skew: it would be replayable until then,
+    // so it is refused like an expired one.
+    let too_old_or_early = match SystemTime::now().duration_since(signed_at) {
+        Ok(age) => age.as_secs() > u64::from(parsed.expire_secs),
+        Err(ahead) => ahead.duration() > MAX_CLOCK_SKEW,
+    };
+    if too_old_or_early {
         return Err(ErrorCode::IAM_CERTIFICATION_FAILED);
     }
     let (Some(ak), Some(sk)) = (&state.config.api_key, &state.config.secret_key) else {
@@ -263,7 +356,12 @@ fn verify_signature(
     }
 }
 
-async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Response {
+async fn operation(
+    state: &Arc<AppState>,
+    op: Operation,
+    request: Request,
+    mut unread: UnreadBody,
+) -> Response {
     if request.method() != Method::POST {
         return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
     }
@@ -284,31 +382,67 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
         return api_error(state, code);
     }
     if content_length(request.headers()).is_some_and(|n| n > MAX_BODY) {
+        unread.abandon();
         return api_error_status(
             state,
             ErrorCode::IMAGE_SIZE_ERROR,
             StatusCode::PAYLOAD_TOO_LARGE,
         );
     }
-    let Some(body) = read_body(request.into_body(), MAX_BODY).await else {
-        return api_error_status(
-            state,
-            ErrorCode::IMAGE_SIZE_ERROR,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
+    // Admission before a byte of the body is read: when full, 18 at once, so memory is
+    // bounded by the admitted requests, not by the connections.
+    let Ok(_admitted) = Arc::clone(&state.admission).try_acquire_owned() else {
+        return api_error(state, ErrorCode::QPS_LIMIT);
     };
-    let image = match protocol::decode_image_form(&body) {
-        Ok(image) => image,
+    let image = {
+        let Ok(_uploading) = Arc::clone(&state.uploads).acquire_owned().await else {
+            return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
+        };
+        let Some(body) = unread.take() else {
+            return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
+        };
+        let body = match read_body(body, MAX_BODY, state.config.body_timeout).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return api_error_status(
+                    state,
+                    ErrorCode::IMAGE_SIZE_ERROR,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                );
+            }
+            Err(BodyError::TimedOut) => {
+                return api_error_status(
+                    state,
+                    ErrorCode::INVALID_PARAMETER,
+                    StatusCode::REQUEST_TIMEOUT,
+                );
+            }
+        };
+        match protocol::decode_image_form(&body) {
+            Ok(image) => image,
+            Err(violation) => return refuse(state, &violation),
+        }
+    };
+    let info = match protocol::validate(op, &image) {
+        Ok(info) => info,
         Err(violation) => return refuse(state, &violation),
     };
-    drop(body);
-    if let Err(violation) = protocol::validate(op, &image) {
-        return refuse(state, &violation);
+    // Within the API's limits but beyond the engine's decoder (a 16385×2 image for
+    // enhance, whose only limit is the pixel count): a size error, not a format error.
+    if !state.config.echo && info.width.max(info.height) > engine::MAX_SIDE {
+        tracing::debug!(info.width, info.height, "side beyond the engine's decoder");
+        return api_error(state, ErrorCode::IMAGE_SIZE_ERROR);
     }
     let result = if state.config.echo {
         Ok(image)
     } else {
-        run_engine(state, op, image).await
+        let engine = state.engine.clone();
+        run_on_pool(state, move || {
+            engine
+                .process(&engine_request(op), &image)
+                .map(|out| out.image)
+        })
+        .await
     };
     match result {
         Ok(output) => {
@@ -345,29 +479,18 @@ fn engine_request(op: Operation) -> engine::Request<'static> {
     }
 }
 
-/// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
-/// queueing without limit, and a panic answers 282000.
-async fn run_engine(
+/// Runs an engine job on the bounded worker pool (requests reaching it were admitted,
+/// so the wait is bounded); an engine error answers 216201 and a panic 282000.
+async fn run_on_pool<E: std::fmt::Display + Send + 'static>(
     state: &Arc<AppState>,
-    op: Operation,
-    image: Vec<u8>,
+    job: impl FnOnce() -> Result<Vec<u8>, E> + Send + 'static,
 ) -> Result<Vec<u8>, ErrorCode> {
-    let queued = state.waiting.fetch_add(1, Ordering::SeqCst);
-    if queued >= state.config.queue + state.config.workers {
-        state.waiting.fetch_sub(1, Ordering::SeqCst);
-        return Err(ErrorCode::QPS_LIMIT);
-    }
-    let permit = Arc::clone(&state.workers).acquire_owned().await;
-    state.waiting.fetch_sub(1, Ordering::SeqCst);
-    let Ok(permit) = permit else {
+    let Ok(permit) = Arc::clone(&state.workers).acquire_owned().await else {
         return Err(ErrorCode::SERVICE_UNAVAILABLE);
     };
-    let engine = state.engine.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine
-            .process(&engine_request(op), &image)
-            .map(|out| out.image)
+        job()
     })
     .await;
     match joined {
@@ -380,5 +503,30 @@ async fn run_engine(
             tracing::error!(error = %e, "engine panicked");
             Err(ErrorCode::INTERNAL_ERROR)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::EmulatorConfig;
+
+    #[tokio::test]
+    async fn an_engine_panic_answers_282000_and_frees_the_worker() {
+        let state = AppState::new(EmulatorConfig {
+            workers: 1,
+            ..EmulatorConfig::default()
+        });
+        let panicked = run_on_pool(&state, || -> Result<Vec<u8>, String> {
+            panic!("engine bug");
+        })
+        .await;
+        assert_eq!(panicked, Err(ErrorCode::INTERNAL_ERROR));
+        let refused =
+            run_on_pool(&state, || -> Result<Vec<u8>, String> { Err("bad".into()) }).await;
+        assert_eq!(refused, Err(ErrorCode::IMAGE_FORMAT_ERROR));
+        // The single worker is free again.
+        let ok = run_on_pool(&state, || -> Result<Vec<u8>, String> { Ok(vec![1]) }).await;
+        assert_eq!(ok, Ok(vec![1]));
     }
 }

@@ -1,7 +1,7 @@
 //! Shared server state: issued tokens, the QPS bucket, fault injection, log ids.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,16 +12,20 @@ use tokio::sync::Semaphore;
 use crate::config::EmulatorConfig;
 use crate::stats::Counters;
 
-/// Most tokens remembered; the oldest expired ones are dropped beyond this.
-const MAX_TOKENS: usize = 100_000;
+/// Most tokens remembered: beyond it the oldest is forgotten (answered 110 like an
+/// unknown token) even before it expires, so memory stays bounded.
+const MAX_TOKENS: usize = 1_000_000;
 
 pub(crate) struct AppState {
     pub(crate) config: EmulatorConfig,
     pub(crate) counters: Counters,
     pub(crate) engine: Engine,
     pub(crate) workers: Arc<Semaphore>,
-    pub(crate) waiting: AtomicUsize,
-    tokens: Mutex<HashMap<String, Instant>>,
+    /// Operation requests admitted (see [`EmulatorConfig::queue`]).
+    pub(crate) admission: Arc<Semaphore>,
+    /// Bodies being read (see [`EmulatorConfig::uploads`]).
+    pub(crate) uploads: Arc<Semaphore>,
+    tokens: Mutex<TokenStore>,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
     log_ids: AtomicU64,
@@ -38,6 +42,58 @@ struct Bucket {
     updated: Instant,
 }
 
+/// Issued tokens, expired in amortised constant time: all share one lifetime, so
+/// insertion order is expiry order and expired tokens are popped from the front of a
+/// queue, each once.
+#[derive(Default)]
+struct TokenStore {
+    expiry: HashMap<String, Instant>,
+    order: VecDeque<(Instant, String)>,
+    /// How long a token stays known after it expired (its lifetime).
+    grace: std::time::Duration,
+    /// Queue entries looked at while expiring (for the complexity test).
+    examined: u64,
+}
+
+impl TokenStore {
+    fn insert(&mut self, token: String, now: Instant, ttl: std::time::Duration) {
+        self.grace = ttl;
+        self.expire(now);
+        while self.order.len() >= MAX_TOKENS {
+            if let Some((_, oldest)) = self.order.pop_front() {
+                self.expiry.remove(&oldest);
+            }
+        }
+        let expiry = now + ttl;
+        self.expiry.insert(token.clone(), expiry);
+        self.order.push_back((expiry, token));
+    }
+
+    /// Forgets expired tokens. A token is reported expired (111) until it is popped, and
+    /// unknown (110) after, as a real service eventually forgets them too.
+    fn expire(&mut self, now: Instant) {
+        while let Some((expiry, _)) = self.order.front() {
+            self.examined += 1;
+            // Kept for one extra lifetime, so a client still sees "expired" (111) for a
+            // while rather than "unknown" (110).
+            if *expiry + self.grace > now {
+                break;
+            }
+            if let Some((_, token)) = self.order.pop_front() {
+                self.expiry.remove(&token);
+            }
+        }
+    }
+
+    fn check(&self, token: &str, now: Instant) -> TokenCheck {
+        match self.expiry.get(token) {
+            None => TokenCheck::Unknown,
+            Some(expiry) if now >= *expiry => TokenCheck::Expired,
+            Some(_) => TokenCheck::Valid,
+        }
+    }
+}
+
 /// How a presented access token fares.
 pub(crate) enum TokenCheck {
     Valid,
@@ -50,20 +106,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
-    pub(crate) fn new(config: EmulatorConfig) -> Arc<Self> {
+    pub(crate) fn new(mut config: EmulatorConfig) -> Arc<Self> {
+        if !(0.0..=1.0).contains(&config.fail_rate) {
+            // NaN or out of range from the builder: the command line refuses these.
+            tracing::warn!(
+                fail_rate = config.fail_rate,
+                "fail rate outside 0..=1; using 0"
+            );
+            config.fail_rate = 0.0;
+        }
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
         // Log ids: start time in the high bits, a counter below, so ids stay unique
         // across restarts and exceed 2^53 like Baidu's.
         let start = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let workers = config.workers.max(1);
+        // Semaphores panic above `MAX_PERMITS`; nobody needs that many.
+        let cap = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS / 2);
+        let workers = cap(config.workers);
+        let admitted = cap(config.admitted());
+        let uploads = cap(config.uploads);
         Arc::new(Self {
             counters: Counters::default(),
             engine: Engine::new(),
             workers: Arc::new(Semaphore::new(workers)),
-            waiting: AtomicUsize::new(0),
-            tokens: Mutex::new(HashMap::new()),
+            admission: Arc::new(Semaphore::new(admitted)),
+            uploads: Arc::new(Semaphore::new(uploads)),
+            tokens: Mutex::new(TokenStore::default()),
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(config.qps.unwrap_or(0)),
                 updated: Instant::now(),
@@ -86,22 +155,13 @@ impl AppState {
         };
         let ttl = self.config.token_ttl.as_secs().max(1);
         let token = format!("24.{a:016x}{b:016x}.{ttl}.emulator");
-        let now = Instant::now();
-        let mut tokens = lock(&self.tokens);
-        if tokens.len() >= MAX_TOKENS {
-            tokens.retain(|_, expiry| *expiry > now);
-        }
-        tokens.insert(token.clone(), now + self.config.token_ttl);
+        lock(&self.tokens).insert(token.clone(), Instant::now(), self.config.token_ttl);
         self.counters.token_issued();
         token
     }
 
     pub(crate) fn check_token(&self, token: &str) -> TokenCheck {
-        match lock(&self.tokens).get(token) {
-            None => TokenCheck::Unknown,
-            Some(expiry) if Instant::now() >= *expiry => TokenCheck::Expired,
-            Some(_) => TokenCheck::Valid,
-        }
+        lock(&self.tokens).check(token, Instant::now())
     }
 
     /// Takes one request from the QPS bucket (capacity = rate = `qps`).
@@ -136,5 +196,43 @@ impl AppState {
             1 => ErrorCode::SERVICE_UNAVAILABLE,
             _ => ErrorCode::INTERNAL_ERROR,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn tokens_expire_in_amortised_constant_time() {
+        let mut store = TokenStore::default();
+        let ttl = Duration::from_secs(10);
+        let start = Instant::now();
+        let n = 300_000u64;
+        for i in 0..n {
+            // One token per millisecond: after 20 s of them the first ones are forgotten.
+            let now = start + Duration::from_millis(i);
+            store.insert(format!("t{i}"), now, ttl);
+        }
+        // Each queue entry is examined at most once when popped, plus once per insert
+        // for the entry that stops the scan: linear in total, not quadratic.
+        assert!(
+            store.examined <= 2 * n,
+            "{} entries examined",
+            store.examined
+        );
+        let end = start + Duration::from_millis(n - 1);
+        assert!(store.order.len() <= 20_001, "{} kept", store.order.len());
+        assert!(matches!(store.check("t0", end), TokenCheck::Unknown));
+        assert!(matches!(
+            store.check(&format!("t{}", n - 15_000), end),
+            TokenCheck::Expired
+        ));
+        assert!(matches!(
+            store.check(&format!("t{}", n - 1), end),
+            TokenCheck::Valid
+        ));
     }
 }
