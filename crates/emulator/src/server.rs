@@ -394,14 +394,14 @@ async fn operation(
     let Ok(_admitted) = Arc::clone(&state.admission).try_acquire_owned() else {
         return api_error(state, ErrorCode::QPS_LIMIT);
     };
-    let image = {
+    let body = {
         let Ok(_uploading) = Arc::clone(&state.uploads).acquire_owned().await else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
         let Some(body) = unread.take() else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
-        let body = match read_body(body, MAX_BODY, state.config.body_timeout).await {
+        match read_body(body, MAX_BODY, state.config.body_timeout).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
                 return api_error_status(
@@ -417,11 +417,20 @@ async fn operation(
                     StatusCode::REQUEST_TIMEOUT,
                 );
             }
-        };
-        match protocol::decode_image_form(&body) {
-            Ok(image) => image,
-            Err(violation) => return refuse(state, &violation),
         }
+    };
+    // Every parameter and limit of the operation table, as the service checks them.
+    let request = match protocol::decode_request(op, &body) {
+        Ok(request) => request,
+        Err(violation) => return refuse(state, &violation),
+    };
+    drop(body);
+    let image = match request.into_parts().0 {
+        protocol::Input::Image(image) => image.into_owned(),
+        // Not fetched nor rendered yet: answered as the service answers inputs it cannot
+        // read.
+        protocol::Input::Url(_) => return api_error(state, ErrorCode::URL_RESPONSE_INVALID),
+        protocol::Input::Pdf { .. } => return api_error(state, ErrorCode::IMAGE_FORMAT_ERROR),
     };
     let info = match protocol::validate(op, &image) {
         Ok(info) => info,
@@ -436,11 +445,12 @@ async fn operation(
     let result = if state.config.echo {
         Ok(image)
     } else {
+        let Some(request) = engine_request(op) else {
+            return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
+        };
         let engine = state.engine.clone();
         run_on_pool(state, move || {
-            engine
-                .process(&engine_request(op), &image)
-                .map(|out| out.image)
+            engine.process(&request, &image).map(|out| out.image)
         })
         .await
     };
@@ -470,12 +480,25 @@ fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
     api_error(state, violation.code())
 }
 
-fn engine_request(op: Operation) -> engine::Request<'static> {
+/// The engine request of an operation the emulator serves; `None` for the operations it
+/// does not serve yet (answered as an unsupported method).
+fn engine_request(op: Operation) -> Option<engine::Request<'static>> {
     match op {
-        Operation::ImageQualityEnhance => engine::Request::Enhance,
-        Operation::Dehaze => engine::Request::Dehaze,
-        Operation::ContrastEnhance => engine::Request::Contrast,
-        _ => engine::Request::Colourize,
+        Operation::ImageQualityEnhance => Some(engine::Request::Enhance),
+        Operation::Dehaze => Some(engine::Request::Dehaze),
+        Operation::ContrastEnhance => Some(engine::Request::Contrast),
+        Operation::Colourize => Some(engine::Request::Colourize),
+        Operation::StretchRestore
+        | Operation::ImageDefinitionEnhance
+        | Operation::ColorEnhance
+        | Operation::StyleTrans
+        | Operation::SelfieAnime
+        | Operation::Inpainting
+        | Operation::SkySeg
+        | Operation::RemoveMoire
+        | Operation::DocRepair
+        | Operation::Denoise
+        | Operation::CustomizeStylization => None,
     }
 }
 
