@@ -12,6 +12,14 @@ use crate::args::Connection;
 /// accepts any).
 const PLACEHOLDER_KEY: &str = "bdip";
 
+/// The embedded engine admits every job `bdip` may run at once: its images are already in
+/// memory, so refusing them with 18 would only slow the batch down.
+fn embedded_config() -> EmulatorConfig {
+    let mut config = EmulatorConfig::default();
+    config.queue = crate::args::MAX_JOBS;
+    config
+}
+
 /// A configured client and a description of where it sends images.
 pub struct Backend {
     pub client: Client,
@@ -56,7 +64,7 @@ pub fn choose(
             .api_key(PLACEHOLDER_KEY, PLACEHOLDER_KEY)
             .endpoint("http://embedded.invalid")
             .rate_limit(None)
-            .transport(InProcessTransport::new(EmulatorConfig::default()))
+            .transport(InProcessTransport::new(embedded_config()))
             .build()
             .map_err(|e| UsageError(format!("{e}")))?;
         return Ok(Backend {
