@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Engine jobs run at once (default: CPU cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// Do not serve the console (the web page at `/` and its endpoints).
+    #[arg(long)]
+    pub no_console: bool,
 }
 
 impl ServeArgs {
@@ -61,6 +64,7 @@ impl ServeArgs {
             latency: Duration::from_millis(self.latency_ms),
             deny: self.deny.clone(),
             echo: self.echo,
+            console: !self.no_console,
             ..EmulatorConfig::default()
         };
         if let Some(workers) = self.workers {

@@ -30,6 +30,10 @@ pub struct EmulatorConfig {
     pub workers: usize,
     /// Engine jobs allowed to wait for a worker; beyond that: error 18.
     pub queue: usize,
+    /// Serve the console at `GET /` and its endpoints (off: `--no-console`).
+    pub console: bool,
+    /// Cap in bytes of the console's ring of recent requests.
+    pub console_ring_bytes: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +51,8 @@ impl Default for EmulatorConfig {
             echo: false,
             workers: cores,
             queue: 64,
+            console: true,
+            console_ring_bytes: crate::console::DEFAULT_RING_BYTES,
         }
     }
 }

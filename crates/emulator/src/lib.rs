@@ -23,6 +23,7 @@
 
 pub mod cli;
 mod config;
+mod console;
 mod handle;
 mod inprocess;
 mod server;
@@ -49,7 +50,7 @@ async fn serve(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let app = server::router(state);
+    let app = console::attach(server::router(Arc::clone(&state)), &state);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.await;
         let _ = stopped_tx.send(());

@@ -21,6 +21,8 @@ pub(crate) struct AppState {
     pub(crate) engine: Engine,
     pub(crate) workers: Arc<Semaphore>,
     pub(crate) waiting: AtomicUsize,
+    /// `qps`, `fail-rate`, `latency-ms`, `deny`: read per request, changeable at run time.
+    pub(crate) faults: crate::console::LiveFaults,
     tokens: Mutex<HashMap<String, Instant>>,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
@@ -63,6 +65,7 @@ impl AppState {
             engine: Engine::new(),
             workers: Arc::new(Semaphore::new(workers)),
             waiting: AtomicUsize::new(0),
+            faults: crate::console::LiveFaults::from_config(&config),
             tokens: Mutex::new(HashMap::new()),
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(config.qps.unwrap_or(0)),
@@ -106,7 +109,7 @@ impl AppState {
 
     /// Takes one request from the QPS bucket (capacity = rate = `qps`).
     pub(crate) fn admit(&self) -> bool {
-        let Some(qps) = self.config.qps.filter(|&q| q > 0) else {
+        let Some(qps) = self.faults.qps().filter(|&q| q > 0) else {
             return true;
         };
         let rate = f64::from(qps);
@@ -124,11 +127,12 @@ impl AppState {
 
     /// An injected failure, if this request draws one.
     pub(crate) fn injected_failure(&self) -> Option<ErrorCode> {
-        if self.config.fail_rate <= 0.0 {
+        let fail_rate = self.faults.fail_rate();
+        if fail_rate <= 0.0 {
             return None;
         }
         let mut rng = lock(&self.rng);
-        if rng.f64() >= self.config.fail_rate {
+        if rng.f64() >= fail_rate {
             return None;
         }
         Some(match rng.u8(0..3) {
