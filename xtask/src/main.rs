@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod browser_test;
 mod docs;
 mod fuzz;
 mod load;
@@ -53,6 +54,11 @@ const TASKS: &[Task] = &[
         "load",
         "Load-test a release emulator: --seconds N --concurrency C",
         load::run,
+    ),
+    (
+        "browser-test",
+        "Run the emulator console's self-test in headless Chromium (--screenshot: docs/images/console.png)",
+        browser_test::run,
     ),
     (
         "readme-images",

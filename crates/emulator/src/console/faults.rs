@@ -38,16 +38,27 @@ fn wire_names<S: serde::Serializer>(ops: &[Operation], s: S) -> Result<S::Ok, S:
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FaultUpdate {
-    #[serde(default, deserialize_with = "present")]
-    qps: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "qps_change")]
+    qps: Option<QpsChange>,
     fail_rate: Option<f64>,
     latency_ms: Option<u64>,
     deny: Option<Vec<String>>,
 }
 
-/// Keeps `"qps": null` apart from a missing `qps`.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
+/// A new QPS limit.
+#[derive(Debug, Clone, Copy)]
+enum QpsChange {
+    /// `null` or `0`.
+    Unlimited,
+    PerSecond(u32),
+}
+
+/// Keeps `"qps": null` (turn the limit off) apart from a missing `qps` (leave it).
+fn qps_change<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<QpsChange>, D::Error> {
+    Ok(Some(match Option::<u32>::deserialize(d)? {
+        None | Some(0) => QpsChange::Unlimited,
+        Some(q) => QpsChange::PerSecond(q),
+    }))
 }
 
 /// Shared, run-time-changeable faults.
@@ -110,11 +121,11 @@ impl LiveFaults {
         let mut next = self.snapshot();
         if let Some(qps) = update.qps {
             match qps {
-                Some(q) if q > MAX_QPS => {
+                QpsChange::PerSecond(q) if q > MAX_QPS => {
                     return Err(format!("qps: at most {MAX_QPS}, got {q}"));
                 }
-                Some(q) => next.qps = Some(q).filter(|&q| q > 0),
-                None => next.qps = None,
+                QpsChange::PerSecond(q) => next.qps = Some(q),
+                QpsChange::Unlimited => next.qps = None,
             }
         }
         if let Some(rate) = update.fail_rate {

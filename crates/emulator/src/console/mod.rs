@@ -70,6 +70,8 @@ pub(crate) fn attach(api: Router, state: &Arc<AppState>) -> Router {
     };
     let pages = Router::new()
         .route("/", get(assets::index))
+        // Browsers ask for it; answered here so it does not count as an API request.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/__emulator/console/{file}", get(assets::file))
         .route("/__emulator/operations", get(operations::list))
         .route("/__emulator/requests", get(requests))

@@ -8,6 +8,7 @@ use serde::Serialize;
 /// How the page asks for a parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(dead_code)] // until the fifteen-operation table lands
 pub(crate) enum ParamKind {
     /// One of a list of words (`values`); `default` is sent when the user picks none.
     Choice {

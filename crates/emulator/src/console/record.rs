@@ -148,6 +148,12 @@ pub(crate) async fn record(
     let time_ms = unix_ms();
     let method = request.method().clone();
     let raw_query = request.uri().query().unwrap_or("").to_owned();
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
     let auth = mask::authorization(
         request
             .headers()
@@ -195,7 +201,8 @@ pub(crate) async fn record(
         error_msg: summary.error_msg,
         log_id: summary.log_id,
         latency_ms: latency.as_secs_f64() * 1000.0,
-        request_bytes: tap.seen.load(Ordering::Relaxed),
+        // What the client sent, even when the reply came before the body was read.
+        request_bytes: tap.seen.load(Ordering::Relaxed).max(announced),
         response_bytes: reply.len() as u64,
         input: None,
         output: None,
@@ -206,10 +213,11 @@ pub(crate) async fn record(
         },
     };
     let seq = console.ring.push(entry);
-    if let (Some(slot), Some(body)) = (slot, captured) {
+    if let (Some(mut slot), Some(body)) = (slot, captured) {
         let console = Arc::clone(&console);
         let reply = reply.clone();
         tokio::task::spawn_blocking(move || {
+            slot.begin();
             let details = thumbs::details(&body, &reply);
             console.ring.attach(seq, details);
             drop(slot);

@@ -36,11 +36,19 @@ impl Default for Budget {
     }
 }
 
-/// Permission to make one set of thumbnails; gives the slot back when dropped.
+/// Permission to make one set of thumbnails; gives the slot back when dropped, charging
+/// the budget with the time spent between [`Slot::begin`] and the drop.
 #[derive(Debug)]
 pub(crate) struct Slot {
     budget: Arc<Budget>,
-    started: Instant,
+    working_since: Option<Instant>,
+}
+
+impl Slot {
+    /// The thumbnail work starts now (the request itself is not charged).
+    pub(crate) fn begin(&mut self) {
+        self.working_since = Some(Instant::now());
+    }
 }
 
 impl Budget {
@@ -59,14 +67,14 @@ impl Budget {
             .ok()?;
         Some(Slot {
             budget: Arc::clone(self),
-            started: Instant::now(),
+            working_since: None,
         })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let spent = self.started.elapsed();
+        let spent = self.working_since.map_or(Duration::ZERO, |t| t.elapsed());
         let rest = spent
             .saturating_mul(IDLE_FACTOR - 1)
             .min(Duration::from_secs(30));
@@ -197,8 +205,18 @@ mod tests {
     #[test]
     fn one_slot_at_a_time() {
         let budget = Arc::new(Budget::default());
-        let slot = budget.try_start().unwrap();
+        let mut slot = budget.try_start().unwrap();
         assert!(budget.try_start().is_none());
+        slot.begin();
+        std::thread::sleep(Duration::from_millis(100));
         drop(slot);
+        // 100 ms of work: no new slot for the next ~900 ms.
+        assert!(budget.try_start().is_none());
+        let budget = Arc::new(Budget::default());
+        drop(budget.try_start().unwrap());
+        assert!(
+            budget.try_start().is_some(),
+            "a slot that did no work costs nothing"
+        );
     }
 }
