@@ -262,6 +262,22 @@ function setupDrawing() {
     return { x: Math.round((x / box.width) * state.image.width), y: Math.round((y / box.height) * state.image.height) };
   };
   const rectOf = (a, b) => ({ left: Math.min(a.x, b.x), top: Math.min(a.y, b.y), width: Math.abs(a.x - b.x), height: Math.abs(a.y - b.y) });
+  // Without rectangles to draw, dragging on the picture moves the before/after line.
+  let sliding = false;
+  const slideTo = (ev) => {
+    const box = layer.getBoundingClientRect();
+    $("slider").value = String(Math.round((100 * (ev.clientX - box.left)) / box.width));
+    applySlider();
+  };
+  layer.addEventListener("pointerdown", (ev) => {
+    if (!layer.classList.contains("drawing") && !$("after").hidden) {
+      sliding = true;
+      layer.setPointerCapture?.(ev.pointerId);
+      slideTo(ev);
+    }
+  });
+  layer.addEventListener("pointermove", (ev) => { if (sliding) slideTo(ev); });
+  layer.addEventListener("pointerup", () => { sliding = false; });
   layer.addEventListener("pointerdown", (ev) => {
     if (!layer.classList.contains("drawing") || !state.image) return;
     layer.setPointerCapture?.(ev.pointerId);
@@ -458,7 +474,7 @@ async function send(op, img, params) {
   const dims = ok ? ` · ${img.width}×${img.height} → ${after.naturalWidth}×${after.naturalHeight}` : " · the result did not decode";
   const shown = reply.image ? "" : reply.scoremap ? " · showing scoremap" : " · showing labelmap";
   showOutcome([`log_id `, el("code", { id: "log-id", text: String(reply.log_id) }), ` · ${timing}${dims}${shown}`], ok ? "ok" : "bad");
-  $("stage-hint").textContent = "Drag the slider: left of the line is the input, right is the result.";
+  $("stage-hint").textContent = "Drag the line or the slider: left of it is the input, right the result.";
   return { ...reply, loaded: ok, width: after.naturalWidth };
 }
 
