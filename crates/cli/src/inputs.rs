@@ -46,7 +46,18 @@ pub fn op_suffix(op: Operation) -> &'static str {
         Operation::ImageQualityEnhance => "enhance",
         Operation::Dehaze => "dehaze",
         Operation::ContrastEnhance => "contrast",
-        _ => "colourize",
+        Operation::Colourize => "colourize",
+        Operation::StretchRestore
+        | Operation::ImageDefinitionEnhance
+        | Operation::ColorEnhance
+        | Operation::StyleTrans
+        | Operation::SelfieAnime
+        | Operation::Inpainting
+        | Operation::SkySeg
+        | Operation::RemoveMoire
+        | Operation::DocRepair
+        | Operation::Denoise
+        | Operation::CustomizeStylization => op.name(),
     }
 }
 

@@ -298,14 +298,19 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
             StatusCode::PAYLOAD_TOO_LARGE,
         );
     };
-    let image = match protocol::decode_image_form(&body) {
-        Ok(image) => image,
+    // Every parameter and limit of the operation table, as the service checks them.
+    let request = match protocol::decode_request(op, &body) {
+        Ok(request) => request,
         Err(violation) => return refuse(state, &violation),
     };
     drop(body);
-    if let Err(violation) = protocol::validate(op, &image) {
-        return refuse(state, &violation);
-    }
+    let image = match request.into_parts().0 {
+        protocol::Input::Image(image) => image.into_owned(),
+        // Not fetched nor rendered yet: answered as the service answers inputs it cannot
+        // read.
+        protocol::Input::Url(_) => return api_error(state, ErrorCode::URL_RESPONSE_INVALID),
+        protocol::Input::Pdf { .. } => return api_error(state, ErrorCode::IMAGE_FORMAT_ERROR),
+    };
     let result = if state.config.echo {
         Ok(image)
     } else {
@@ -337,12 +342,25 @@ fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
     api_error(state, violation.code())
 }
 
-fn engine_request(op: Operation) -> engine::Request<'static> {
+/// The engine request of an operation the emulator serves; `None` for the operations it
+/// does not serve yet (answered as an unsupported method).
+fn engine_request(op: Operation) -> Option<engine::Request<'static>> {
     match op {
-        Operation::ImageQualityEnhance => engine::Request::Enhance,
-        Operation::Dehaze => engine::Request::Dehaze,
-        Operation::ContrastEnhance => engine::Request::Contrast,
-        _ => engine::Request::Colourize,
+        Operation::ImageQualityEnhance => Some(engine::Request::Enhance),
+        Operation::Dehaze => Some(engine::Request::Dehaze),
+        Operation::ContrastEnhance => Some(engine::Request::Contrast),
+        Operation::Colourize => Some(engine::Request::Colourize),
+        Operation::StretchRestore
+        | Operation::ImageDefinitionEnhance
+        | Operation::ColorEnhance
+        | Operation::StyleTrans
+        | Operation::SelfieAnime
+        | Operation::Inpainting
+        | Operation::SkySeg
+        | Operation::RemoveMoire
+        | Operation::DocRepair
+        | Operation::Denoise
+        | Operation::CustomizeStylization => None,
     }
 }
 
@@ -363,12 +381,13 @@ async fn run_engine(
     let Ok(permit) = permit else {
         return Err(ErrorCode::SERVICE_UNAVAILABLE);
     };
+    let Some(request) = engine_request(op) else {
+        return Err(ErrorCode::UNSUPPORTED_METHOD);
+    };
     let engine = state.engine.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine
-            .process(&engine_request(op), &image)
-            .map(|out| out.image)
+        engine.process(&request, &image).map(|out| out.image)
     })
     .await;
     match joined {
