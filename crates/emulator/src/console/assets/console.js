@@ -400,14 +400,14 @@ async function getToken(force) {
 }
 
 function requestBody(op, img, params) {
-  if (op.body === "json") {
+  if (op.body === "application/json") {
     const obj = { image: img.base64 };
     for (const [name, value] of params) obj[name] = value;
-    return { body: JSON.stringify(obj), type: "application/json" };
+    return { body: JSON.stringify(obj), type: op.body };
   }
   const parts = [`image=${encodeURIComponent(img.base64)}`];
   for (const [name, value] of params) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
-  return { body: parts.join("&"), type: "application/x-www-form-urlencoded" };
+  return { body: parts.join("&"), type: op.body };
 }
 
 function showOutcome(parts, cls) {
@@ -507,7 +507,7 @@ function renderSnippets() {
   const url = `"${origin}${op.path}?access_token=$TOKEN"`;
   const field = op.reply === "sky_segmentation" ? ".scoremap" : ".image";
   let curl;
-  if (op.body === "json") {
+  if (op.body === "application/json") {
     const extra = params.map(([n, v]) => `${n}: ${JSON.stringify(v)}`).join(", ");
     curl = `${token}\nbase64 -w0 photo.${ext} > image.b64\njq -n --rawfile image image.b64 '{image: $image${extra ? `, ${extra}` : ""}}' \\\n  | curl -s ${url} -H 'Content-Type: application/json' --data-binary @- \\\n  | jq -r ${field} | base64 -d > result.${ext}`;
   } else {
@@ -517,8 +517,11 @@ function renderSnippets() {
   $("curl").textContent = curl;
   const arg = rustParam(op, params);
   const method = op.rust_method || op.name;
+  // The facade re-exports the parameter types at its root.
+  const types = ["Client", ...["AnimeMask", "CustomStyle", "DenoiseStrength", "Rect", "Style", "StyleId"]
+    .filter((t) => arg && new RegExp(`\\b${t}::`).test(arg))];
   $("rust").textContent =
-`use baidu_imageprocess::Client;
+`use baidu_imageprocess::${types.length > 1 ? `{${types.join(", ")}}` : "Client"};
 
 let client = Client::builder()
     .endpoint("${origin}")
