@@ -158,6 +158,19 @@ fn element_text<'a>(dom: &'a str, id: &str) -> Option<&'a str> {
     Some(&dom[open_end..close])
 }
 
+/// The items of the self-test's failure list.
+fn failures(dom: &str) -> Vec<&str> {
+    let Some(start) = dom.find("id=\"selftest-failures\"") else {
+        return Vec::new();
+    };
+    let list = &dom[start..];
+    let list = &list[..list.find("</ul>").unwrap_or(list.len())];
+    list.split("<li>")
+        .skip(1)
+        .map(|item| item.split("</li>").next().unwrap_or(item))
+        .collect()
+}
+
 /// `(passed, failed)` from `N passed, M failed`.
 fn verdict(line: &str) -> Option<(u32, u32)> {
     let (passed, failed) = line.trim().split_once(" passed, ")?;
@@ -230,9 +243,8 @@ pub fn run(args: &[String]) -> Result<()> {
         .unwrap_or("")
         .trim()
         .to_owned();
-    let failures = element_text(&dom, "selftest-failures").unwrap_or("");
-    for failure in failures.split("<li>").skip(1) {
-        println!("  failed: {}", failure.trim_end_matches("</li>"));
+    for failure in failures(&dom) {
+        println!("  failed: {failure}");
     }
     let self_test_time = started.elapsed();
     drop(emulator);
@@ -265,6 +277,8 @@ mod tests {
         assert_eq!(verdict("14 passed, 0 failed"), Some((14, 0)));
         assert_eq!(verdict("3 passed, 2 failed"), Some((3, 2)));
         assert_eq!(verdict(""), None);
-        assert_eq!(element_text(dom, "selftest-failures"), Some(""));
+        assert!(failures(dom).is_empty());
+        let dom = r#"<p id="selftest">1 passed, 2 failed</p><ul id="selftest-failures"><li>a: x</li><li>b: y</li></ul><li>no</li>"#;
+        assert_eq!(failures(dom), vec!["a: x", "b: y"]);
     }
 }

@@ -676,11 +676,14 @@ function dragRect(x0, y0, x1, y1) {
 async function selfTest() {
   const results = [];
   const check = (name, ok, detail = "") => results.push({ name, ok: Boolean(ok), detail });
+  // A step passes only when it returns exactly `true`; a string it returns says why not.
   const attempt = async (name, fn) => {
-    try { const r = await fn(); check(name, r !== false, typeof r === "string" ? r : ""); }
+    try { const r = await fn(); check(name, r === true, typeof r === "string" ? r : JSON.stringify(r)); }
     catch (e) { check(name, false, e.message); }
   };
-  const clickRun = async () => { $("run").click(); await sleep(0); return state.running ? await state.running : null; };
+  // The click handler starts the request synchronously: take its promise at once (a
+  // refusal in the page settles before any timer could run).
+  const clickRun = async () => { $("run").click(); const running = state.running; return running ? await running : null; };
 
   await attempt("the operation table lists fifteen operations with limits", () =>
     state.ops.length === 15 && state.ops.every((op) => op.path.startsWith("/rest/2.0/image-process/v1/") && op.limits.max_base64_len > 0));
@@ -705,7 +708,8 @@ async function selfTest() {
     });
     await until("the row", () => document.querySelector(`tr[data-log-id="${dehazeLogId}"]`));
     const text = JSON.stringify(entry);
-    return entry.operation === "dehaze" && entry.output && entry.input && !text.includes(state.token) && entry.query.includes("access_token=<masked>") || text.slice(0, 300);
+    return (entry.operation === "dehaze" && Boolean(entry.output && entry.input) && !text.includes(state.token)
+      && entry.query.includes("access_token=<masked>")) || text.slice(0, 300);
   });
 
   // Every operation, with its parameters as the controls set them.
@@ -732,7 +736,7 @@ async function selfTest() {
     $("check-limits").checked = false;
     const server = await clickRun();
     $("check-limits").checked = true;
-    return (refused && before === after && server && server.error_code === 216202) || JSON.stringify([r, server, before, after]);
+    return Boolean(refused && before === after && server && server.error_code === 216202) || JSON.stringify([r, server, before, after]);
   });
   await useImage(await sampleBlob(), "sample");
 
@@ -744,12 +748,12 @@ async function selfTest() {
     selectOperation("dehaze");
     const r = await clickRun();
     const stats = await pollStats();
-    return (r && r.error_code === 6 && stats.errors["6"] >= 1 && document.querySelector('[data-stat="error 6"]')) || JSON.stringify(r);
+    return Boolean(r && r.error_code === 6 && stats.errors["6"] >= 1 && document.querySelector('[data-stat="error 6"]')) || JSON.stringify(r);
   });
   await attempt("fail-rate 1 fails every request with 1, 2 or 282000", async () => {
     await postFaults({ deny: [], fail_rate: 1 });
     const r = await clickRun();
-    return (r && [1, 2, 282000].includes(r.error_code)) || JSON.stringify(r);
+    return Boolean(r && [1, 2, 282000].includes(r.error_code)) || JSON.stringify(r);
   });
   await attempt("clearing the faults serves again", async () => {
     $("f-reset").click();
