@@ -106,6 +106,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         let _ = writeln!(stdout, "listening on http://{addr}");
         let _ = stdout.flush();
         drop(stdout);
+        if !args.no_console {
+            eprintln!("console: http://{addr}/ (turn it off with --no-console)");
+        }
         let state = AppState::new(args.config());
         match crate::serve(listener, state, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
