@@ -1,7 +1,9 @@
-//! `cargo xtask browser-test [--screenshot] [--bin PATH]`: loads the emulator's console in
-//! headless Chromium (Debian's `chromium`, installed with apt-get when missing), runs the
-//! page's own self-test (`/?selftest=1`) and fails unless it reports `N passed, 0 failed`.
-//! With `--screenshot`, also saves docs/images/console.png for the README.
+//! `cargo xtask browser-test [--screenshot] [--echo] [--bin PATH]`: loads the emulator's
+//! console in headless Chromium (Debian's `chromium`, installed with apt-get when missing),
+//! runs the page's own self-test (`/?selftest=1`) and fails unless it reports
+//! `N passed, 0 failed`. With `--screenshot`, also saves docs/images/console.png for the
+//! README; with `--echo`, the emulator returns inputs unchanged (the page alone is tested,
+//! not the engine).
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -25,9 +27,10 @@ impl Drop for Emulator {
     }
 }
 
-fn start_emulator(bin: &Path) -> Result<Emulator> {
+fn start_emulator(bin: &Path, extra: &[&str]) -> Result<Emulator> {
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--seed", "7"])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
@@ -225,7 +228,7 @@ pub fn screenshot(chromium: &Path, url: &str, out: &Path) -> Result<()> {
 /// `cargo xtask readme-images`).
 pub fn console_screenshot(out: &Path) -> Result<()> {
     let chromium = chromium()?;
-    let emulator = start_emulator(&emulator_binary(&[])?)?;
+    let emulator = start_emulator(&emulator_binary(&[])?, &[])?;
     screenshot(&chromium, &emulator.1, out)
 }
 
@@ -233,7 +236,12 @@ pub fn run(args: &[String]) -> Result<()> {
     let chromium = chromium()?;
     let bin = emulator_binary(args)?;
     let started = Instant::now();
-    let emulator = start_emulator(&bin)?;
+    let extra: &[&str] = if args.iter().any(|a| a == "--echo") {
+        &["--echo"]
+    } else {
+        &[]
+    };
+    let emulator = start_emulator(&bin, extra)?;
     let dom = run_chromium(
         &chromium,
         &["--dump-dom".to_owned()],
@@ -250,7 +258,7 @@ pub fn run(args: &[String]) -> Result<()> {
     drop(emulator);
     if args.iter().any(|a| a == "--screenshot") {
         // A fresh emulator, so the picture shows a user's requests, not the self-test's.
-        let fresh = start_emulator(&bin)?;
+        let fresh = start_emulator(&bin, &[])?;
         screenshot(&chromium, &fresh.1, Path::new("docs/images/console.png"))?;
     }
     println!("browser-test: {line}");

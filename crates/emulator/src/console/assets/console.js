@@ -416,6 +416,18 @@ function showOutcome(parts, cls) {
   box.dataset.state = cls;
 }
 
+// The emulator answers some errors (a fault, a refused token) before reading the body and
+// then closes the connection; a browser still sending may see the reset instead of the
+// reply. One more try, as the SDK's retry would.
+async function fetchOnceMore(url, options) {
+  try { return await fetch(url, options); }
+  catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    await sleep(50);
+    return fetch(url, options);
+  }
+}
+
 async function run() {
   if (!state.image || !state.op || state.running) return;
   state.running = send(state.op, state.image, currentParams());
@@ -439,7 +451,7 @@ async function send(op, img, params) {
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await getToken(attempt > 0);
       const t0 = performance.now();
-      const r = await fetch(`${op.path}?access_token=${encodeURIComponent(token)}`, { method: "POST", headers: { "Content-Type": type }, body });
+      const r = await fetchOnceMore(`${op.path}?access_token=${encodeURIComponent(token)}`, { method: "POST", headers: { "Content-Type": type }, body });
       const text = await r.text();
       elapsed = performance.now() - t0;
       received = text.length;
