@@ -435,3 +435,54 @@ fn the_console_answers_only_local_names() {
     );
     assert_eq!(r.status, 200);
 }
+
+/// Reads one HTTP/1.1 response with a `Content-Length` from a kept-alive connection.
+fn read_response(s: &mut TcpStream) -> (u16, String) {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "connection closed mid-head");
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap();
+    let mut body = vec![0; length];
+    s.read_exact(&mut body).unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn a_reply_sent_before_the_body_was_read_keeps_the_connection() {
+    let mut config = EmulatorConfig::default();
+    config.deny = vec![Operation::Dehaze];
+    let emu = start(config);
+    let addr = emu.addr();
+    let token = token(addr);
+    let body = encode_image_form(&png(400, 300), &[]);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "POST {}?access_token={token} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        Operation::Dehaze.path(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let (status, reply) = read_response(&mut s);
+    assert_eq!(status, 200);
+    assert!(reply.contains("\"error_code\":6"), "{reply}");
+    // The unread body was read after the reply, so the same connection serves again.
+    let stats = format!("GET /__emulator/stats HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    s.write_all(stats.as_bytes()).unwrap();
+    let (status, reply) = read_response(&mut s);
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.contains("\"successes\""), "{reply}");
+}

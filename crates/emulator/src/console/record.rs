@@ -3,15 +3,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::task::{Poll, ready};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use baidu_imageprocess_protocol::{Operation, TOKEN_PATH};
-use futures_util::TryStreamExt as _;
+use futures_util::StreamExt as _;
 
 use super::Console;
 use super::mask;
@@ -68,6 +69,54 @@ impl Tap {
         }
         Some(chunks.concat())
     }
+}
+
+/// Most bytes of an unread request body read and discarded after the reply (a little
+/// more than the largest body the API accepts).
+const MAX_DRAIN: usize = 12 * 1024 * 1024;
+/// Longest time spent reading an unread body after the reply.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+type Source = Arc<Mutex<Option<BodyDataStream>>>;
+
+/// The request with its body passed through `tap`; the source stays reachable through
+/// the returned handle until the handler has read it to the end.
+fn tapped(request: Request, tap: &Arc<Tap>) -> (Request, Source) {
+    let (parts, body) = request.into_parts();
+    let source: Source = Arc::new(Mutex::new(Some(body.into_data_stream())));
+    let reader = Arc::clone(&source);
+    let tap = Arc::clone(tap);
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        let mut guard = reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(inner) = guard.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let item = ready!(inner.poll_next_unpin(cx));
+        match &item {
+            Some(Ok(chunk)) => tap.observe(chunk),
+            // Finished (or broken): nothing is left to drain.
+            Some(Err(_)) | None => *guard = None,
+        }
+        Poll::Ready(item)
+    });
+    (
+        Request::from_parts(parts, Body::from_stream(stream)),
+        source,
+    )
+}
+
+/// Reads and discards what is left of a request body, within bounds.
+async fn drain(mut rest: BodyDataStream) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut left = MAX_DRAIN;
+        while let Some(Ok(chunk)) = rest.next().await {
+            left = left.saturating_sub(chunk.len());
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// What the console shows of a reply.
@@ -168,17 +217,17 @@ pub(crate) async fn record(
         None
     };
     let tap = Arc::new(Tap::new(slot.is_some()));
-    let request = {
-        let tap = Arc::clone(&tap);
-        request.map(move |body| {
-            Body::from_stream(
-                body.into_data_stream()
-                    .inspect_ok(move |chunk| tap.observe(chunk)),
-            )
-        })
-    };
+    let (request, source) = tapped(request, &tap);
 
     let response = next.run(request).await;
+    // The handler may have answered without reading the body (a fault, a refused token).
+    // Reading the rest in the background lets the connection finish cleanly: closing it
+    // with unread data resets it, and a client still sending (a browser) would see the
+    // reset instead of the reply.
+    let unread = source.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(rest) = unread {
+        tokio::spawn(drain(rest));
+    }
     let latency = started.elapsed();
     let (parts, body) = response.into_parts();
     let Ok(reply) = axum::body::to_bytes(body, usize::MAX).await else {
