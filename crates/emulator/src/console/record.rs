@@ -74,8 +74,9 @@ impl Tap {
 /// Most bytes of an unread request body read and discarded after the reply (a little
 /// more than the largest body the API accepts).
 const MAX_DRAIN: usize = 12 * 1024 * 1024;
-/// Longest time spent reading an unread body after the reply.
-const DRAIN_TIME: Duration = Duration::from_secs(10);
+/// Longest time spent reading an unread body after the reply (a client sends its body
+/// at once; one that stalls is not waited for).
+const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 type Source = Arc<Mutex<Option<BodyDataStream>>>;
 
@@ -220,16 +221,18 @@ pub(crate) async fn record(
     let (request, source) = tapped(request, &tap);
 
     let response = next.run(request).await;
+    let latency = started.elapsed();
+    let (parts, body) = response.into_parts();
     // The handler may have answered without reading the body (a fault, a refused token).
     // Reading the rest in the background lets the connection finish cleanly: closing it
     // with unread data resets it, and a client still sending (a browser) would see the
-    // reset instead of the reply.
+    // reset instead of the reply. A body refused for its size is not read.
     let unread = source.lock().unwrap_or_else(PoisonError::into_inner).take();
-    if let Some(rest) = unread {
+    if let Some(rest) = unread
+        && parts.status != StatusCode::PAYLOAD_TOO_LARGE
+    {
         tokio::spawn(drain(rest));
     }
-    let latency = started.elapsed();
-    let (parts, body) = response.into_parts();
     let Ok(reply) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
