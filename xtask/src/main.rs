@@ -9,6 +9,7 @@ mod bench_engine;
 mod bench_restore;
 mod contact_sheet;
 mod degrade;
+mod browser_test;
 mod docs;
 mod fuzz;
 mod load;
@@ -78,6 +79,9 @@ const TASKS: &[Task] = &[
         "contact-sheet",
         "Render the stylising operations on the sample photos: docs/images/{styles,presets}.jpg [--out DIR]",
         contact_sheet::run,
+        "browser-test",
+        "Run the emulator console's self-test in headless Chromium (--screenshot: docs/images/console.png)",
+        browser_test::run,
     ),
     (
         "readme-images",

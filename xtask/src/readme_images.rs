@@ -99,5 +99,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         ),
         &dir.join("dehaze-synthetic.jpg"),
     )?;
+
+    crate::browser_test::console_screenshot(&dir.join("console.png"))?;
     Ok(())
 }

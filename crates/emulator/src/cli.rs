@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Engine jobs run at once (default: CPU cores; at most 1024).
     #[arg(long, value_name = "N", value_parser = workers)]
     pub workers: Option<usize>,
+    /// Do not serve the console (the web page at `/` and its endpoints).
+    #[arg(long)]
+    pub no_console: bool,
 }
 
 impl ServeArgs {
@@ -61,6 +64,7 @@ impl ServeArgs {
             latency: Duration::from_millis(self.latency_ms),
             deny: self.deny.clone(),
             echo: self.echo,
+            console: !self.no_console,
             ..EmulatorConfig::default()
         };
         if let Some(workers) = self.workers {
@@ -120,6 +124,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         let _ = writeln!(stdout, "listening on http://{addr}");
         let _ = stdout.flush();
         drop(stdout);
+        if !args.no_console {
+            eprintln!("console: http://{addr}/ (turn it off with --no-console)");
+        }
         let state = AppState::new(args.config());
         match crate::serve(listener, state, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

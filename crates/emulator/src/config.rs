@@ -41,6 +41,10 @@ pub struct EmulatorConfig {
     pub header_timeout: Duration,
     /// Most time to receive a request's body once its header arrived.
     pub body_timeout: Duration,
+    /// Serve the console at `GET /` and its endpoints (off: `--no-console`).
+    pub console: bool,
+    /// Cap in bytes of the console's ring of recent requests.
+    pub console_ring_bytes: usize,
 }
 
 impl EmulatorConfig {
@@ -68,6 +72,8 @@ impl Default for EmulatorConfig {
             uploads: 8,
             header_timeout: Duration::from_secs(20),
             body_timeout: Duration::from_secs(60),
+            console: true,
+            console_ring_bytes: crate::console::DEFAULT_RING_BYTES,
         }
     }
 }

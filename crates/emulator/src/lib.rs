@@ -23,6 +23,7 @@
 
 pub mod cli;
 mod config;
+mod console;
 mod handle;
 mod inprocess;
 mod server;
@@ -56,7 +57,7 @@ async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout);
-    let app = server::router(state);
+    let app = console::attach(server::router(Arc::clone(&state)), &state);
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
     loop {

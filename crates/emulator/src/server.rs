@@ -365,14 +365,15 @@ async fn operation(
     if request.method() != Method::POST {
         return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
     }
-    if !state.config.latency.is_zero() {
-        tokio::time::sleep(state.config.latency).await;
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let query = query_pairs(&request);
     if let Err(code) = authenticate(state, &request, &query) {
         return api_error(state, code);
     }
-    if state.config.deny.contains(&op) {
+    if state.faults.denies(op) {
         return api_error(state, ErrorCode::NO_PERMISSION);
     }
     if !state.admit() {

@@ -26,6 +26,8 @@ pub(crate) struct AppState {
     /// Bodies being read (see [`EmulatorConfig::uploads`]).
     pub(crate) uploads: Arc<Semaphore>,
     tokens: Mutex<TokenStore>,
+    /// `qps`, `fail-rate`, `latency-ms`, `deny`: read per request, changeable at run time.
+    pub(crate) faults: crate::console::LiveFaults,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
     log_ids: AtomicU64,
@@ -133,6 +135,7 @@ impl AppState {
             admission: Arc::new(Semaphore::new(admitted)),
             uploads: Arc::new(Semaphore::new(uploads)),
             tokens: Mutex::new(TokenStore::default()),
+            faults: crate::console::LiveFaults::from_config(&config),
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(config.qps.unwrap_or(0)),
                 updated: Instant::now(),
@@ -166,7 +169,7 @@ impl AppState {
 
     /// Takes one request from the QPS bucket (capacity = rate = `qps`).
     pub(crate) fn admit(&self) -> bool {
-        let Some(qps) = self.config.qps.filter(|&q| q > 0) else {
+        let Some(qps) = self.faults.qps().filter(|&q| q > 0) else {
             return true;
         };
         let rate = f64::from(qps);
@@ -184,11 +187,12 @@ impl AppState {
 
     /// An injected failure, if this request draws one.
     pub(crate) fn injected_failure(&self) -> Option<ErrorCode> {
-        if self.config.fail_rate <= 0.0 {
+        let fail_rate = self.faults.fail_rate();
+        if fail_rate <= 0.0 {
             return None;
         }
         let mut rng = lock(&self.rng);
-        if rng.f64() >= self.config.fail_rate {
+        if rng.f64() >= fail_rate {
             return None;
         }
         Some(match rng.u8(0..3) {
