@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Engine jobs run at once (default: CPU cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// Fetch `url` inputs from any host (by default only from loopback addresses).
+    #[arg(long)]
+    pub fetch_any_url: bool,
 }
 
 impl ServeArgs {
@@ -61,6 +64,7 @@ impl ServeArgs {
             latency: Duration::from_millis(self.latency_ms),
             deny: self.deny.clone(),
             echo: self.echo,
+            fetch_any_url: self.fetch_any_url,
             ..EmulatorConfig::default()
         };
         if let Some(workers) = self.workers {

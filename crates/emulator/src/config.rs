@@ -30,6 +30,8 @@ pub struct EmulatorConfig {
     pub workers: usize,
     /// Engine jobs allowed to wait for a worker; beyond that: error 18.
     pub queue: usize,
+    /// Fetch `url` inputs from any host (default: loopback hosts only).
+    pub fetch_any_url: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +49,7 @@ impl Default for EmulatorConfig {
             echo: false,
             workers: cores,
             queue: 64,
+            fetch_any_url: false,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP API: the token endpoint, the four operations, stats.
+//! The HTTP API: the token endpoint, the fifteen operations, stats.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,18 +11,20 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{
-    self as protocol, ErrorCode, LimitViolation, Operation, parse_pairs, sign,
-};
+use baidu_imageprocess_protocol::{self as protocol, ErrorCode, parse_pairs, sign};
 use base64::Engine as _;
 use serde_json::json;
 
+use crate::body::{self, BodyError, FormFields, JsonFields};
+use crate::ops::{self, BodyKind, Endpoint, Fields as _, Job, Refusal};
 use crate::state::{AppState, TokenCheck};
 
-/// Largest request body accepted: 4 MiB of base64 once percent-encoded (about 3 % of
-/// base64 characters need escaping in compressed images) plus form overhead. Bigger
-/// bodies are refused from `Content-Length`, or as soon as the stream exceeds it.
-pub const MAX_BODY: usize = 5 * 1024 * 1024 + 512 * 1024;
+/// Largest request body any operation accepts: its base64 limits (10 MB for the image
+/// effects) plus room for the other fields, with every character percent-encoded (a
+/// white BMP's base64 is all `/`, sent as `%2F`). Each operation's own cap is smaller;
+/// bodies over it are refused from `Content-Length`, or as soon as the stream exceeds
+/// it, and form bodies are decoded while they stream, so memory follows the decoded size.
+pub const MAX_BODY: usize = ops::LARGEST_BODY;
 /// Largest token-endpoint body.
 const MAX_TOKEN_BODY: usize = 64 * 1024;
 
@@ -43,25 +45,30 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         state.counters.request("token");
         return token(&state, request).await;
     }
-    let Some(op) = Operation::from_path(&path) else {
+    let Some(endpoint) = Endpoint::from_path(&path) else {
         state.counters.request("other");
         state.counters.error(404);
         let body = json!({"error_code": 3, "error_msg": "Unsupported openapi method", "log_id": state.next_log_id()});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
-    state.counters.request(op.name());
-    operation(&state, op, request).await
+    state.counters.request(endpoint.wire);
+    operation(&state, endpoint, request).await
 }
 
 fn api_error(state: &AppState, code: ErrorCode) -> Response {
-    api_error_status(state, code, StatusCode::OK)
+    refuse(state, &Refusal::plain(code))
 }
 
-fn api_error_status(state: &AppState, code: ErrorCode, status: StatusCode) -> Response {
-    state.counters.error(code.get());
+fn refuse(state: &AppState, refusal: &Refusal) -> Response {
+    refuse_status(state, refusal, StatusCode::OK)
+}
+
+fn refuse_status(state: &AppState, refusal: &Refusal, status: StatusCode) -> Response {
+    tracing::debug!(code = refusal.code.get(), message = %refusal.message, "request refused");
+    state.counters.error(refusal.code.get());
     let body = json!({
-        "error_code": code.get(),
-        "error_msg": code.message().unwrap_or("error"),
+        "error_code": refusal.code.get(),
+        "error_msg": refusal.message,
         "log_id": state.next_log_id(),
     });
     (status, axum::Json(body)).into_response()
@@ -77,8 +84,8 @@ fn content_length(headers: &HeaderMap) -> Option<usize> {
 }
 
 /// Reads a body of at most `limit` bytes; `None` if it is larger (or broken).
-async fn read_body(body: Body, limit: usize) -> Option<bytes::Bytes> {
-    axum::body::to_bytes(body, limit).await.ok()
+async fn read_body(body: Body, limit: usize) -> Option<Vec<u8>> {
+    body::read_all(body, limit).await.ok()
 }
 
 fn query_pairs(request: &Request) -> Vec<(String, String)> {
@@ -200,13 +207,22 @@ fn authenticate(
         .iter()
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v.as_str());
-    match token.filter(|t| !t.is_empty()) {
-        None => Err(ErrorCode::INVALID_PARAMETER),
-        Some(t) => match state.check_token(t) {
-            TokenCheck::Valid => Ok(()),
-            TokenCheck::Unknown => Err(ErrorCode::ACCESS_TOKEN_INVALID),
-            TokenCheck::Expired => Err(ErrorCode::ACCESS_TOKEN_EXPIRED),
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(ErrorCode::INVALID_PARAMETER);
+    };
+    let check = match state.check_token(token) {
+        // The official Node SDK appends `?aipSdk=node` after the token
+        // (`...&access_token=T?aipSdk=node`), and the service accepts that.
+        TokenCheck::Unknown => match token.split_once('?') {
+            Some((bare, _)) => state.check_token(bare),
+            None => TokenCheck::Unknown,
         },
+        check => check,
+    };
+    match check {
+        TokenCheck::Valid => Ok(()),
+        TokenCheck::Unknown => Err(ErrorCode::ACCESS_TOKEN_INVALID),
+        TokenCheck::Expired => Err(ErrorCode::ACCESS_TOKEN_EXPIRED),
     }
 }
 
@@ -263,7 +279,7 @@ fn verify_signature(
     }
 }
 
-async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Response {
+async fn operation(state: &Arc<AppState>, endpoint: &Endpoint, request: Request) -> Response {
     if request.method() != Method::POST {
         return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
     }
@@ -274,7 +290,10 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
     if let Err(code) = authenticate(state, &request, &query) {
         return api_error(state, code);
     }
-    if state.config.deny.contains(&op) {
+    if endpoint
+        .seed
+        .is_some_and(|op| state.config.deny.contains(&op))
+    {
         return api_error(state, ErrorCode::NO_PERMISSION);
     }
     if !state.admit() {
@@ -283,102 +302,277 @@ async fn operation(state: &Arc<AppState>, op: Operation, request: Request) -> Re
     if let Some(code) = state.injected_failure() {
         return api_error(state, code);
     }
-    if content_length(request.headers()).is_some_and(|n| n > MAX_BODY) {
-        return api_error_status(
-            state,
-            ErrorCode::IMAGE_SIZE_ERROR,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
+    if content_length(request.headers()).is_some_and(|n| n > endpoint.max_body()) {
+        return body_too_large(state, endpoint);
     }
-    let Some(body) = read_body(request.into_body(), MAX_BODY).await else {
-        return api_error_status(
-            state,
-            ErrorCode::IMAGE_SIZE_ERROR,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
+    let (image, job) = match read_request(state, endpoint, request.into_body()).await {
+        Ok(decoded) => decoded,
+        Err(RequestError::TooLarge) => return body_too_large(state, endpoint),
+        Err(RequestError::Refused(refusal)) => return refuse(state, &refusal),
     };
-    let image = match protocol::decode_image_form(&body) {
-        Ok(image) => image,
-        Err(violation) => return refuse(state, &violation),
-    };
-    drop(body);
-    if let Err(violation) = protocol::validate(op, &image) {
-        return refuse(state, &violation);
+    if let Err(refusal) = endpoint.check_image(&image) {
+        return refuse(state, &refusal);
     }
     let result = if state.config.echo {
-        Ok(image)
+        Ok(echo(endpoint, image))
     } else {
-        run_engine(state, op, image).await
+        run_engine(state, job, image).await
     };
     match result {
         Ok(output) => {
             state.counters.success();
-            let log_id = state.next_log_id();
-            let encoded = base64::engine::general_purpose::STANDARD.encode(&output);
-            drop(output);
-            // Written by hand: serde_json would copy the multi-megabyte string again.
-            let mut body = Vec::with_capacity(encoded.len() + 48);
-            body.extend_from_slice(format!("{{\"log_id\":{log_id},\"image\":\"").as_bytes());
-            body.extend_from_slice(encoded.as_bytes());
-            body.extend_from_slice(b"\"}");
-            (
-                [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
-                body,
-            )
-                .into_response()
+            reply(state.next_log_id(), output)
         }
-        Err(code) => api_error(state, code),
+        Err(refusal) => refuse(state, &refusal),
     }
 }
 
-fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
-    tracing::debug!(%violation, "image refused");
-    api_error(state, violation.code())
+fn body_too_large(state: &AppState, endpoint: &Endpoint) -> Response {
+    let refusal = Refusal::new(
+        ErrorCode::IMAGE_SIZE_ERROR,
+        format!(
+            "image size error: the request is over the {} byte limit of {} (base64 at most {} bytes)",
+            endpoint.max_body(),
+            endpoint.wire,
+            endpoint.limits.max_base64
+        ),
+    );
+    refuse_status(state, &refusal, StatusCode::PAYLOAD_TOO_LARGE)
 }
 
-fn engine_request(op: Operation) -> engine::Request<'static> {
-    match op {
-        Operation::ImageQualityEnhance => engine::Request::Enhance,
-        Operation::Dehaze => engine::Request::Dehaze,
-        Operation::ContrastEnhance => engine::Request::Contrast,
-        _ => engine::Request::Colourize,
+/// The image and parameters of a request, or why there are none.
+enum RequestError {
+    TooLarge,
+    Refused(Refusal),
+}
+
+impl From<Refusal> for RequestError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
     }
+}
+
+impl From<BodyError> for RequestError {
+    fn from(_: BodyError) -> Self {
+        // A broken body is answered like an oversized one: nobody reads the reply.
+        Self::TooLarge
+    }
+}
+
+/// Reads the body (form or JSON, as the operation takes), decodes the parameters, and
+/// gets the image from `image`, `url` or (refused) `pdf_file`.
+async fn read_request(
+    state: &AppState,
+    endpoint: &Endpoint,
+    body: Body,
+) -> Result<(Vec<u8>, Job), RequestError> {
+    let style = |text: &[u8]| decode_style_image(text);
+    match endpoint.body {
+        BodyKind::Form => {
+            let mut fields =
+                body::read_form(body, endpoint.max_body(), endpoint.max_fields()).await?;
+            let job = ops::decode_job(endpoint, &fields, style)?;
+            let image = form_image(state, endpoint, &mut fields).await?;
+            Ok((image, job))
+        }
+        BodyKind::Json => {
+            let raw = body::read_all(body, endpoint.max_body()).await?;
+            let object = json_object(endpoint, &raw)?;
+            drop(raw);
+            let fields = JsonFields(object);
+            let job = ops::decode_job(endpoint, &fields, style)?;
+            let image = match fields.0.get("image") {
+                Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+                    decode_image(endpoint, text.as_bytes())?
+                }
+                _ => match fields.text("url").filter(|u| !u.trim().is_empty()) {
+                    Some(url) => fetch(state, endpoint, &url).await?,
+                    None if fields.0.contains_key("image") => {
+                        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE).into());
+                    }
+                    None => return Err(Refusal::missing("image").into()),
+                },
+            };
+            Ok((image, job))
+        }
+    }
+}
+
+/// Parses a JSON body; a form body here (the official Python SDK's `inpaintingByMask`
+/// sends one) gets a message that says what the operation takes.
+fn json_object(
+    endpoint: &Endpoint,
+    raw: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, Refusal> {
+    let wanted = || {
+        Refusal::invalid(format!(
+            "{} takes a JSON body (Content-Type: application/json): {{\"image\" or \"url\", \"rectangle\": [{{\"left\", \"top\", \"width\", \"height\"}}]}}, not a form",
+            endpoint.wire
+        ))
+    };
+    if raw.trim_ascii_start().first() != Some(&b'{') {
+        return Err(wanted());
+    }
+    match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(Refusal::invalid(format!(
+            "the body of {} is not a valid JSON object",
+            endpoint.wire
+        ))),
+    }
+}
+
+async fn form_image(
+    state: &AppState,
+    endpoint: &Endpoint,
+    fields: &mut FormFields,
+) -> Result<Vec<u8>, Refusal> {
+    let image = fields.take("image");
+    if let Some(text) = image.as_deref().filter(|t| !t.trim_ascii().is_empty()) {
+        return decode_image(endpoint, text);
+    }
+    if let Some(url) = fields.get("url").filter(|u| !u.trim_ascii().is_empty()) {
+        let url = String::from_utf8_lossy(url).into_owned();
+        return fetch(state, endpoint, &url).await;
+    }
+    if endpoint.pdf && fields.get("pdf_file").is_some_and(|p| !p.is_empty()) {
+        return Err(Refusal::new(
+            ErrorCode::IMAGE_FORMAT_ERROR,
+            "image format error: the emulator renders no PDFs (pdf_file); send the page as image or url",
+        ));
+    }
+    if image.is_some() {
+        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
+    }
+    Err(Refusal::new(
+        ops::MISSING_PARAM,
+        "param[image] or param[url] is required",
+    ))
+}
+
+/// Decodes the base64 text of an image field within the operation's limit.
+fn decode_image(endpoint: &Endpoint, text: &[u8]) -> Result<Vec<u8>, Refusal> {
+    decode_base64_image(text, endpoint.limits.max_base64, endpoint.wire)
+}
+
+fn decode_base64_image(text: &[u8], max: usize, what: &str) -> Result<Vec<u8>, Refusal> {
+    let text = text.trim_ascii();
+    if text.starts_with(b"data:") {
+        return Err(Refusal::from(&protocol::LimitViolation::DataUriPrefix));
+    }
+    if text.len() > max {
+        return Err(Refusal::new(
+            ErrorCode::IMAGE_SIZE_ERROR,
+            format!(
+                "the image is {} bytes as base64, over the {max} byte limit of {what}",
+                text.len()
+            ),
+        ));
+    }
+    let bytes = protocol::decode_base64(text)
+        .ok_or_else(|| Refusal::from(&protocol::LimitViolation::NotBase64))?;
+    if bytes.is_empty() {
+        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
+    }
+    Ok(bytes)
+}
+
+/// The `style` image of custom stylisation: base64 ≤ 4 MB, sides 50–4096 px.
+fn decode_style_image(text: &[u8]) -> Result<Vec<u8>, Refusal> {
+    let bytes = decode_base64_image(text, ops::MAX_STYLE_BASE64, "the style image")?;
+    let info = protocol::sniff(&bytes).map_err(|v| Refusal::from(&v))?;
+    ops::check_size(
+        "the style image",
+        &ops::STYLE_LIMITS,
+        bytes.len(),
+        info.width,
+        info.height,
+    )?;
+    Ok(bytes)
+}
+
+async fn fetch(state: &AppState, endpoint: &Endpoint, url: &str) -> Result<Vec<u8>, Refusal> {
+    let max_bytes = endpoint.limits.max_base64 / 4 * 3;
+    state.fetcher.fetch(url, max_bytes).await
+}
+
+/// What an operation produced: the image (sky segmentation: the mask) and, for sky
+/// segmentation, the probability map.
+struct Produced {
+    image: Vec<u8>,
+    scoremap: Option<Vec<u8>>,
+}
+
+/// `--echo`: the input back (for sky segmentation, as both maps).
+fn echo(endpoint: &Endpoint, image: Vec<u8>) -> Produced {
+    let scoremap = (endpoint.engine == engine::Operation::SkySeg).then(|| image.clone());
+    Produced { image, scoremap }
+}
+
+/// The success reply: `{log_id, image}`, or `{log_id, labelmap, scoremap}` for sky
+/// segmentation. Written by hand: serde_json would copy the multi-megabyte strings again.
+fn reply(log_id: u64, output: Produced) -> Response {
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let mut fields: Vec<(&str, String)> = Vec::with_capacity(2);
+    match output.scoremap {
+        Some(scoremap) => {
+            fields.push(("labelmap", b64.encode(&output.image)));
+            drop(output.image);
+            fields.push(("scoremap", b64.encode(&scoremap)));
+        }
+        None => fields.push(("image", b64.encode(&output.image))),
+    }
+    let len: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    let mut body = Vec::with_capacity(len + 32);
+    body.extend_from_slice(format!("{{\"log_id\":{log_id}").as_bytes());
+    for (name, value) in fields {
+        body.extend_from_slice(format!(",\"{name}\":\"").as_bytes());
+        body.extend_from_slice(value.as_bytes());
+        body.push(b'"');
+    }
+    body.push(b'}');
+    (
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
 /// queueing without limit, and a panic answers 282000.
-async fn run_engine(
-    state: &Arc<AppState>,
-    op: Operation,
-    image: Vec<u8>,
-) -> Result<Vec<u8>, ErrorCode> {
+async fn run_engine(state: &Arc<AppState>, job: Job, image: Vec<u8>) -> Result<Produced, Refusal> {
     let queued = state.waiting.fetch_add(1, Ordering::SeqCst);
     if queued >= state.config.queue + state.config.workers {
         state.waiting.fetch_sub(1, Ordering::SeqCst);
-        return Err(ErrorCode::QPS_LIMIT);
+        return Err(Refusal::plain(ErrorCode::QPS_LIMIT));
     }
     let permit = Arc::clone(&state.workers).acquire_owned().await;
     state.waiting.fetch_sub(1, Ordering::SeqCst);
     let Ok(permit) = permit else {
-        return Err(ErrorCode::SERVICE_UNAVAILABLE);
+        return Err(Refusal::plain(ErrorCode::SERVICE_UNAVAILABLE));
     };
     let engine = state.engine.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine
-            .process(&engine_request(op), &image)
-            .map(|out| out.image)
+        engine.process(&job.request(), &image)
     })
     .await;
     match joined {
-        Ok(Ok(output)) => Ok(output),
+        Ok(Ok(output)) => Ok(Produced {
+            image: output.image,
+            scoremap: output.scoremap,
+        }),
+        Ok(Err(engine::EngineError::InvalidParameter(message))) => Err(Refusal::invalid(message)),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "engine refused the image");
-            Err(ErrorCode::IMAGE_FORMAT_ERROR)
+            Err(Refusal::new(
+                ErrorCode::IMAGE_FORMAT_ERROR,
+                format!("image format error: {e}"),
+            ))
         }
         Err(e) => {
             tracing::error!(error = %e, "engine panicked");
-            Err(ErrorCode::INTERNAL_ERROR)
+            Err(Refusal::plain(ErrorCode::INTERNAL_ERROR))
         }
     }
 }

@@ -10,6 +10,7 @@ use baidu_imageprocess_protocol::ErrorCode;
 use tokio::sync::Semaphore;
 
 use crate::config::EmulatorConfig;
+use crate::fetch::Fetcher;
 use crate::stats::Counters;
 
 /// Most tokens remembered; the oldest expired ones are dropped beyond this.
@@ -21,6 +22,7 @@ pub(crate) struct AppState {
     pub(crate) engine: Engine,
     pub(crate) workers: Arc<Semaphore>,
     pub(crate) waiting: AtomicUsize,
+    pub(crate) fetcher: Fetcher,
     tokens: Mutex<HashMap<String, Instant>>,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
@@ -63,6 +65,7 @@ impl AppState {
             engine: Engine::new(),
             workers: Arc::new(Semaphore::new(workers)),
             waiting: AtomicUsize::new(0),
+            fetcher: Fetcher::new(config.fetch_any_url),
             tokens: Mutex::new(HashMap::new()),
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(config.qps.unwrap_or(0)),

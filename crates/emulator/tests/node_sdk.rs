@@ -10,7 +10,9 @@ use std::process::Command;
 fn official_node_sdk_works_against_the_emulator() {
     let node_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
     assert!(
-        node_dir.join("node_modules/baidu-aip-sdk/package.json").is_file(),
+        node_dir
+            .join("node_modules/baidu-aip-sdk/package.json")
+            .is_file(),
         "the official Node SDK is missing: npm ci --prefix tests/node --omit=optional (bash .ci/run does this)"
     );
     let dir = tempfile::tempdir().unwrap();
