@@ -22,6 +22,14 @@ pub struct Backend {
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
+/// The embedded engine's configuration: it fetches `url` inputs from any host, since the
+/// user asked for them (with the same limits as the emulator).
+fn local_config() -> EmulatorConfig {
+    let mut config = EmulatorConfig::default();
+    config.fetch_any_url = true;
+    config
+}
+
 pub fn choose(
     connection: &Connection,
     force_local: bool,
@@ -56,7 +64,7 @@ pub fn choose(
             .api_key(PLACEHOLDER_KEY, PLACEHOLDER_KEY)
             .endpoint("http://embedded.invalid")
             .rate_limit(None)
-            .transport(InProcessTransport::new(EmulatorConfig::default()))
+            .transport(InProcessTransport::new(local_config()))
             .build()
             .map_err(|e| UsageError(format!("{e}")))?;
         return Ok(Backend {

@@ -6,19 +6,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use baidu_imageprocess::{Client, Error, ErrorClass, Operation, protocol};
+use baidu_imageprocess::{Client, Error, ErrorClass, protocol};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::fit::fit;
 use crate::inputs::{Destination, Job, Source};
 use crate::report::{Outcome, Status};
+use crate::send::{self, Input, SendError};
+use crate::task::Task;
 use crate::write::{atomic_write, compare_png};
 
 /// Settings that apply to every image of a batch.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub op: Operation,
+    pub task: Task,
+    /// `stylize --style-image`: the image's bytes, read once.
+    pub style_image: Option<Arc<Vec<u8>>>,
     pub force: bool,
     pub fit: bool,
     pub compare: bool,
@@ -140,6 +144,8 @@ fn failed(job: &Job, started: Instant, message: String, code: Option<u32>) -> Ou
 async fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
     match source {
         Source::File(path) => tokio::fs::read(path).await,
+        // Never read here: sent as `url`.
+        Source::Url(_) => Ok(Vec::new()),
         Source::Stdin => tokio::task::spawn_blocking(|| {
             let mut buf = Vec::new();
             std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
@@ -167,11 +173,18 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         Ok(bytes) => bytes,
         Err(e) => return failed(job, started, format!("cannot read: {e}"), None),
     };
-    if let Err(violation) = protocol::validate(settings.op, &image) {
+    let url = match &job.source {
+        Source::Url(url) => Some(url.as_str()),
+        Source::File(_) | Source::Stdin => None,
+    };
+    if url.is_none()
+        && let Err(violation) = send::check(&settings.task, &image)
+    {
         let size_problem = violation.code() == protocol::ErrorCode::IMAGE_SIZE_ERROR;
-        if settings.fit && size_problem {
+        let fit_op = send::operation(&settings.task).filter(|_| settings.fit && size_problem);
+        if let Some(op) = fit_op {
             match tokio::task::spawn_blocking({
-                let (bytes, op) = (image.clone(), settings.op);
+                let bytes = image.clone();
                 move || fit(&bytes, op)
             })
             .await
@@ -195,9 +208,15 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             );
         }
     }
-    let reply = match client.process(settings.op, &image).await {
+    let input = match url {
+        Some(url) => Input::Url(url),
+        None => Input::Image(&image),
+    };
+    let reply = match send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+    {
         Ok(reply) => reply,
-        Err(error) => {
+        Err(SendError::Unsupported(message)) => return failed(job, started, message, None),
+        Err(SendError::Api(error)) => {
             let mut outcome = failed(
                 job,
                 started,
@@ -209,6 +228,16 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             return outcome;
         }
     };
+    if let (Some(path), Some(scoremap)) = (&settings.task.scoremap, &reply.scoremap)
+        && let Err(e) = atomic_write(path, scoremap)
+    {
+        return failed(
+            job,
+            started,
+            format!("cannot write {}: {e}", path.display()),
+            None,
+        );
+    }
     let output = match &job.destination {
         Destination::Stdout => {
             let mut out = std::io::stdout().lock();
@@ -226,7 +255,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                     None,
                 );
             }
-            if settings.compare {
+            if settings.compare && url.is_none() {
                 let compare_path = path.with_extension("compare.png");
                 match compare_png(&image, &reply.image) {
                     Ok(png) => {
@@ -247,7 +276,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         input: job.source.display(),
         output: Some(output),
         status: Status::Done,
-        log_id: Some(reply.log_id.0),
+        log_id: Some(reply.log_id),
         error_code: None,
         error_message: None,
         ms: started.elapsed().as_millis() as u64,
