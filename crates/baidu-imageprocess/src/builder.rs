@@ -40,6 +40,8 @@ pub enum BuildError {
 pub trait Flavor: sealed::Sealed {
     /// The transport trait object the client holds.
     type Transport: ?Sized + Send + Sync;
+    /// The client's name, for `Debug`.
+    const CLIENT_NAME: &'static str;
 }
 
 mod sealed {
@@ -58,10 +60,12 @@ impl sealed::Sealed for Blocking {}
 
 impl Flavor for Async {
     type Transport = dyn baidu_imageprocess_protocol::DynAsyncTransport;
+    const CLIENT_NAME: &'static str = "Client";
 }
 
 impl Flavor for Blocking {
     type Transport = dyn baidu_imageprocess_protocol::Transport + Send + Sync;
+    const CLIENT_NAME: &'static str = "BlockingClient";
 }
 
 /// Builds a [`crate::Client`] ([`ClientBuilder`]) or a [`crate::BlockingClient`]

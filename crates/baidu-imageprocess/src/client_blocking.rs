@@ -1,30 +1,22 @@
 //! The blocking client.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use baidu_imageprocess_protocol::{
-    Error, ImageReply, Operation, Session, TokenInfo, Transport, drive,
+    AnimeMask, AsInput, CustomStyle, DenoiseStrength, Error, ImageReply, Operation, Params, Rect,
+    Request, Style, TokenInfo, Transport, drive,
 };
 
-use crate::builder::{BlockingClientBuilder, BuildError};
-use crate::observe;
+use crate::builder::{Blocking, BlockingClientBuilder, BuildError};
+use crate::client::{ClientOf, Started, parameterless};
 
 /// The blocking client. Cheap to clone: clones share one token cache, one rate limiter
 /// and one connection pool.
-#[derive(Clone)]
-pub struct BlockingClient {
-    session: Arc<Session>,
-    transport: Arc<dyn Transport + Send + Sync>,
-}
-
-impl std::fmt::Debug for BlockingClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockingClient")
-            .field("endpoint", &self.session.config().endpoint)
-            .finish_non_exhaustive()
-    }
-}
+///
+/// Every operation has a method taking image bytes or an [`ImageUrl`](crate::ImageUrl)
+/// (anything [`AsInput`]) and its typed parameters; [`BlockingClient::call`] takes any
+/// [`Request`].
+pub type BlockingClient = ClientOf<Blocking>;
 
 impl BlockingClientBuilder {
     /// Sends requests with your own HTTP client instead of ureq (a closure works).
@@ -41,7 +33,7 @@ impl BlockingClientBuilder {
             None => default_transport(self.proxy.as_deref(), self.connect_timeout)?,
         };
         Ok(BlockingClient {
-            session: Session::new(config),
+            session: baidu_imageprocess_protocol::Session::new(config),
             transport,
         })
     }
@@ -70,61 +62,132 @@ fn default_transport(
     Err(BuildError::NoTransport("blocking"))
 }
 
+// The per-operation methods take their input by value, as the `impl AsRef<[u8]>` methods
+// they grew from did, so `client.dehaze(std::fs::read(path)?)` reads naturally.
+#[allow(clippy::needless_pass_by_value)]
 impl BlockingClient {
-    /// Starts building a client.
-    pub fn builder() -> BlockingClientBuilder {
-        BlockingClientBuilder::default()
+    /// Runs any request: checked against the operation table before anything is sent
+    /// (input kind, image limits from the header, parameters), then sent with retries.
+    pub fn call(&self, request: &Request<'_>) -> Result<ImageReply, Error> {
+        let started = Started::new(request);
+        let result = {
+            let _entered = started.span.enter();
+            self.session
+                .request(request, started.at)
+                .and_then(|call| drive(&*self.transport, call))
+        };
+        started.finish(result)
     }
 
-    /// A builder preset from `BAIDU_API_KEY`, `BAIDU_SECRET_KEY` and
-    /// `BAIDU_IMAGEPROCESS_ENDPOINT`.
-    pub fn from_env() -> Result<BlockingClientBuilder, BuildError> {
-        BlockingClientBuilder::default().from_env()
-    }
-
-    /// Runs `op` on `image` (JPEG, PNG or BMP bytes). The image is checked against the
-    /// operation's limits before anything is sent.
+    /// Runs `op`, which takes no parameter, on `image` (JPEG, PNG or BMP bytes). The
+    /// image is checked against the operation's limits before anything is sent.
     pub fn process(&self, op: Operation, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        let image = image.as_ref();
-        let span = observe::call_span(op, image.len());
-        let _entered = span.enter();
-        let started = Instant::now();
-        let result = self
-            .session
-            .call(op, image, started)
-            .and_then(|call| drive(&*self.transport, call));
-        observe::record(&span, started, &result);
-        result
+        self.call(&parameterless(op, image.as_ref())?)
     }
 
     /// 2x "lossless" upscale (input at most 800 × 800 pixels in area).
-    pub fn image_quality_enhance(&self, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        self.process(Operation::ImageQualityEnhance, image)
+    pub fn image_quality_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::ImageQualityEnhance))
     }
 
     /// Haze removal (sides 200..=4096 px, aspect ≤ 3:1).
-    pub fn dehaze(&self, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        self.process(Operation::Dehaze, image)
+    pub fn dehaze(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::Dehaze))
     }
 
     /// Contrast enhancement (sides 64..=4096 px, aspect ≤ 3:1).
-    pub fn contrast_enhance(&self, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        self.process(Operation::ContrastEnhance, image)
+    pub fn contrast_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::ContrastEnhance))
     }
 
     /// Black-and-white to colour (sides 64..=800 px, aspect ≤ 3:1; needs the account's
     /// permission, else error 6).
-    pub fn colourize(&self, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        self.process(Operation::Colourize, image)
+    pub fn colourize(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::Colourize))
+    }
+
+    /// Undoes a horizontal or vertical stretch.
+    pub fn stretch_restore(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::StretchRestore))
+    }
+
+    /// Sharpens a soft, compressed photo.
+    pub fn image_definition_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(
+            input.as_input(),
+            Params::ImageDefinitionEnhance,
+        ))
+    }
+
+    /// Restores faded colour.
+    pub fn color_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::ColorEnhance))
+    }
+
+    /// Repaints the image in one of nine styles.
+    pub fn style_trans(&self, input: impl AsInput, style: Style) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::StyleTrans(style)))
+    }
+
+    /// Anime look for a portrait; `mask` adds that mask overlay.
+    pub fn selfie_anime(
+        &self,
+        input: impl AsInput,
+        mask: Option<AnimeMask>,
+    ) -> Result<ImageReply, Error> {
+        self.call(&Request::new(
+            input.as_input(),
+            Params::SelfieAnime { mask },
+        ))
+    }
+
+    /// Fills `rects` from their surroundings (each checked inside the image first).
+    pub fn inpaint(&self, input: impl AsInput, rects: &[Rect]) -> Result<ImageReply, Error> {
+        self.call(&Request::new(
+            input.as_input(),
+            Params::Inpainting(rects.into()),
+        ))
+    }
+
+    /// Sky segmentation: the reply's [`ImageReply::labelmap`] and
+    /// [`ImageReply::scoremap`] (every other field in [`ImageReply::fields`]).
+    pub fn sky_seg(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::SkySeg))
+    }
+
+    /// Removes moiré (also takes a PDF page: [`Input::pdf`](crate::Input::pdf)).
+    pub fn remove_moire(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::RemoveMoire))
+    }
+
+    /// Removes shading and shadows from a photographed document.
+    pub fn doc_repair(&self, input: impl AsInput) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::DocRepair))
+    }
+
+    /// Removes noise at `strength` (0–200).
+    pub fn denoise(
+        &self,
+        input: impl AsInput,
+        strength: DenoiseStrength,
+    ) -> Result<ImageReply, Error> {
+        self.call(&Request::new(input.as_input(), Params::Denoise(strength)))
+    }
+
+    /// Applies a style preset (0–29) or the look of a style image.
+    pub fn customize_stylization(
+        &self,
+        input: impl AsInput,
+        style: CustomStyle<'_>,
+    ) -> Result<ImageReply, Error> {
+        self.call(&Request::new(
+            input.as_input(),
+            Params::CustomizeStylization(style),
+        ))
     }
 
     /// Fetches a fresh access token (and caches it for later calls).
     pub fn token(&self) -> Result<TokenInfo, Error> {
         drive(&*self.transport, self.session.token_call())
-    }
-
-    /// The shared protocol state (token cache, rate limiter, configuration).
-    pub fn session(&self) -> &Arc<Session> {
-        &self.session
     }
 }

@@ -73,6 +73,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod client;
 #[cfg(feature = "async")]
 mod client_async;
 mod client_blocking;
@@ -80,14 +81,16 @@ mod observe;
 
 pub use baidu_imageprocess_protocol as protocol;
 pub use baidu_imageprocess_protocol::{
-    AccessToken, AuthError, Credentials, Error, ErrorClass, ErrorCode, ImageFormat, ImageInfo,
-    ImageReply, LimitViolation, LogId, Operation, RateLimit, RetryPolicy, SecretKey, Timeouts,
-    TokenInfo, validate,
+    AccessToken, AnimeMask, AsInput, AuthError, Credentials, CustomStyle, DenoiseStrength, Error,
+    ErrorClass, ErrorCode, ImageFormat, ImageInfo, ImageReply, ImageUrl, Input, LimitViolation,
+    LogId, Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Style,
+    StyleId, Timeouts, TokenInfo, validate,
 };
 pub use builder::{
     Async, Blocking, BlockingClientBuilder, BuildError, Builder, ClientBuilder, ENV_API_KEY,
     ENV_ENDPOINT, ENV_SECRET_KEY, Flavor,
 };
+pub use client::ClientOf;
 #[cfg(feature = "async")]
 pub use client_async::Client;
 pub use client_blocking::BlockingClient;

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use baidu_imageprocess::protocol::{
     AsyncTransport, HttpRequest, HttpResponse, Transport as _, TransportError,
 };
-use baidu_imageprocess::{BlockingClient, Client, Error, ErrorCode, Operation, RetryPolicy};
+use baidu_imageprocess::{
+    AnimeMask, BlockingClient, Client, CustomStyle, DenoiseStrength, Error, ErrorCode, Input,
+    Operation, Params, Rect, Request, RetryPolicy, Style,
+};
 use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_transport_blocking::{UreqConfig, UreqTransport};
 
@@ -364,9 +367,28 @@ fn blocking_token_and_all_operations() {
     let c = blocking(&emu);
     let info = c.token().unwrap();
     assert!(info.expires_in > Duration::from_secs(3600));
+    let image = png(320, 240);
+    let style = png(64, 64);
+    let rects = [Rect::new(10, 20, 30, 40)];
     for op in Operation::ALL {
-        let image = png(320, 240);
-        assert_eq!(c.process(op, &image).unwrap().image, image);
+        let params = match op {
+            Operation::StyleTrans => Params::StyleTrans(Style::Wave),
+            Operation::SelfieAnime => Params::SelfieAnime {
+                mask: AnimeMask::new(2).ok(),
+            },
+            Operation::Inpainting => Params::Inpainting(rects[..].into()),
+            Operation::Denoise => Params::Denoise(DenoiseStrength::new(80).unwrap()),
+            Operation::CustomizeStylization => {
+                Params::CustomizeStylization(CustomStyle::Image(style[..].into()))
+            }
+            _ => {
+                // The parameterless ones also run through `process`.
+                assert_eq!(c.process(op, &image).unwrap().image, image, "{op}");
+                Params::defaults(op).unwrap()
+            }
+        };
+        let request = Request::new(Input::image(&image[..]), params);
+        assert_eq!(c.call(&request).unwrap().image, image, "{op}");
     }
 }
 

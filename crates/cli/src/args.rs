@@ -7,10 +7,14 @@ use clap::{Args, CommandFactory as _, Parser, Subcommand};
 /// The command line, with each operation's limits in its `--help`.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
-    for (name, limits) in crate::task::LIMITS {
+    for (name, wire) in crate::task::OPERATIONS {
+        let Ok(op) = wire.parse::<baidu_imageprocess::Operation>() else {
+            continue;
+        };
+        let limits = baidu_imageprocess::protocol::optable::describe_limits(&op.limits());
         command = command.mut_subcommand(name, |sub| {
             sub.after_help(format!(
-                "Limits: {limits}. Images are checked against them before upload (--fit shrinks or pads instead)."
+                "Limits ({wire}): JPEG, PNG or BMP; {limits}. Images are checked before upload (--fit shrinks or pads instead)."
             ))
         });
     }

@@ -178,7 +178,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         Source::File(_) | Source::Stdin => None,
     };
     if url.is_none()
-        && let Err(violation) = send::check(&settings.task, &image)
+        && let Err(violation) = send::check(&settings.task, settings.style_image.as_ref(), &image)
     {
         let size_problem = violation.code() == protocol::ErrorCode::IMAGE_SIZE_ERROR;
         let fit_op = send::operation(&settings.task).filter(|_| settings.fit && size_problem);

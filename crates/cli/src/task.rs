@@ -72,42 +72,23 @@ pub const SUFFIXES: [&str; 15] = [
     "stylize",
 ];
 
-/// Each operation subcommand's image limits, in words (JPEG, PNG or BMP, no `data:`
-/// header, for all).
-pub const LIMITS: [(&str, &str); 15] = [
-    (
-        "enhance",
-        "base64 ≤ 4 MiB; width × height ≤ 640000 px (800 × 800)",
-    ),
-    ("dehaze", "base64 ≤ 4 MiB; sides 200–4096 px; aspect ≤ 3:1"),
-    ("contrast", "base64 ≤ 4 MiB; sides 64–4096 px; aspect ≤ 3:1"),
-    ("colourize", "base64 ≤ 4 MiB; sides 64–800 px; aspect ≤ 3:1"),
-    (
-        "stretch-restore",
-        "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1",
-    ),
-    (
-        "definition",
-        "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1",
-    ),
-    (
-        "colour-enhance",
-        "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1",
-    ),
-    ("style", "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1"),
-    ("anime", "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1"),
-    (
-        "inpaint",
-        "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1; rectangles inside the image",
-    ),
-    ("sky-seg", "base64 ≤ 10 MiB; sides 10–5000 px; aspect ≤ 4:1"),
-    ("demoire", "base64 ≤ 4 MiB; sides 15–4096 px"),
-    ("doc-repair", "base64 ≤ 4 MiB; sides 50–4096 px"),
-    ("denoise", "base64 ≤ 3 MiB; sides 50–1999 px"),
-    (
-        "stylize",
-        "base64 ≤ 4 MiB; sides 50–4096 px (the style image too)",
-    ),
+/// Each operation subcommand and the operation it runs (for its `--help`).
+pub const OPERATIONS: [(&str, &str); 15] = [
+    ("enhance", "image_quality_enhance"),
+    ("dehaze", "dehaze"),
+    ("contrast", "contrast_enhance"),
+    ("colourize", "colourize"),
+    ("stretch-restore", "stretch_restore"),
+    ("definition", "image_definition_enhance"),
+    ("colour-enhance", "color_enhance"),
+    ("style", "style_trans"),
+    ("anime", "selfie_anime"),
+    ("inpaint", "inpainting"),
+    ("sky-seg", "sky_seg"),
+    ("demoire", "remove_moire"),
+    ("doc-repair", "doc_repair"),
+    ("denoise", "denoise"),
+    ("stylize", "customize_stylization"),
 ];
 
 /// The task and the shared arguments of an operation subcommand; `None` for the others.

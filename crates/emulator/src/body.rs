@@ -5,10 +5,9 @@
 use std::borrow::Cow;
 
 use axum::body::Body;
-use baidu_imageprocess_engine::Rect;
 use futures_util::StreamExt as _;
 
-use crate::ops::{Fields, Refusal, rectangles_from_json};
+use crate::ops::{Fields, Refusal};
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -48,17 +47,11 @@ impl Fields for FormFields {
         self.get(name).map(String::from_utf8_lossy)
     }
 
-    fn rectangles(&self) -> Option<Result<Vec<Rect>, Refusal>> {
+    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
         let text = self.get("rectangle")?;
-        Some(
-            serde_json::from_slice::<serde_json::Value>(text)
-                .map_err(|_| {
-                    Refusal::invalid(
-                        "param[rectangle] must be a JSON array of {left, top, width, height}",
-                    )
-                })
-                .and_then(|v| rectangles_from_json(&v)),
-        )
+        Some(serde_json::from_slice(text).map_err(|_| {
+            Refusal::invalid("param[rectangle] must be a JSON array of {left, top, width, height}")
+        }))
     }
 }
 
@@ -261,14 +254,13 @@ impl Fields for JsonFields {
         }
     }
 
-    fn rectangles(&self) -> Option<Result<Vec<Rect>, Refusal>> {
+    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
         let value = self.0.get("rectangle")?;
         Some(match value {
             // Some clients send the array as a JSON string.
             serde_json::Value::String(s) => serde_json::from_str(s)
-                .map_err(|_| Refusal::invalid("param[rectangle] is not a JSON array"))
-                .and_then(|v| rectangles_from_json(&v)),
-            other => rectangles_from_json(other),
+                .map_err(|_| Refusal::invalid("param[rectangle] is not a JSON array")),
+            other => Ok(other.clone()),
         })
     }
 }

@@ -37,7 +37,8 @@ pub struct ServeArgs {
     /// Delay before answering each operation request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
-    /// Answer this operation with error 6 (repeatable): enhance, dehaze, contrast, colourize.
+    /// Answer this operation with error 6 (repeatable): a wire name such as dehaze or
+    /// style_trans (enhance, contrast and colorize are accepted too).
     #[arg(long, value_name = "OP")]
     pub deny: Vec<Operation>,
     /// Return each input image unchanged (for transport benchmarks).

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::json;
 
 use crate::body::{self, BodyError, FormFields, JsonFields};
-use crate::ops::{self, BodyKind, Endpoint, Fields as _, Job, Refusal};
+use crate::ops::{self, Endpoint, Fields as _, Refusal};
 use crate::state::{AppState, TokenCheck};
 
 /// Largest request body any operation accepts: its base64 limits (10 MB for the image
@@ -51,8 +51,8 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         let body = json!({"error_code": 3, "error_msg": "Unsupported openapi method", "log_id": state.next_log_id()});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
-    state.counters.request(endpoint.wire);
-    operation(&state, endpoint, request).await
+    state.counters.request(endpoint.wire());
+    operation(&state, &endpoint, request).await
 }
 
 fn api_error(state: &AppState, code: ErrorCode) -> Response {
@@ -290,10 +290,7 @@ async fn operation(state: &Arc<AppState>, endpoint: &Endpoint, request: Request)
     if let Err(code) = authenticate(state, &request, &query) {
         return api_error(state, code);
     }
-    if endpoint
-        .seed
-        .is_some_and(|op| state.config.deny.contains(&op))
-    {
+    if state.config.deny.contains(&endpoint.op) {
         return api_error(state, ErrorCode::NO_PERMISSION);
     }
     if !state.admit() {
@@ -305,18 +302,15 @@ async fn operation(state: &Arc<AppState>, endpoint: &Endpoint, request: Request)
     if content_length(request.headers()).is_some_and(|n| n > endpoint.max_body()) {
         return body_too_large(state, endpoint);
     }
-    let (image, job) = match read_request(state, endpoint, request.into_body()).await {
+    let request = match read_request(state, endpoint, request.into_body()).await {
         Ok(decoded) => decoded,
         Err(RequestError::TooLarge) => return body_too_large(state, endpoint),
         Err(RequestError::Refused(refusal)) => return refuse(state, &refusal),
     };
-    if let Err(refusal) = endpoint.check_image(&image) {
-        return refuse(state, &refusal);
-    }
     let result = if state.config.echo {
-        Ok(echo(endpoint, image))
+        Ok(echo(endpoint, request))
     } else {
-        run_engine(state, job, image).await
+        run_engine(state, request).await
     };
     match result {
         Ok(output) => {
@@ -333,14 +327,14 @@ fn body_too_large(state: &AppState, endpoint: &Endpoint) -> Response {
         format!(
             "image size error: the request is over the {} byte limit of {} (base64 at most {} bytes)",
             endpoint.max_body(),
-            endpoint.wire,
-            endpoint.limits.max_base64
+            endpoint.wire(),
+            endpoint.spec.limits.max_base64_len
         ),
     );
     refuse_status(state, &refusal, StatusCode::PAYLOAD_TOO_LARGE)
 }
 
-/// The image and parameters of a request, or why there are none.
+/// Why a request has no image and parameters to run.
 enum RequestError {
     TooLarge,
     Refused(Refusal),
@@ -359,43 +353,54 @@ impl From<BodyError> for RequestError {
     }
 }
 
-/// Reads the body (form or JSON, as the operation takes), decodes the parameters, and
-/// gets the image from `image`, `url` or (refused) `pdf_file`.
+/// Reads the body (form or JSON, as the table says), decodes the parameters, gets the
+/// image from `image`, `url` or (refused) `pdf_file`, and checks the whole request as the
+/// service does (limits from the table, rectangles inside the image, the style image).
 async fn read_request(
     state: &AppState,
     endpoint: &Endpoint,
     body: Body,
-) -> Result<(Vec<u8>, Job), RequestError> {
-    let style = |text: &[u8]| decode_style_image(text);
-    match endpoint.body {
-        BodyKind::Form => {
-            let mut fields =
-                body::read_form(body, endpoint.max_body(), endpoint.max_fields()).await?;
-            let job = ops::decode_job(endpoint, &fields, style)?;
-            let image = form_image(state, endpoint, &mut fields).await?;
-            Ok((image, job))
-        }
-        BodyKind::Json => {
-            let raw = body::read_all(body, endpoint.max_body()).await?;
-            let object = json_object(endpoint, &raw)?;
-            drop(raw);
-            let fields = JsonFields(object);
-            let job = ops::decode_job(endpoint, &fields, style)?;
-            let image = match fields.0.get("image") {
-                Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
-                    decode_image(endpoint, text.as_bytes())?
+) -> Result<protocol::Request<'static>, RequestError> {
+    let style = |text: &[u8]| {
+        decode_base64_image(
+            text,
+            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len,
+            "the style image",
+        )
+    };
+    let (image, params) = if endpoint.is_json() {
+        let raw = body::read_all(body, endpoint.max_body()).await?;
+        let object = json_object(endpoint, &raw)?;
+        drop(raw);
+        let fields = JsonFields(object);
+        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let image = match fields.0.get("image") {
+            Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+                decode_image(endpoint, text.as_bytes())?
+            }
+            _ => match fields.text("url").filter(|u| !u.trim().is_empty()) {
+                Some(url) => fetch(state, endpoint, &url).await?,
+                None if fields.0.contains_key("image") => {
+                    return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE).into());
                 }
-                _ => match fields.text("url").filter(|u| !u.trim().is_empty()) {
-                    Some(url) => fetch(state, endpoint, &url).await?,
-                    None if fields.0.contains_key("image") => {
-                        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE).into());
-                    }
-                    None => return Err(Refusal::missing("image").into()),
-                },
-            };
-            Ok((image, job))
-        }
-    }
+                None => return Err(missing_input().into()),
+            },
+        };
+        (image, params)
+    } else {
+        let mut fields = body::read_form(body, endpoint.max_body(), endpoint.max_fields()).await?;
+        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let image = form_image(state, endpoint, &mut fields).await?;
+        (image, params)
+    };
+    Ok(ops::validated(image, params)?)
+}
+
+fn missing_input() -> Refusal {
+    Refusal::new(
+        ErrorCode::NOT_ENOUGH_PARAM,
+        "param[image] or param[url] is required",
+    )
 }
 
 /// Parses a JSON body; a form body here (the official Python SDK's `inpaintingByMask`
@@ -404,20 +409,17 @@ fn json_object(
     endpoint: &Endpoint,
     raw: &[u8],
 ) -> Result<serde_json::Map<String, serde_json::Value>, Refusal> {
-    let wanted = || {
-        Refusal::invalid(format!(
-            "{} takes a JSON body (Content-Type: application/json): {{\"image\" or \"url\", \"rectangle\": [{{\"left\", \"top\", \"width\", \"height\"}}]}}, not a form",
-            endpoint.wire
-        ))
-    };
     if raw.trim_ascii_start().first() != Some(&b'{') {
-        return Err(wanted());
+        return Err(Refusal::invalid(format!(
+            "{} takes a JSON body (Content-Type: application/json): {{\"image\" or \"url\", \"rectangle\": [{{\"left\", \"top\", \"width\", \"height\"}}]}}, not a form",
+            endpoint.wire()
+        )));
     }
     match serde_json::from_slice::<serde_json::Value>(raw) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         _ => Err(Refusal::invalid(format!(
             "the body of {} is not a valid JSON object",
-            endpoint.wire
+            endpoint.wire()
         ))),
     }
 }
@@ -435,7 +437,7 @@ async fn form_image(
         let url = String::from_utf8_lossy(url).into_owned();
         return fetch(state, endpoint, &url).await;
     }
-    if endpoint.pdf && fields.get("pdf_file").is_some_and(|p| !p.is_empty()) {
+    if endpoint.accepts_pdf() && fields.get("pdf_file").is_some_and(|p| !p.is_empty()) {
         return Err(Refusal::new(
             ErrorCode::IMAGE_FORMAT_ERROR,
             "image format error: the emulator renders no PDFs (pdf_file); send the page as image or url",
@@ -444,21 +446,18 @@ async fn form_image(
     if image.is_some() {
         return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
     }
-    Err(Refusal::new(
-        ops::MISSING_PARAM,
-        "param[image] or param[url] is required",
-    ))
+    Err(missing_input())
 }
 
 /// Decodes the base64 text of an image field within the operation's limit.
 fn decode_image(endpoint: &Endpoint, text: &[u8]) -> Result<Vec<u8>, Refusal> {
-    decode_base64_image(text, endpoint.limits.max_base64, endpoint.wire)
+    decode_base64_image(text, endpoint.spec.limits.max_base64_len, endpoint.wire())
 }
 
 fn decode_base64_image(text: &[u8], max: usize, what: &str) -> Result<Vec<u8>, Refusal> {
     let text = text.trim_ascii();
     if text.starts_with(b"data:") {
-        return Err(Refusal::from(&protocol::LimitViolation::DataUriPrefix));
+        return Err(protocol::LimitViolation::DataUriPrefix.into());
     }
     if text.len() > max {
         return Err(Refusal::new(
@@ -469,30 +468,16 @@ fn decode_base64_image(text: &[u8], max: usize, what: &str) -> Result<Vec<u8>, R
             ),
         ));
     }
-    let bytes = protocol::decode_base64(text)
-        .ok_or_else(|| Refusal::from(&protocol::LimitViolation::NotBase64))?;
+    let bytes =
+        protocol::decode_base64(text).ok_or(Refusal::from(protocol::LimitViolation::NotBase64))?;
     if bytes.is_empty() {
         return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
     }
     Ok(bytes)
 }
 
-/// The `style` image of custom stylisation: base64 ≤ 4 MB, sides 50–4096 px.
-fn decode_style_image(text: &[u8]) -> Result<Vec<u8>, Refusal> {
-    let bytes = decode_base64_image(text, ops::MAX_STYLE_BASE64, "the style image")?;
-    let info = protocol::sniff(&bytes).map_err(|v| Refusal::from(&v))?;
-    ops::check_size(
-        "the style image",
-        &ops::STYLE_LIMITS,
-        bytes.len(),
-        info.width,
-        info.height,
-    )?;
-    Ok(bytes)
-}
-
 async fn fetch(state: &AppState, endpoint: &Endpoint, url: &str) -> Result<Vec<u8>, Refusal> {
-    let max_bytes = endpoint.limits.max_base64 / 4 * 3;
+    let max_bytes = endpoint.spec.limits.max_base64_len / 4 * 3;
     state.fetcher.fetch(url, max_bytes).await
 }
 
@@ -504,8 +489,13 @@ struct Produced {
 }
 
 /// `--echo`: the input back (for sky segmentation, as both maps).
-fn echo(endpoint: &Endpoint, image: Vec<u8>) -> Produced {
-    let scoremap = (endpoint.engine == engine::Operation::SkySeg).then(|| image.clone());
+fn echo(endpoint: &Endpoint, request: protocol::Request<'static>) -> Produced {
+    let image = match request.into_parts().0 {
+        protocol::Input::Image(bytes) => bytes.into_owned(),
+        protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Vec::new(),
+    };
+    let scoremap =
+        (endpoint.spec.reply == protocol::ReplyKind::SkySegmentation).then(|| image.clone());
     Produced { image, scoremap }
 }
 
@@ -540,7 +530,10 @@ fn reply(log_id: u64, output: Produced) -> Response {
 
 /// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
 /// queueing without limit, and a panic answers 282000.
-async fn run_engine(state: &Arc<AppState>, job: Job, image: Vec<u8>) -> Result<Produced, Refusal> {
+async fn run_engine(
+    state: &Arc<AppState>,
+    request: protocol::Request<'static>,
+) -> Result<Produced, Refusal> {
     let queued = state.waiting.fetch_add(1, Ordering::SeqCst);
     if queued >= state.config.queue + state.config.workers {
         state.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -554,7 +547,13 @@ async fn run_engine(state: &Arc<AppState>, job: Job, image: Vec<u8>) -> Result<P
     let engine = state.engine.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine.process(&job.request(), &image)
+        let (input, params) = request.into_parts();
+        match input {
+            protocol::Input::Image(image) => ops::run(&engine, &params, &image),
+            protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Err(
+                engine::EngineError::Unsupported("only image bytes reach the engine".into()),
+            ),
+        }
     })
     .await;
     match joined {

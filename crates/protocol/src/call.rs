@@ -14,12 +14,12 @@ use crate::auth::{Auth, Credentials, Grant, WAIT_POLL};
 use crate::code::ErrorClass;
 use crate::endpoint::Endpoint;
 use crate::error::{AuthError, Error};
-use crate::form::encode_image_form;
-use crate::limits::validate;
 use crate::operation::Operation;
+use crate::optable::{BodyKind, spec};
 use crate::policy::{RateLimit, RetryPolicy, Timeouts};
 use crate::rate::RateLimiter;
-use crate::reply::{ImageReply, decode_image_reply};
+use crate::reply::{ImageReply, decode_reply};
+use crate::request::{Input, Request};
 use crate::secret::AccessToken;
 use crate::sign::{
     BceCredentials, DEFAULT_EXPIRE_SECS, SigningInput, authorization, format_timestamp,
@@ -207,20 +207,31 @@ impl Session {
         self.limiter.as_ref()
     }
 
-    /// Starts a call of `op` on `image`. The image is checked against the operation's
-    /// limits first; a violation is returned at once and nothing is sent.
+    /// Starts a call of `op`, which takes no parameter, on `image`. The image is checked
+    /// against the operation's limits first; a violation is returned at once and nothing
+    /// is sent.
     pub fn call(
         self: &Arc<Self>,
         op: Operation,
         image: &[u8],
         now: Instant,
     ) -> Result<Call, Error> {
-        validate(op, image).map_err(Error::InvalidInput)?;
-        Ok(self.call_unchecked(op, Bytes::from(encode_image_form(image, &[])), now))
+        let request = Request::of(op, Input::image(image)).map_err(Error::InvalidInput)?;
+        self.request(&request, now)
     }
 
-    /// Starts a call with an already-encoded form body, skipping validation (for callers
-    /// that validated earlier, or want the server to judge).
+    /// Starts a call of any operation. The request is checked against the operation
+    /// table first (input kind, image limits, parameters); a violation is returned at
+    /// once and nothing is sent.
+    pub fn request(self: &Arc<Self>, request: &Request<'_>, now: Instant) -> Result<Call, Error> {
+        request.validate().map_err(Error::InvalidInput)?;
+        let body = request.encode();
+        Ok(self.call_unchecked(request.operation(), Bytes::from(body.bytes), now))
+    }
+
+    /// Starts a call with an already-encoded body (in the encoding the operation table
+    /// names), skipping validation (for callers that validated earlier, or want the
+    /// server to judge).
     pub fn call_unchecked(self: &Arc<Self>, op: Operation, body: Bytes, now: Instant) -> Call {
         let seed = self
             .seeds
@@ -358,6 +369,12 @@ impl Call {
             self.body.clone(),
         );
         let headers = request.headers_mut();
+        if spec(self.op).body == BodyKind::Json {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(BodyKind::Json.content_type()),
+            );
+        }
         if let Ok(ua) = http::HeaderValue::from_str(&config.user_agent) {
             headers.insert(http::header::USER_AGENT, ua);
         }
@@ -528,16 +545,18 @@ impl Machine for Call {
                     Err(e) => self.verdict = Some(Err(Error::Auth(e))),
                 }
             }
-            Phase::Sending { generation } => match decode_image_reply(status, response.body()) {
-                Ok(reply) => {
-                    if let Some(l) = &self.session.limiter {
-                        l.on_success();
+            Phase::Sending { generation } => {
+                match decode_reply(spec(self.op).reply, status, response.body()) {
+                    Ok(reply) => {
+                        if let Some(l) = &self.session.limiter {
+                            l.on_success();
+                        }
+                        tracing::debug!(op = %self.op, log_id = reply.log_id.0, bytes = reply.image.len(), "done");
+                        self.verdict = Some(Ok(reply));
                     }
-                    tracing::debug!(op = %self.op, log_id = reply.log_id.0, bytes = reply.image.len(), "done");
-                    self.verdict = Some(Ok(reply));
+                    Err(error) => self.handle_error(now, error, generation, retry_after, status),
                 }
-                Err(error) => self.handle_error(now, error, generation, retry_after, status),
-            },
+            }
             other => self.phase = other,
         }
     }

@@ -58,6 +58,10 @@ impl ErrorCode {
     pub const ACCESS_TOKEN_INVALID: Self = Self(110);
     /// 111: access token expired.
     pub const ACCESS_TOKEN_EXPIRED: Self = Self(111);
+    /// 216100: invalid parameter (a value the operation does not accept).
+    pub const INVALID_PARAM: Self = Self(216_100);
+    /// 216101: a required parameter is missing.
+    pub const NOT_ENOUGH_PARAM: Self = Self(216_101);
     /// 216200: empty image.
     pub const EMPTY_IMAGE: Self = Self(216_200);
     /// 216201: image format error.
@@ -68,6 +72,25 @@ impl ErrorCode {
     pub const RECOGNIZE_ERROR: Self = Self(216_630);
     /// 282000: internal error (retry).
     pub const INTERNAL_ERROR: Self = Self(282_000);
+    /// 282111: the `url` is not a valid URL.
+    pub const URL_FORMAT_ILLEGAL: Self = Self(282_111);
+    /// 282112: downloading the `url` timed out.
+    pub const URL_DOWNLOAD_TIMEOUT: Self = Self(282_112);
+    /// 282113: the `url`'s server answered something that is not an image.
+    pub const URL_RESPONSE_INVALID: Self = Self(282_113);
+    /// 282114: the image at the `url` is too large or too small.
+    pub const URL_SIZE_ERROR: Self = Self(282_114);
+
+    /// Baidu's general codes for the parameters and `url` inputs of the operations beyond
+    /// the spec's four (not in the spec's table).
+    pub const GENERAL: [Self; 6] = [
+        Self::INVALID_PARAM,
+        Self::NOT_ENOUGH_PARAM,
+        Self::URL_FORMAT_ILLEGAL,
+        Self::URL_DOWNLOAD_TIMEOUT,
+        Self::URL_RESPONSE_INVALID,
+        Self::URL_SIZE_ERROR,
+    ];
 
     /// Every code of the spec's table, in its order.
     pub const KNOWN: [Self; 19] = [
@@ -105,7 +128,9 @@ impl ErrorCode {
             110 | 111 => ErrorClass::TokenRejected,
             6 => ErrorClass::Permission,
             17 | 19 => ErrorClass::QuotaExhausted,
-            3 | 100 | 216_200..=216_202 => ErrorClass::CallerError,
+            3 | 100 | 216_100 | 216_101 | 216_200..=216_202 | 282_111..=282_114 => {
+                ErrorClass::CallerError
+            }
             13..=15 => ErrorClass::Account,
             _ => ErrorClass::Unknown,
         }
@@ -133,11 +158,17 @@ impl ErrorCode {
             100 => "Invalid parameter",
             110 => "Access token invalid or no longer valid",
             111 => "Access token expired",
+            216_100 => "invalid param",
+            216_101 => "not enough param",
             216_200 => "empty image",
             216_201 => "image format error",
             216_202 => "image size error",
             216_630 => "recognize error",
             282_000 => "internal error",
+            282_111 => "url format illegal",
+            282_112 => "url download timeout",
+            282_113 => "url response invalid",
+            282_114 => "url size error",
             _ => return None,
         })
     }
@@ -217,6 +248,12 @@ mod tests {
             (216_200, CallerError),
             (216_201, CallerError),
             (216_202, CallerError),
+            (216_100, CallerError),
+            (216_101, CallerError),
+            (282_111, CallerError),
+            (282_112, CallerError),
+            (282_113, CallerError),
+            (282_114, CallerError),
             (216_630, Transient),
             (282_000, Transient),
             (999_999, Unknown),
@@ -224,7 +261,7 @@ mod tests {
         for (code, class) in expected {
             assert_eq!(ErrorCode(code).class(), class, "code {code}");
         }
-        for code in ErrorCode::KNOWN {
+        for code in ErrorCode::KNOWN.into_iter().chain(ErrorCode::GENERAL) {
             assert!(code.message().is_some());
         }
         assert_eq!(ErrorCode(5).message(), None);

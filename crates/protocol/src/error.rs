@@ -5,16 +5,17 @@ use std::time::Duration;
 
 use crate::code::{ErrorClass, ErrorCode};
 use crate::limits::LimitViolation;
-use crate::reply::LogId;
+use crate::log_id::LogId;
 use crate::transport::TransportError;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The image breaks the operation's limits; nothing was sent. Retrying the same image
-    /// cannot help: shrink, convert or crop it.
-    #[error("image rejected before sending: {0}")]
+    /// The image or a parameter breaks the operation's limits; nothing was sent.
+    /// Retrying the same request cannot help: shrink, convert or crop the image, or fix
+    /// the parameter the message names.
+    #[error("request rejected before sending: {0}")]
     InvalidInput(#[source] LimitViolation),
     /// The service answered with an `error_code`. Retrying helps only when
     /// [`Error::is_retryable`] says so (the clients already retried those).

@@ -4,8 +4,7 @@
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 
-use crate::limits::{LimitViolation, base64_len};
-use crate::operation::MAX_BASE64_LEN;
+use crate::limits::{LimitViolation, MAX_BASE64_LEN, base64_len};
 
 /// Bytes of input encoded per chunk: a multiple of 3, so only the last chunk pads.
 const CHUNK_IN: usize = 3 * 1024;
@@ -19,29 +18,77 @@ const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Encodes `image` as the form body `image=<base64>` (`+`, `/` and `=` percent-encoded),
 /// followed by `extra` parameters (`&name=value`, form-encoded).
-///
-/// The base64 goes through a small stack buffer straight into the body, which is
-/// allocated once with room for twice the percent-escapes random data needs (about 3 %
-/// of base64 characters are `+` or `/` for compressed images); only a pathological input
-/// (say, a BMP of pure white, whose base64 is all `/`) grows it.
 pub fn encode_image_form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
-    let b64 = base64_len(image.len());
-    let extra_len: usize = extra.iter().map(|(k, v)| 2 + 3 * (k.len() + v.len())).sum();
-    let mut out = Vec::with_capacity(6 + b64 + b64 / 8 + 8 + extra_len);
-    out.extend_from_slice(b"image=");
-    let engine = &base64::engine::general_purpose::STANDARD;
-    let mut scratch = [0u8; CHUNK_IN / 3 * 4];
-    for chunk in image.chunks(CHUNK_IN) {
-        let n = engine.encode_slice(chunk, &mut scratch).unwrap_or(0);
-        push_escaped(&mut out, scratch.get(..n).unwrap_or_default());
-    }
+    let capacity = base64_field_capacity("image", image.len())
+        + extra
+            .iter()
+            .map(|(k, v)| text_field_capacity(k, v))
+            .sum::<usize>();
+    let mut form = FormWriter::with_capacity(capacity);
+    form.base64("image", image);
     for (name, value) in extra {
-        out.push(b'&');
-        out.extend(utf8_percent_encode(name, FORM_VALUE).flat_map(str::bytes));
-        out.push(b'=');
-        out.extend(utf8_percent_encode(value, FORM_VALUE).flat_map(str::bytes));
+        form.text(name, value);
     }
-    out
+    form.finish()
+}
+
+/// Room for a base64 field: the base64 text plus twice the percent-escapes random data
+/// needs (about 3 % of base64 characters are `+` or `/` for compressed images). Only a
+/// pathological input (say, a BMP of pure white, whose base64 is all `/`) grows the body.
+pub(crate) const fn base64_field_capacity(name: &str, n: usize) -> usize {
+    let b64 = base64_len(n);
+    name.len() + 2 + b64 + b64 / 8 + 8
+}
+
+/// Room for a text field, every byte escaped at worst.
+pub(crate) const fn text_field_capacity(name: &str, value: &str) -> usize {
+    2 + 3 * (name.len() + value.len())
+}
+
+/// Writes a form body field by field into one buffer, allocated once by the caller's
+/// estimate ([`base64_field_capacity`], [`text_field_capacity`]).
+pub(crate) struct FormWriter {
+    out: Vec<u8>,
+}
+
+impl FormWriter {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn name(&mut self, name: &str) {
+        if !self.out.is_empty() {
+            self.out.push(b'&');
+        }
+        self.out
+            .extend(utf8_percent_encode(name, FORM_VALUE).flat_map(str::bytes));
+        self.out.push(b'=');
+    }
+
+    /// Appends `name=<base64 of bytes>`: the base64 goes through a small stack buffer
+    /// straight into the body.
+    pub(crate) fn base64(&mut self, name: &str, bytes: &[u8]) {
+        self.name(name);
+        let engine = &base64::engine::general_purpose::STANDARD;
+        let mut scratch = [0u8; CHUNK_IN / 3 * 4];
+        for chunk in bytes.chunks(CHUNK_IN) {
+            let n = engine.encode_slice(chunk, &mut scratch).unwrap_or(0);
+            push_escaped(&mut self.out, scratch.get(..n).unwrap_or_default());
+        }
+    }
+
+    /// Appends `name=value`, form-encoded.
+    pub(crate) fn text(&mut self, name: &str, value: &str) {
+        self.name(name);
+        self.out
+            .extend(utf8_percent_encode(value, FORM_VALUE).flat_map(str::bytes));
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.out
+    }
 }
 
 const LOW_BITS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
@@ -182,8 +229,14 @@ pub fn decode_image_form(body: &[u8]) -> Result<Vec<u8>, LimitViolation> {
     decode_image_field(&text)
 }
 
-/// Decodes the base64 text of an `image` field (already URL-decoded).
+/// Decodes the base64 text of an `image` field (already URL-decoded), at most 4 MiB of it.
 pub fn decode_image_field(text: &[u8]) -> Result<Vec<u8>, LimitViolation> {
+    decode_base64_field(text, MAX_BASE64_LEN)
+}
+
+/// Decodes a base64 field of at most `max` bytes of text, refusing it with the service's
+/// codes.
+pub(crate) fn decode_base64_field(text: &[u8], max: usize) -> Result<Vec<u8>, LimitViolation> {
     let text = text.trim_ascii();
     if text.is_empty() {
         return Err(LimitViolation::Empty);
@@ -191,10 +244,10 @@ pub fn decode_image_field(text: &[u8]) -> Result<Vec<u8>, LimitViolation> {
     if text.starts_with(b"data:") {
         return Err(LimitViolation::DataUriPrefix);
     }
-    if text.len() > MAX_BASE64_LEN {
+    if text.len() > max {
         return Err(LimitViolation::TooLarge {
             base64_len: text.len(),
-            max: MAX_BASE64_LEN,
+            max,
         });
     }
     let bytes = crate::reply::decode_base64(text).ok_or(LimitViolation::NotBase64)?;

@@ -57,15 +57,20 @@
 mod auth;
 mod call;
 mod code;
+mod decode_request;
 mod drive;
 mod endpoint;
 mod error;
 mod form;
 mod limits;
+mod log_id;
 mod operation;
+pub mod optable;
+mod params;
 mod policy;
 mod rate;
 mod reply;
+mod request;
 mod secret;
 pub mod sign;
 mod token;
@@ -74,6 +79,7 @@ mod transport;
 pub use auth::{Auth, Credentials};
 pub use call::{Call, ClientConfig, Machine, Session, Step, TokenCall, TokenInfo};
 pub use code::{ErrorClass, ErrorCode};
+pub use decode_request::decode_request;
 pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
 pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
@@ -81,12 +87,19 @@ pub use form::{
     decode_image_field, decode_image_form, encode_image_form, encode_pairs, parse_pairs,
 };
 pub use limits::{
-    ImageFormat, ImageInfo, LimitViolation, base64_len, check_dimensions, sniff, validate,
+    ImageFormat, ImageInfo, LimitViolation, Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len,
+    check_dimensions, sniff, validate, validate_as_service,
 };
-pub use operation::{Limits, MAX_BASE64_LEN, Operation, UnknownOperation};
+pub use log_id::LogId;
+pub use operation::{Operation, UnknownOperation};
+pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
+pub use params::{
+    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, Rect, Style, StyleId, check_rects,
+};
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rate::RateLimiter;
-pub use reply::{ImageReply, LogId, decode_base64, decode_image_reply};
+pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
+pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};
 pub use sign::BceCredentials;
 pub use token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, token_request};

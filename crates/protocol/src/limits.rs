@@ -6,7 +6,70 @@
 use std::fmt;
 
 use crate::code::ErrorCode;
-use crate::operation::{Limits, Operation};
+use crate::operation::Operation;
+use crate::params::Rect;
+
+/// The spec's size cap on the base64 text of an image for its four operations: 4 MiB.
+pub const MAX_BASE64_LEN: usize = 4 * 1024 * 1024;
+
+/// Largest reply body any transport accepts: the biggest result (a 10 MiB upload's
+/// result, or `sky_seg`'s two maps) as base64, with room to spare. The one definition
+/// every transport honours.
+pub const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The image limits of one operation, from Baidu's request-parameter tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest `width × height`, if the operation bounds the pixel count.
+    pub max_pixels: Option<u64>,
+    /// Smallest allowed shortest side, in pixels.
+    pub min_side: u32,
+    /// Largest allowed longest side, in pixels.
+    pub max_side: u32,
+    /// Largest allowed `longest / shortest` ratio, if bounded.
+    pub max_aspect: Option<u32>,
+    /// Largest base64 text of the image, in bytes.
+    pub max_base64_len: usize,
+    /// Whether Baidu's documentation states the side, aspect and pixel limits. When it
+    /// does not, the client checks only format, emptiness and the size cap and lets the
+    /// service judge the rest (refusing an image Baidu would accept is worse than a round
+    /// trip); the emulator, standing in for the service, checks them all.
+    pub dimensions_documented: bool,
+}
+
+impl Limits {
+    /// Limits with the given sides, aspect and base64 cap, documented, no pixel cap.
+    pub const fn sides(
+        min_side: u32,
+        max_side: u32,
+        max_aspect: Option<u32>,
+        max_base64_len: usize,
+    ) -> Self {
+        Self {
+            max_pixels: None,
+            min_side,
+            max_side,
+            max_aspect,
+            max_base64_len,
+            dimensions_documented: true,
+        }
+    }
+
+    /// The same limits with a pixel cap.
+    #[must_use]
+    pub const fn with_max_pixels(mut self, max: u64) -> Self {
+        self.max_pixels = Some(max);
+        self
+    }
+
+    /// The same limits, marked as not confirmed by Baidu's documentation.
+    #[must_use]
+    pub const fn unconfirmed(mut self) -> Self {
+        self.dimensions_documented = false;
+        self
+    }
+}
 
 /// An image format the API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +195,60 @@ pub enum LimitViolation {
         /// The maximum.
         max: u32,
     },
+    /// The `url` input is not an http(s) URL of at most 1024 bytes (282111).
+    #[error(
+        "invalid `url`: {got:?}; allowed: {}",
+        crate::params::ImageUrl::ALLOWED
+    )]
+    InvalidUrl {
+        /// The refused URL (shortened).
+        got: String,
+    },
+    /// A parameter has a value the operation does not accept (216100).
+    #[error("invalid `{name}`: {got:?}; allowed: {allowed}")]
+    InvalidParameter {
+        /// The parameter's wire name.
+        name: &'static str,
+        /// The refused value (shortened).
+        got: String,
+        /// The allowed values.
+        allowed: &'static str,
+    },
+    /// A required parameter is missing (216101).
+    #[error("{op} needs `{name}`: {allowed}")]
+    MissingParameter {
+        /// The operation.
+        op: Operation,
+        /// The parameter's wire name.
+        name: &'static str,
+        /// The allowed values.
+        allowed: &'static str,
+    },
+    /// The operation does not take this kind of input, e.g. a PDF for dehaze (216100).
+    #[error("{op} does not take {input} input: send an image{}", if *url_accepted { " or a url" } else { "" })]
+    InputNotAccepted {
+        /// The operation.
+        op: Operation,
+        /// The input's wire name (`pdf_file`).
+        input: &'static str,
+        /// Whether the operation takes `url`.
+        url_accepted: bool,
+    },
+    /// An `inpainting` rectangle is empty or reaches outside the image (216100).
+    #[error("rectangle {index} ({rect}) is empty or reaches outside the {width}×{height} image")]
+    RectOutsideImage {
+        /// Its position in the list, from 0.
+        index: usize,
+        /// The rectangle.
+        rect: Rect,
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+    },
+    /// The `pdf_file` input is not a PDF (216201).
+    #[error("the pdf_file input is not a PDF (it does not start with %PDF)")]
+    NotAPdf,
     /// The aspect ratio exceeds the operation's maximum.
     #[error(
         "{width}×{height} is wider than the {max}:1 aspect limit of {op}: crop or pad the image"
@@ -153,7 +270,13 @@ impl LimitViolation {
     pub const fn code(&self) -> ErrorCode {
         match self {
             Self::Empty => ErrorCode::EMPTY_IMAGE,
-            Self::UnsupportedFormat { .. }
+            Self::InvalidUrl { .. } => ErrorCode::URL_FORMAT_ILLEGAL,
+            Self::InvalidParameter { .. }
+            | Self::InputNotAccepted { .. }
+            | Self::RectOutsideImage { .. } => ErrorCode::INVALID_PARAM,
+            Self::MissingParameter { .. } => ErrorCode::NOT_ENOUGH_PARAM,
+            Self::NotAPdf
+            | Self::UnsupportedFormat { .. }
             | Self::NotAnImage
             | Self::CorruptHeader { .. }
             | Self::NotBase64
@@ -244,15 +367,25 @@ fn detect_format(bytes: &[u8]) -> Result<ImageFormat, LimitViolation> {
     }
 }
 
-/// Checks `width × height` against `op`'s limits.
+/// Checks `width × height` against all of `op`'s dimension limits.
 pub fn check_dimensions(op: Operation, width: u32, height: u32) -> Result<(), LimitViolation> {
+    check_limits(op, op.limits(), width, height)
+}
+
+/// Checks `width × height` against `limits` (reported as `op`'s).
+pub(crate) fn check_limits(
+    op: Operation,
+    limits: Limits,
+    width: u32,
+    height: u32,
+) -> Result<(), LimitViolation> {
     let Limits {
         max_pixels,
         min_side,
         max_side,
         max_aspect,
         ..
-    } = op.limits();
+    } = limits;
     let (short, long) = (width.min(height), width.max(height));
     if let Some(max) = max_pixels
         && u64::from(width) * u64::from(height) > max
@@ -291,24 +424,47 @@ pub fn check_dimensions(op: Operation, width: u32, height: u32) -> Result<(), Li
     Ok(())
 }
 
-/// Checks an image file's bytes against `op`'s limits: format, base64 size, pixel count,
-/// sides and aspect ratio, all from the header.
+/// Checks an image file's bytes against `op`'s limits as a client does: format, base64
+/// size, and (where Baidu documents them) pixel count, sides and aspect ratio, all from
+/// the header.
 pub fn validate(op: Operation, bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
+    validate_with(op, op.limits(), bytes, op.limits().dimensions_documented)
+}
+
+/// Checks an image as the service does: every limit of the table, documented or not.
+pub fn validate_as_service(op: Operation, bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
+    validate_with(op, op.limits(), bytes, true)
+}
+
+/// Checks `bytes` against `limits`; the dimensions only when `dimensions` is set.
+pub(crate) fn validate_with(
+    op: Operation,
+    limits: Limits,
+    bytes: &[u8],
+    dimensions: bool,
+) -> Result<ImageInfo, LimitViolation> {
     let info = sniff(bytes)?;
-    let max = op.limits().max_base64_len;
-    let encoded = base64_len(bytes.len());
+    check_base64_len(bytes.len(), limits.max_base64_len)?;
+    if dimensions {
+        check_limits(op, limits, info.width, info.height)?;
+    }
+    Ok(info)
+}
+
+/// Refuses `n` bytes whose base64 text would exceed `max`.
+pub(crate) fn check_base64_len(n: usize, max: usize) -> Result<(), LimitViolation> {
+    let encoded = base64_len(n);
     if encoded > max {
         return Err(LimitViolation::TooLarge {
             base64_len: encoded,
             max,
         });
     }
-    check_dimensions(op, info.width, info.height)?;
-    Ok(info)
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A PNG header (signature + IHDR) claiming the given size; no pixel data.

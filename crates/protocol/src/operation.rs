@@ -1,11 +1,14 @@
-//! The four operations of the API and their image limits, as data.
+//! The fifteen operations of the API, by name. What each one takes and returns is data in
+//! [`crate::optable`].
 
 use std::fmt;
 use std::str::FromStr;
 
 /// One of the API's operations.
+/// Not `#[non_exhaustive]`, on purpose: the set is Baidu's, and a new member must be a
+/// compile error in every `match` of the workspace (and a new major version), never a
+/// silent fallback arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum Operation {
     /// "Lossless" 2x upscale (`image_quality_enhance`).
     ImageQualityEnhance,
@@ -15,34 +18,51 @@ pub enum Operation {
     ContrastEnhance,
     /// Black-and-white to colour (`colourize`); needs the account's permission.
     Colourize,
+    /// Undo a horizontal or vertical stretch (`stretch_restore`).
+    StretchRestore,
+    /// Sharpen a soft, compressed photo (`image_definition_enhance`).
+    ImageDefinitionEnhance,
+    /// Restore faded colour (`color_enhance`).
+    ColorEnhance,
+    /// One of nine painterly styles (`style_trans`).
+    StyleTrans,
+    /// Anime look for portraits, optionally with a mask overlay (`selfie_anime`).
+    SelfieAnime,
+    /// Fill rectangles from their surroundings (`inpainting`, JSON body).
+    Inpainting,
+    /// Sky mask and sky probability map (`sky_seg`).
+    SkySeg,
+    /// Remove moiré from photographed screens and prints (`remove_moire`).
+    RemoveMoire,
+    /// Remove shading and shadows from photographed documents (`doc_repair`).
+    DocRepair,
+    /// Remove noise at a strength of 0–200 (`denoise`).
+    Denoise,
+    /// One of thirty style presets, or the look of a style image (`customize_stylization`).
+    CustomizeStylization,
 }
 
-/// The image limits of one operation, from the spec's request-parameter tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Largest `width × height`, if the operation bounds the pixel count.
-    pub max_pixels: Option<u64>,
-    /// Smallest allowed shortest side, in pixels.
-    pub min_side: u32,
-    /// Largest allowed longest side, in pixels.
-    pub max_side: u32,
-    /// Largest allowed `longest / shortest` ratio, if bounded.
-    pub max_aspect: Option<u32>,
-    /// Largest base64 text of the image, in bytes.
-    pub max_base64_len: usize,
-}
-
-/// The spec's size cap on the base64 text of any image: 4 MiB.
-pub const MAX_BASE64_LEN: usize = 4 * 1024 * 1024;
+/// Prefix of every operation's path.
+pub const PATH_PREFIX: &str = "/rest/2.0/image-process/v1/";
 
 impl Operation {
-    /// Every operation, in the spec's order.
-    pub const ALL: [Operation; 4] = [
+    /// Every operation: the specification's four first, then the others in Baidu's order.
+    pub const ALL: [Operation; 15] = [
         Operation::ImageQualityEnhance,
         Operation::Dehaze,
         Operation::ContrastEnhance,
         Operation::Colourize,
+        Operation::StretchRestore,
+        Operation::ImageDefinitionEnhance,
+        Operation::ColorEnhance,
+        Operation::StyleTrans,
+        Operation::SelfieAnime,
+        Operation::Inpainting,
+        Operation::SkySeg,
+        Operation::RemoveMoire,
+        Operation::DocRepair,
+        Operation::Denoise,
+        Operation::CustomizeStylization,
     ];
 
     /// The path segment and wire name, e.g. `image_quality_enhance`.
@@ -52,67 +72,59 @@ impl Operation {
             Self::Dehaze => "dehaze",
             Self::ContrastEnhance => "contrast_enhance",
             Self::Colourize => "colourize",
+            Self::StretchRestore => "stretch_restore",
+            Self::ImageDefinitionEnhance => "image_definition_enhance",
+            Self::ColorEnhance => "color_enhance",
+            Self::StyleTrans => "style_trans",
+            Self::SelfieAnime => "selfie_anime",
+            Self::Inpainting => "inpainting",
+            Self::SkySeg => "sky_seg",
+            Self::RemoveMoire => "remove_moire",
+            Self::DocRepair => "doc_repair",
+            Self::Denoise => "denoise",
+            Self::CustomizeStylization => "customize_stylization",
         }
     }
 
     /// The request path, e.g. `/rest/2.0/image-process/v1/dehaze`.
     pub const fn path(self) -> &'static str {
-        match self {
-            Self::ImageQualityEnhance => "/rest/2.0/image-process/v1/image_quality_enhance",
-            Self::Dehaze => "/rest/2.0/image-process/v1/dehaze",
-            Self::ContrastEnhance => "/rest/2.0/image-process/v1/contrast_enhance",
-            Self::Colourize => "/rest/2.0/image-process/v1/colourize",
-        }
+        crate::optable::spec(self).path
     }
 
     /// The operation served at `path`, if any (also accepts the spec's `image-classify`
     /// typo in its curl examples).
     pub fn from_path(path: &str) -> Option<Self> {
         let name = path
-            .strip_prefix("/rest/2.0/image-process/v1/")
+            .strip_prefix(PATH_PREFIX)
             .or_else(|| path.strip_prefix("/rest/2.0/image-classify/v1/"))?;
         Self::ALL.into_iter().find(|op| op.name() == name)
     }
 
-    /// The operation's image limits.
-    pub const fn limits(self) -> Limits {
-        match self {
-            Self::ImageQualityEnhance => Limits {
-                max_pixels: Some(800 * 800),
-                min_side: 1,
-                max_side: u32::MAX,
-                max_aspect: None,
-                max_base64_len: MAX_BASE64_LEN,
-            },
-            Self::Dehaze => Limits {
-                max_pixels: None,
-                min_side: 200,
-                max_side: 4096,
-                max_aspect: Some(3),
-                max_base64_len: MAX_BASE64_LEN,
-            },
-            Self::ContrastEnhance => Limits {
-                max_pixels: None,
-                min_side: 64,
-                max_side: 4096,
-                max_aspect: Some(3),
-                max_base64_len: MAX_BASE64_LEN,
-            },
-            Self::Colourize => Limits {
-                max_pixels: None,
-                min_side: 64,
-                max_side: 800,
-                max_aspect: Some(3),
-                max_base64_len: MAX_BASE64_LEN,
-            },
-        }
+    /// The operation's image limits (see [`crate::optable`] for everything else).
+    pub const fn limits(self) -> crate::limits::Limits {
+        crate::optable::spec(self).limits
     }
 
-    /// Output size for an input of `width × height` (enhance doubles both sides).
+    /// Output size for an input of `width × height` when the operation keeps the input's
+    /// geometry; enhance doubles both sides. `stretch_restore` changes the aspect ratio
+    /// by an amount only the result tells, so this is its input size.
     pub const fn output_dimensions(self, width: u32, height: u32) -> (u32, u32) {
         match self {
             Self::ImageQualityEnhance => (width.saturating_mul(2), height.saturating_mul(2)),
-            _ => (width, height),
+            Self::Dehaze
+            | Self::ContrastEnhance
+            | Self::Colourize
+            | Self::StretchRestore
+            | Self::ImageDefinitionEnhance
+            | Self::ColorEnhance
+            | Self::StyleTrans
+            | Self::SelfieAnime
+            | Self::Inpainting
+            | Self::SkySeg
+            | Self::RemoveMoire
+            | Self::DocRepair
+            | Self::Denoise
+            | Self::CustomizeStylization => (width, height),
         }
     }
 }
@@ -125,24 +137,25 @@ impl fmt::Display for Operation {
 
 /// The text did not name an operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown operation `{0}`: expected enhance, dehaze, contrast or colourize")]
+#[error("unknown operation `{0}`: expected one of the API's names, e.g. dehaze or style_trans")]
 pub struct UnknownOperation(pub String);
 
 impl FromStr for Operation {
     type Err = UnknownOperation;
 
-    /// Accepts the wire names and the CLI's short names (`enhance`, `contrast`, and the
-    /// American `colorize`).
+    /// Accepts the wire names (`-` may stand for `_`) and three common short names
+    /// (`enhance`, `contrast`, and the American `colorize`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "image_quality_enhance" | "enhance" | "image-quality-enhance" => {
-                Ok(Self::ImageQualityEnhance)
-            }
-            "dehaze" => Ok(Self::Dehaze),
-            "contrast_enhance" | "contrast" | "contrast-enhance" => Ok(Self::ContrastEnhance),
-            "colourize" | "colorize" => Ok(Self::Colourize),
-            _ => Err(UnknownOperation(s.to_owned())),
-        }
+        let wire = s.trim().to_ascii_lowercase().replace('-', "_");
+        let alias = match wire.as_str() {
+            "enhance" => Some(Self::ImageQualityEnhance),
+            "contrast" => Some(Self::ContrastEnhance),
+            "colorize" => Some(Self::Colourize),
+            _ => None,
+        };
+        alias
+            .or_else(|| Self::ALL.into_iter().find(|op| op.name() == wire))
+            .ok_or_else(|| UnknownOperation(s.to_owned()))
     }
 }
 
@@ -155,7 +168,9 @@ mod tests {
         for op in Operation::ALL {
             assert_eq!(Operation::from_path(op.path()), Some(op));
             assert_eq!(op.name().parse::<Operation>(), Ok(op));
+            assert_eq!(op.name().replace('_', "-").parse::<Operation>(), Ok(op));
             assert!(op.path().ends_with(op.name()));
+            assert!(op.path().starts_with(PATH_PREFIX));
         }
         assert_eq!(
             Operation::from_path("/rest/2.0/image-classify/v1/dehaze"),
@@ -166,5 +181,6 @@ mod tests {
             None
         );
         assert!("sharpen".parse::<Operation>().is_err());
+        assert_eq!("colorize".parse(), Ok(Operation::Colourize));
     }
 }

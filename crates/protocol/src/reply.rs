@@ -4,59 +4,13 @@ use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::code::ErrorCode;
 use crate::error::{DecodeError, DecodeErrorKind, Error};
-
-/// The service's `log_id`: a u64, sent as a JSON number or a string, kept exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LogId(pub u64);
-
-impl fmt::Display for LogId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl Serialize for LogId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for LogId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(U64Visitor).map(LogId)
-    }
-}
-
-/// Accepts a non-negative integer as a JSON number or a string of digits, without ever
-/// going through f64 (log ids exceed 2^53).
-struct U64Visitor;
-
-impl Visitor<'_> for U64Visitor {
-    type Value = u64;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an unsigned integer as a number or a string")
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
-        Ok(v)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
-        u64::try_from(v).map_err(|_| E::custom("negative integer"))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
-        v.trim()
-            .parse()
-            .map_err(|_| E::custom("not an unsigned integer"))
-    }
-}
+use crate::log_id::{LogId, U64Visitor};
+use crate::optable::ReplyKind;
 
 /// Deserializes an `Option<u64>` leniently (number or string).
 fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -126,16 +80,70 @@ fn borrowed_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>
     d.deserialize_option(Text)
 }
 
-#[derive(Deserialize)]
+/// A reply's top-level fields: the four every reply may carry, borrowed where possible,
+/// and every other one as JSON (`sky_seg`'s maps, fields Baidu adds later).
+#[derive(Default)]
 struct RawReply<'a> {
-    #[serde(default, deserialize_with = "lenient_u64")]
     log_id: Option<u64>,
-    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     image: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
     error_code: Option<u64>,
-    #[serde(default, borrow, deserialize_with = "borrowed_str")]
     error_msg: Option<Cow<'a, str>>,
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Seeds that run the lenient field readers inside a hand-written map visitor.
+struct LenientU64;
+impl<'de> de::DeserializeSeed<'de> for LenientU64 {
+    type Value = Option<u64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        lenient_u64(d)
+    }
+}
+
+struct BorrowedStr;
+impl<'de> de::DeserializeSeed<'de> for BorrowedStr {
+    type Value = Option<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        borrowed_str(d)
+    }
+}
+
+/// A key, borrowed when it has no escapes.
+struct Key;
+impl<'de> de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        borrowed_str(d).map(Option::unwrap_or_default)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawReply<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = RawReply<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut raw = RawReply::default();
+                while let Some(key) = map.next_key_seed(Key)? {
+                    match key.as_ref() {
+                        "log_id" => raw.log_id = map.next_value_seed(LenientU64)?,
+                        "image" => raw.image = map.next_value_seed(BorrowedStr)?,
+                        "error_code" => raw.error_code = map.next_value_seed(LenientU64)?,
+                        "error_msg" => raw.error_msg = map.next_value_seed(BorrowedStr)?,
+                        _ => {
+                            let value: serde_json::Value = map.next_value()?;
+                            raw.fields.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 /// A successful operation's result.
@@ -143,22 +151,67 @@ struct RawReply<'a> {
 pub struct ImageReply {
     /// The service's `log_id`.
     pub log_id: LogId,
-    /// The result image's bytes (decoded from base64).
+    /// The result image's bytes (decoded from base64); empty when the reply has no
+    /// `image` (`sky_seg`).
     pub image: Vec<u8>,
+    /// Every other top-level field of the reply, as JSON (`sky_seg`'s `labelmap` and
+    /// `scoremap`, fields Baidu adds later).
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
-impl fmt::Debug for ImageReply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImageReply")
-            .field("log_id", &self.log_id)
-            .field("image", &format_args!("<{} bytes>", self.image.len()))
-            .finish()
+impl ImageReply {
+    /// A reply with `log_id` and `image` and no other field.
+    pub fn new(log_id: LogId, image: Vec<u8>) -> Self {
+        Self {
+            log_id,
+            image,
+            fields: serde_json::Map::new(),
+        }
+    }
+
+    /// The top-level field `name`, decoded from base64: `None` when absent or not a
+    /// base64 string.
+    pub fn base64_field(&self, name: &str) -> Option<Vec<u8>> {
+        decode_base64(self.fields.get(name)?.as_str()?.as_bytes())
+    }
+
+    /// `sky_seg`'s sky mask (`labelmap`), decoded from base64.
+    pub fn labelmap(&self) -> Option<Vec<u8>> {
+        self.base64_field("labelmap")
+    }
+
+    /// `sky_seg`'s sky probability map (`scoremap`), decoded from base64.
+    pub fn scoremap(&self) -> Option<Vec<u8>> {
+        self.base64_field("scoremap")
     }
 }
 
-/// Decodes an operation's reply. The body is judged before the status: Baidu reports
-/// most errors with HTTP 200, and an `error_code` always wins.
+/// Sizes, never contents: the fields may be megabytes of base64.
+impl fmt::Debug for ImageReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ImageReply");
+        s.field("log_id", &self.log_id)
+            .field("image", &format_args!("<{} bytes>", self.image.len()));
+        for (name, value) in &self.fields {
+            match value {
+                serde_json::Value::String(text) => {
+                    s.field(name, &format_args!("<{} chars>", text.len()))
+                }
+                other => s.field(name, other),
+            };
+        }
+        s.finish()
+    }
+}
+
+/// Decodes an operation's reply whose success carries `image`. The body is judged before
+/// the status: Baidu reports most errors with HTTP 200, and an `error_code` always wins.
 pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error> {
+    decode_reply(ReplyKind::Image, status, body)
+}
+
+/// Decodes an operation's reply of `kind` (see [`crate::optable::OperationSpec::reply`]).
+pub fn decode_reply(kind: ReplyKind, status: u16, body: &[u8]) -> Result<ImageReply, Error> {
     let decode_error = |kind| Error::Decode(DecodeError::new(kind, status, Some(body), body.len()));
     let raw: RawReply<'_> = match serde_json::from_slice(strip_bom(body)) {
         Ok(raw) => raw,
@@ -180,17 +233,30 @@ pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error>
             log_id: raw.log_id.map(LogId),
         });
     }
+    let success = (200..300).contains(&status);
+    // A reply of an operation without `image` succeeds with any other field.
+    let shaped = raw.image.is_some()
+        || match kind {
+            ReplyKind::Image => false,
+            ReplyKind::SkySegmentation => !raw.fields.is_empty(),
+        };
     match raw.image {
-        Some(text) if (200..300).contains(&status) => {
+        _ if !success => Err(decode_error(DecodeErrorKind::HttpStatus)),
+        _ if !shaped => Err(decode_error(DecodeErrorKind::UnexpectedShape)),
+        Some(text) => {
             let image = decode_base64(text.as_bytes())
                 .ok_or_else(|| decode_error(DecodeErrorKind::BadBase64))?;
             Ok(ImageReply {
                 log_id: LogId(raw.log_id.unwrap_or(0)),
                 image,
+                fields: raw.fields,
             })
         }
-        _ if !(200..300).contains(&status) => Err(decode_error(DecodeErrorKind::HttpStatus)),
-        _ => Err(decode_error(DecodeErrorKind::UnexpectedShape)),
+        None => Ok(ImageReply {
+            log_id: LogId(raw.log_id.unwrap_or(0)),
+            image: Vec::new(),
+            fields: raw.fields,
+        }),
     }
 }
 
@@ -294,6 +360,20 @@ mod tests {
         let e = decode_image_reply(200, br#"{"hello":1}"#).unwrap_err();
         assert!(matches!(&e, Error::Decode(d) if d.kind() == DecodeErrorKind::UnexpectedShape));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn other_fields_stay_reachable() {
+        let body = br#"{"log_id":7,"labelmap":"aGk=","scoremap":"b2s=","extra":{"n":1}}"#;
+        assert!(decode_image_reply(200, body).is_err());
+        let r = decode_reply(ReplyKind::SkySegmentation, 200, body).unwrap();
+        assert_eq!((r.log_id, r.image.len()), (LogId(7), 0));
+        assert_eq!(r.labelmap().unwrap(), b"hi");
+        assert_eq!(r.scoremap().unwrap(), b"ok");
+        assert_eq!(r.fields["extra"]["n"], 1);
+        let r = decode_image_reply(200, br#"{"log_id":1,"image":"aGk=","new":"x"}"#).unwrap();
+        assert_eq!(r.fields["new"], "x");
+        assert!(decode_reply(ReplyKind::SkySegmentation, 200, br#"{"log_id":7}"#).is_err());
     }
 
     #[test]

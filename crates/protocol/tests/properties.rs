@@ -88,20 +88,46 @@ fn reference_ok(op: Operation, w: u32, h: u32) -> bool {
     let (w, h) = (u64::from(w), u64::from(h));
     let (short, long) = (w.min(h), w.max(h));
     let aspect_ok = long <= 3 * short;
+    let restore_ok = short >= 10 && long <= 5000 && long <= 4 * short;
     match op {
         Operation::ImageQualityEnhance => short >= 1 && w * h <= 800 * 800,
         Operation::Dehaze => short >= 200 && long <= 4096 && aspect_ok,
         Operation::ContrastEnhance => short >= 64 && long <= 4096 && aspect_ok,
         Operation::Colourize => short >= 64 && long <= 800 && aspect_ok,
-        _ => unreachable!("a new operation needs a reference row"),
+        Operation::StretchRestore
+        | Operation::ImageDefinitionEnhance
+        | Operation::ColorEnhance
+        | Operation::StyleTrans
+        | Operation::SelfieAnime
+        | Operation::Inpainting
+        | Operation::SkySeg => restore_ok,
+        Operation::RemoveMoire => short >= 15 && long <= 4096,
+        Operation::DocRepair | Operation::CustomizeStylization => short >= 50 && long <= 4096,
+        Operation::Denoise => short >= 50 && long <= 1999,
     }
 }
 
 /// Sides at, just under and just over every bound of the table (and its products).
-const EDGES: [u32; 31] = [
+const EDGES: [u32; 47] = [
     0,
     1,
     2,
+    9,
+    10,
+    11,
+    14,
+    15,
+    16,
+    49,
+    50,
+    51,
+    1998,
+    1999,
+    2000,
+    4999,
+    5000,
+    5001,
+    1250,
     63,
     64,
     65,
