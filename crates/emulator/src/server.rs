@@ -481,37 +481,40 @@ async fn fetch(state: &AppState, endpoint: &Endpoint, url: &str) -> Result<Vec<u
     state.fetcher.fetch(url, max_bytes).await
 }
 
-/// What an operation produced: the image (sky segmentation: the mask) and, for sky
-/// segmentation, the probability map.
+/// What an operation produced: the reply's base64 fields.
 struct Produced {
-    image: Vec<u8>,
+    image: Option<Vec<u8>>,
+    labelmap: Option<Vec<u8>>,
     scoremap: Option<Vec<u8>>,
 }
 
-/// `--echo`: the input back (for sky segmentation, as both maps).
+/// `--echo`: the input back as `image` (for sky segmentation, as both maps too, so the
+/// reply keeps its shape).
 fn echo(endpoint: &Endpoint, request: protocol::Request<'static>) -> Produced {
     let image = match request.into_parts().0 {
         protocol::Input::Image(bytes) => bytes.into_owned(),
         protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Vec::new(),
     };
-    let scoremap =
-        (endpoint.spec.reply == protocol::ReplyKind::SkySegmentation).then(|| image.clone());
-    Produced { image, scoremap }
+    let sky = endpoint.spec.reply == protocol::ReplyKind::SkySegmentation;
+    Produced {
+        labelmap: sky.then(|| image.clone()),
+        scoremap: sky.then(|| image.clone()),
+        image: Some(image),
+    }
 }
 
 /// The success reply: `{log_id, image}`, or `{log_id, labelmap, scoremap}` for sky
 /// segmentation. Written by hand: serde_json would copy the multi-megabyte strings again.
 fn reply(log_id: u64, output: Produced) -> Response {
     let b64 = &base64::engine::general_purpose::STANDARD;
-    let mut fields: Vec<(&str, String)> = Vec::with_capacity(2);
-    match output.scoremap {
-        Some(scoremap) => {
-            fields.push(("labelmap", b64.encode(&output.image)));
-            drop(output.image);
-            fields.push(("scoremap", b64.encode(&scoremap)));
-        }
-        None => fields.push(("image", b64.encode(&output.image))),
-    }
+    let fields: Vec<(&str, String)> = [
+        ("image", output.image),
+        ("labelmap", output.labelmap),
+        ("scoremap", output.scoremap),
+    ]
+    .into_iter()
+    .filter_map(|(name, bytes)| Some((name, b64.encode(bytes?))))
+    .collect();
     let len: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
     let mut body = Vec::with_capacity(len + 32);
     body.extend_from_slice(format!("{{\"log_id\":{log_id}").as_bytes());
@@ -557,9 +560,18 @@ async fn run_engine(
     })
     .await;
     match joined {
-        Ok(Ok(output)) => Ok(Produced {
-            image: output.image,
-            scoremap: output.scoremap,
+        // Sky segmentation: the image is the mask.
+        Ok(Ok(output)) => Ok(match output.scoremap {
+            Some(scoremap) => Produced {
+                image: None,
+                labelmap: Some(output.image),
+                scoremap: Some(scoremap),
+            },
+            None => Produced {
+                image: Some(output.image),
+                labelmap: None,
+                scoremap: None,
+            },
         }),
         Ok(Err(engine::EngineError::InvalidParameter(message))) => Err(Refusal::invalid(message)),
         Ok(Err(e)) => {
