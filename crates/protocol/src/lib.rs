@@ -54,9 +54,12 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod auth;
+mod authorize;
 mod call;
+mod classify;
 mod code;
+mod config;
+mod credentials;
 mod decode_request;
 mod drive;
 mod endpoint;
@@ -72,13 +75,19 @@ mod rate;
 mod reply;
 mod request;
 mod secret;
+mod session;
 pub mod sign;
+mod step;
 mod token;
+mod token_cache;
+mod token_call;
 mod transport;
 
-pub use auth::{Auth, Credentials};
-pub use call::{Call, ClientConfig, Machine, Session, Step, TokenCall, TokenInfo};
+pub use call::Call;
+pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
+pub use config::ClientConfig;
+pub use credentials::Credentials;
 pub use decode_request::decode_request;
 pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
@@ -101,9 +110,13 @@ pub use rate::RateLimiter;
 pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
 pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};
+pub use session::Session;
 pub use sign::BceCredentials;
+pub use step::{Machine, Step};
 pub use token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, token_request};
+pub use token_cache::TokenCache;
+pub use token_call::{TokenCall, TokenInfo};
 pub use transport::{
     AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,
-    RedactedUri, Transport, TransportError, TransportErrorKind, scrub,
+    RedactedUri, Transport, TransportError, TransportErrorKind, is_tls_failure, scrub,
 };
