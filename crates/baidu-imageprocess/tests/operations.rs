@@ -21,10 +21,13 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
-/// Records each request (path, content type, body) and answers `reply`.
+/// One recorded request: path, content type, body.
+type Sent = (String, String, Vec<u8>);
+
+/// Records each request and answers `reply`.
 #[derive(Clone)]
 struct Recorder {
-    sent: Arc<Mutex<Vec<(String, String, Vec<u8>)>>>,
+    sent: Arc<Mutex<Vec<Sent>>>,
     reply: &'static str,
 }
 
