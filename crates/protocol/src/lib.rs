@@ -1,9 +1,11 @@
 //! Sans-IO core of Baidu's image-process API: everything about the API, no networking.
 //!
-//! This crate validates images against each operation's limits (from the header alone),
-//! encodes requests, decodes replies and error codes, manages access tokens and
-//! bce-auth-v1 signatures, and decides retries, backoff and rate limiting, as a state
-//! machine that any HTTP client can drive. The `baidu-imageprocess` crate wraps it in
+//! This crate describes the API's fifteen operations once, as data ([`optable`]), turns
+//! typed requests ([`Request`]: an [`Input`] and the operation's [`Params`]) into checked,
+//! encoded bodies and back ([`decode_request`], for servers), validates images against each
+//! operation's limits (from the header alone), decodes replies and error codes, manages
+//! access tokens and bce-auth-v1 signatures, and decides retries ([`classify`]), backoff
+//! and rate limiting, as a state machine that any HTTP client can drive. The `baidu-imageprocess` crate wraps it in
 //! ready-made blocking and async clients; use this crate alone to bring your own.
 //!
 //! Build a request and parse a reply without any HTTP client:
