@@ -6,7 +6,7 @@ use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::policy::{RateLimit, RetryPolicy, Timeouts};
 
-/// Everything a client is configured with. Plain data; [`Session::new`] turns it into the
+/// Everything a client is configured with. Plain data; [`Session::new`](crate::Session::new) turns it into the
 /// shared state of a client.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

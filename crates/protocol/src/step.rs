@@ -34,7 +34,7 @@ impl<T: fmt::Debug> fmt::Debug for Step<T> {
     }
 }
 
-/// A state machine a driver can run: [`Call`] and [`TokenCall`].
+/// A state machine a driver can run: [`Call`](crate::Call) and [`TokenCall`](crate::TokenCall).
 pub trait Machine {
     /// What the machine produces.
     type Output;
