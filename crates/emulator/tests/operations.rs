@@ -377,3 +377,23 @@ fn url_inputs_are_fetched_with_the_image_limits() {
         282_112
     );
 }
+
+#[test]
+fn any_operation_can_be_denied() {
+    let emu = Emulator::builder()
+        .deny(baidu_imageprocess_protocol::Operation::StyleTrans)
+        .start()
+        .unwrap();
+    let addr = emu.addr();
+    let t = token(addr);
+    let png = B64.encode(photo(240, 200, image::ImageFormat::Png));
+    let denied = call(
+        addr,
+        &t,
+        "style_trans",
+        &[("image", &png), ("option", "warm")],
+    );
+    assert_eq!(denied["error_code"], 6);
+    let allowed = call(addr, &t, "color_enhance", &[("image", &png)]);
+    assert!(allowed["image"].is_string(), "{allowed}");
+}
