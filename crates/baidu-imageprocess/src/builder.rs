@@ -16,6 +16,9 @@ pub const ENV_SECRET_KEY: &str = "BAIDU_SECRET_KEY";
 /// Environment variable overriding the base URL.
 pub const ENV_ENDPOINT: &str = "BAIDU_IMAGEPROCESS_ENDPOINT";
 
+/// The built-in transports' connect timeout unless set.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -101,12 +104,11 @@ impl<K: Flavor> std::fmt::Debug for Builder<K> {
 
 impl<K: Flavor> Default for Builder<K> {
     fn default() -> Self {
-        let timeouts = Timeouts::default();
         Self {
             credentials: None,
             endpoint: None,
-            connect_timeout: timeouts.connect,
-            timeouts,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit::default()),
             proxy: None,
@@ -224,7 +226,7 @@ impl<K: Flavor> Builder<K> {
         let mut config = ClientConfig::new(credentials)
             .with_endpoint(endpoint)
             .with_retry(self.retry.clone())
-            .with_timeouts(self.timeouts.clone().with_connect(self.connect_timeout))
+            .with_timeouts(self.timeouts.clone())
             .with_rate_limit(self.rate_limit.clone());
         if let Some(ua) = &self.user_agent {
             config = config.with_user_agent(ua.clone());

@@ -1,6 +1,10 @@
-//! Baidu's image-process API from Rust: 2x "lossless" upscale, dehaze, contrast
-//! enhancement and colourisation, with blocking and async clients that share one
-//! sans-IO core (tokens, retries, rate limiting, limits) and a local emulator for tests.
+//! Baidu's image-process API from Rust, all fifteen operations (2x "lossless" upscale,
+//! dehaze, contrast, colourisation, style transfer, inpainting, sky segmentation, denoise,
+//! …), with blocking and async clients that share one sans-IO core (tokens, retries, rate
+//! limiting, the operation table of limits and typed parameters) and a local emulator for
+//! tests. Every operation has a method taking image bytes or an [`ImageUrl`] and its typed
+//! parameters (`style_trans(image, Style::Cartoon)`, `inpaint(image, &rects)`); `call`
+//! takes any [`Request`].
 //!
 //! Async (feature `async`, on by default):
 //!

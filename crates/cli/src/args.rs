@@ -2,12 +2,33 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+
+/// The command line, with each operation's limits in its `--help`.
+pub fn command() -> clap::Command {
+    let mut command = Cli::command();
+    for (name, wire) in crate::task::OPERATIONS {
+        let Ok(op) = wire.parse::<baidu_imageprocess::Operation>() else {
+            continue;
+        };
+        let limits = baidu_imageprocess::protocol::optable::describe_limits(&op.limits());
+        command = command.mut_subcommand(name, |sub| {
+            sub.after_help(format!(
+                "Limits ({wire}): JPEG, PNG or BMP; {limits}. Images are checked before upload (--fit shrinks or pads instead)."
+            ))
+        });
+    }
+    command
+}
 
 const EXAMPLES: &str = "\
 Examples:
   bdip dehaze examples/images/hazy.jpg -o dehazed.jpg     # embedded local engine
   bdip enhance photos/ -r --out-dir big/ --jobs 8         # a whole folder
+  bdip style --style pencil portrait.jpg                  # parameterised operations
+  bdip inpaint --rect 40,30,120,80 photo.png              # fill a rectangle
+  bdip sky-seg city.jpg --scoremap city.sky.png           # mask, and the probability map
+  bdip denoise --strength 80 https://example.com/a.jpg    # a URL is sent as `url`
   BAIDU_API_KEY=.. BAIDU_SECRET_KEY=.. bdip contrast dim.jpg   # Baidu's service
   bdip colourize old.png --endpoint http://127.0.0.1:8080 # an emulator or proxy
   cat in.jpg | bdip dehaze - -o - > out.jpg               # stdin to stdout
@@ -18,8 +39,8 @@ Exit status: 0 all done, 1 some images failed (or the --report could not be writ
 2 usage or configuration error, 130 interrupted (Ctrl-C: images in flight finish and the
 summary and report are written; a second Ctrl-C stops at once).";
 
-/// Baidu image-process API (2x enhance, dehaze, contrast, colourize) from the terminal, or
-/// on the embedded local engine when no credentials are set.
+/// Baidu's image-process API (all fifteen operations) from the terminal, or on the
+/// embedded local engine when no credentials are set.
 #[derive(Debug, Parser)]
 #[command(name = "bdip", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -43,6 +64,29 @@ pub enum Command {
     /// Colourise a black-and-white photo (sides 64–800 px, aspect at most 3:1).
     #[command(alias = "colorize")]
     Colourize(ProcessArgs),
+    /// Undo a horizontal or vertical stretch (`stretch_restore`).
+    StretchRestore(ProcessArgs),
+    /// Sharpen a soft, compressed photo (`image_definition_enhance`).
+    Definition(ProcessArgs),
+    /// Restore faded colour (`color_enhance`).
+    #[command(alias = "color-enhance")]
+    ColourEnhance(ProcessArgs),
+    /// Paint the photo in one of nine styles (`style_trans`).
+    Style(StyleArgs),
+    /// Anime look for portraits, optionally wearing a mask (`selfie_anime`).
+    Anime(AnimeArgs),
+    /// Fill rectangles from their surroundings (`inpainting`).
+    Inpaint(InpaintArgs),
+    /// Sky segmentation: writes the 0/255 sky mask as PNG (`sky_seg`).
+    SkySeg(SkySegArgs),
+    /// Remove moiré from photographed screens and prints (`remove_moire`).
+    Demoire(ProcessArgs),
+    /// Remove shading and shadows from photographed documents (`doc_repair`).
+    DocRepair(ProcessArgs),
+    /// Remove noise (`denoise`).
+    Denoise(DenoiseArgs),
+    /// One of thirty style presets, or the look of a style image (`customize_stylization`).
+    Stylize(StylizeArgs),
     /// Fetch an access token and print its lifetime (the token itself only with --show).
     Token(TokenArgs),
     /// Serve the API locally (the emulator), backed by the embedded engine.
@@ -71,12 +115,13 @@ pub struct Connection {
     pub timeout: u64,
 }
 
-/// Arguments of the four operations.
+/// Arguments every operation takes.
 #[allow(clippy::struct_excessive_bools)] // independent command-line switches
 #[derive(Debug, Clone, Args)]
 pub struct ProcessArgs {
-    /// Image files or directories; `-` reads one image from stdin. Only regular files
-    /// are read (FIFOs and devices are refused), each once.
+    /// Image files or directories; `-` reads one image from stdin; an http:// or https://
+    /// URL is sent as `url` (the service fetches it; the local engine fetches it itself).
+    /// Only regular files are read (FIFOs and devices are refused), each once.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Result file for a single input (`-` for stdout); overwritten if it is a regular
@@ -161,6 +206,144 @@ fn qps(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The nine styles of `bdip style`, by their API names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum StyleName {
+    /// Flat colour regions with dark outlines.
+    Cartoon,
+    /// Grey pencil sketch.
+    Pencil,
+    /// Coloured pencil sketch.
+    #[value(alias = "color-pencil", alias = "colour-pencil")]
+    ColorPencil,
+    /// Warm grade.
+    Warm,
+    /// Hokusai's Great Wave.
+    Wave,
+    /// Soft lavender grade.
+    Lavender,
+    /// Lush, painterly animation look.
+    Mononoke,
+    /// Munch's The Scream.
+    Scream,
+    /// Dark, cold, high contrast.
+    Gothic,
+}
+
+impl StyleName {
+    /// The API's name (`option` of `style_trans`).
+    pub const fn api_name(self) -> &'static str {
+        match self {
+            Self::Cartoon => "cartoon",
+            Self::Pencil => "pencil",
+            Self::ColorPencil => "color_pencil",
+            Self::Warm => "warm",
+            Self::Wave => "wave",
+            Self::Lavender => "lavender",
+            Self::Mononoke => "mononoke",
+            Self::Scream => "scream",
+            Self::Gothic => "gothic",
+        }
+    }
+}
+
+/// Arguments of `bdip style`.
+#[derive(Debug, Clone, Args)]
+pub struct StyleArgs {
+    /// The style.
+    #[arg(long, value_name = "NAME")]
+    pub style: StyleName,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// Arguments of `bdip anime`.
+#[derive(Debug, Clone, Args)]
+pub struct AnimeArgs {
+    /// Wear mask N (1–8); without it, no mask.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub mask_id: Option<u8>,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// A rectangle given as `LEFT,TOP,WIDTH,HEIGHT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RectArg {
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Parses `LEFT,TOP,WIDTH,HEIGHT` (non-negative integers, width and height at least 1).
+pub fn parse_rect(text: &str) -> Result<RectArg, String> {
+    let usage = || {
+        format!(
+            "`{text}` is not LEFT,TOP,WIDTH,HEIGHT: four non-negative integers in pixels, width and height at least 1 (e.g. 40,30,120,80)"
+        )
+    };
+    let parts: Vec<u32> = text
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| usage())?;
+    match parts[..] {
+        [left, top, width, height] if width > 0 && height > 0 => Ok(RectArg {
+            left,
+            top,
+            width,
+            height,
+        }),
+        _ => Err(usage()),
+    }
+}
+
+/// Arguments of `bdip inpaint`.
+#[derive(Debug, Clone, Args)]
+pub struct InpaintArgs {
+    /// A rectangle to fill, in pixels (repeatable; each must lie inside the image).
+    #[arg(long = "rect", value_name = "LEFT,TOP,WIDTH,HEIGHT", required = true, value_parser = parse_rect)]
+    pub rects: Vec<RectArg>,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// Arguments of `bdip sky-seg`.
+#[derive(Debug, Clone, Args)]
+pub struct SkySegArgs {
+    /// Also write the sky probability map (0–255, PNG) to FILE (one input only).
+    #[arg(long, value_name = "FILE")]
+    pub scoremap: Option<PathBuf>,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// Arguments of `bdip denoise`.
+#[derive(Debug, Clone, Args)]
+pub struct DenoiseArgs {
+    /// Strength, 0–200 (0 leaves the image as it is).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=200))]
+    pub strength: u8,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// Arguments of `bdip stylize`.
+#[derive(Debug, Clone, Args)]
+#[group(id = "custom_style", required = true, multiple = false, args = ["style_id", "style_image"])]
+pub struct StylizeArgs {
+    /// One of the thirty presets, 0–29.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=29))]
+    pub style_id: Option<u8>,
+    /// Copy the look of this image (JPEG, PNG or BMP; at most 4 MB of base64, sides 50–4096 px).
+    #[arg(long, value_name = "FILE")]
+    pub style_image: Option<PathBuf>,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +361,32 @@ mod tests {
         assert_eq!(qps("2.5"), Ok(2.5));
         for bad in ["1e-20", "0", "-1", "nan", "inf", "1e9"] {
             assert!(qps(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rectangles() {
+        assert_eq!(
+            parse_rect("1, 2,3,4"),
+            Ok(RectArg {
+                left: 1,
+                top: 2,
+                width: 3,
+                height: 4
+            })
+        );
+        for bad in ["1,2,3", "1,2,3,0", "-1,2,3,4", "a,b,c,d", "1,2,3,4,5", ""] {
+            assert!(
+                parse_rect(bad)
+                    .unwrap_err()
+                    .contains("LEFT,TOP,WIDTH,HEIGHT"),
+                "{bad}"
+            );
         }
     }
 }

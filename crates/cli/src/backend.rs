@@ -14,9 +14,13 @@ const PLACEHOLDER_KEY: &str = "bdip";
 
 /// The embedded engine admits every job `bdip` may run at once: its images are already in
 /// memory, so refusing them with 18 would only slow the batch down.
+/// The embedded engine's configuration: it admits every job `bdip` can run at once, and
+/// fetches `url` inputs from any host, since the user asked for them (with the same
+/// limits as the emulator).
 fn embedded_config() -> EmulatorConfig {
     let mut config = EmulatorConfig::default();
     config.queue = crate::args::MAX_JOBS;
+    config.fetch_any_url = true;
     config
 }
 

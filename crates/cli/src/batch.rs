@@ -16,6 +16,8 @@ use tokio::sync::Semaphore;
 use crate::fit::{FIT_MAX_FILE_BYTES, fit};
 use crate::inputs::{Destination, Job, Source};
 use crate::report::{Outcome, Status};
+use crate::send::{self, Input, SendError};
+use crate::task::Task;
 use crate::write::{compare_png, remove_temp_files_and_exit, write_result};
 
 /// The exit status of an interrupted run, as shells expect after SIGINT.
@@ -24,7 +26,9 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// Settings that apply to every image of a batch.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub op: Operation,
+    pub task: Task,
+    /// `stylize --style-image`: the image's bytes, read once.
+    pub style_image: Option<Arc<Vec<u8>>>,
     pub force: bool,
     pub fit: bool,
     pub jobs: usize,
@@ -185,12 +189,12 @@ fn failed(job: &Job, started: Instant, message: String, code: Option<u32>) -> Ou
 }
 
 /// The largest file read for `op`: what its base64 limit allows, or the `--fit` cap.
-fn read_cap(op: Operation, fit: bool) -> u64 {
-    if fit {
-        FIT_MAX_FILE_BYTES
-    } else {
+fn read_cap(op: Option<Operation>, fit: bool) -> u64 {
+    match op {
+        _ if fit => FIT_MAX_FILE_BYTES,
         // base64 turns 3 bytes into 4.
-        (op.limits().max_base64_len / 4 * 3) as u64
+        Some(op) => (op.limits().max_base64_len / 4 * 3) as u64,
+        None => (protocol::MAX_BASE64_LEN / 4 * 3) as u64,
     }
 }
 
@@ -232,6 +236,8 @@ fn read_bounded(source: &Source, cap: u64, fit: bool) -> Result<Vec<u8>, (String
                 .read_to_end(&mut buf)
                 .map_err(|e| (format!("cannot read: {e}"), false))?;
         }
+        // Never read here: sent as `url`.
+        Source::Url(_) => {}
         Source::Stdin => {
             std::io::stdin()
                 .lock()
@@ -263,7 +269,8 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             &format!("{} exists (use --force to replace it)", path.display()),
         );
     }
-    let cap = read_cap(settings.op, settings.fit);
+    let op = send::operation(&settings.task);
+    let cap = read_cap(op, settings.fit);
     let read = tokio::task::spawn_blocking({
         let (source, fit) = (job.source.clone(), settings.fit);
         move || read_bounded(&source, cap, fit)
@@ -277,12 +284,18 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         }
         Err(e) => return failed(job, started, format!("cannot read: {e}"), None),
     };
-    if let Err(violation) = protocol::validate(settings.op, &image) {
+    let url = match &job.source {
+        Source::Url(url) => Some(url.as_str()),
+        Source::File(_) | Source::Stdin => None,
+    };
+    if url.is_none()
+        && let Err(violation) = send::check(&settings.task, settings.style_image.as_ref(), &image)
+    {
         let size_problem = violation.code() == protocol::ErrorCode::IMAGE_SIZE_ERROR;
-        if settings.fit && size_problem {
+        if let Some(op) = op.filter(|_| settings.fit && size_problem) {
             match tokio::task::spawn_blocking({
-                let op = settings.op;
-                move || fit(&image, op)
+                let bytes = image.clone();
+                move || fit(&bytes, op)
             })
             .await
             {
@@ -305,9 +318,15 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             );
         }
     }
-    let reply = match client.process(settings.op, &image).await {
+    let input = match url {
+        Some(url) => Input::Url(url),
+        None => Input::Image(&image),
+    };
+    let reply = match send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+    {
         Ok(reply) => reply,
-        Err(error) => {
+        Err(SendError::Unsupported(message)) => return failed(job, started, message, None),
+        Err(SendError::Api(error)) => {
             let mut outcome = failed(
                 job,
                 started,
@@ -330,8 +349,18 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             ),
             None,
         );
-        outcome.log_id = Some(reply.log_id.0);
+        outcome.log_id = Some(reply.log_id);
         return outcome;
+    }
+    if let (Some(path), Some(scoremap)) = (&settings.task.scoremap, &reply.scoremap)
+        && let Err(e) = write_result(path, scoremap)
+    {
+        return failed(
+            job,
+            started,
+            format!("cannot write {}: {e}", path.display()),
+            None,
+        );
     }
     let output = match &job.destination {
         Destination::Stdout => {
@@ -358,7 +387,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                     None,
                 );
             }
-            if let Some(compare_path) = &job.compare {
+            if let Some(compare_path) = job.compare.as_ref().filter(|_| url.is_none()) {
                 let compared = tokio::task::spawn_blocking({
                     let (path, after) = (compare_path.clone(), Arc::clone(&reply_image));
                     move || {
@@ -382,7 +411,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         input: job.source.display(),
         output: Some(output),
         status: Status::Done,
-        log_id: Some(reply.log_id.0),
+        log_id: Some(reply.log_id),
         error_code: None,
         error_message: None,
         ms: started.elapsed().as_millis() as u64,
@@ -393,7 +422,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
 /// The transport failure at the root of `error`, if any (through a timeout's last try).
 fn transport_cause(error: &Error) -> Option<&TransportError> {
     match error {
-        Error::Transport(e) | Error::Auth(AuthError::TokenTransport(e)) => Some(e),
+        Error::Transport(e) => Some(e),
         Error::Timeout {
             last: Some(last), ..
         } => transport_cause(last),

@@ -10,13 +10,15 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
-use baidu_imageprocess::Operation;
+use crate::task::SUFFIXES;
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Stdin,
     File(PathBuf),
+    /// An http:// or https:// address, sent as `url`.
+    Url(String),
 }
 
 impl Source {
@@ -24,6 +26,7 @@ impl Source {
         match self {
             Self::Stdin => "-".to_owned(),
             Self::File(p) => p.display().to_string(),
+            Self::Url(u) => u.clone(),
         }
     }
 }
@@ -52,27 +55,6 @@ pub struct Job {
 
 const EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "bmp"];
 
-/// The short name used in derived file names.
-pub fn op_suffix(op: Operation) -> &'static str {
-    match op {
-        Operation::ImageQualityEnhance => "enhance",
-        Operation::Dehaze => "dehaze",
-        Operation::ContrastEnhance => "contrast",
-        Operation::Colourize => "colourize",
-        Operation::StretchRestore
-        | Operation::ImageDefinitionEnhance
-        | Operation::ColorEnhance
-        | Operation::StyleTrans
-        | Operation::SelfieAnime
-        | Operation::Inpainting
-        | Operation::SkySeg
-        | Operation::RemoveMoire
-        | Operation::DocRepair
-        | Operation::Denoise
-        | Operation::CustomizeStylization => op.name(),
-    }
-}
-
 fn is_image(path: &Path) -> bool {
     let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
         return false;
@@ -84,31 +66,39 @@ fn is_image(path: &Path) -> bool {
     // Skip our own results (`photo.dehaze.jpg`, `photo.dehaze.compare.png`) so running
     // twice on a folder does not process outputs.
     let stem = path.file_stem().unwrap_or_default().as_encoded_bytes();
-    let ours = ["enhance", "dehaze", "contrast", "colourize", "compare"]
-        .iter()
-        .any(|s| {
-            stem.len() > s.len()
-                && stem.ends_with(s.as_bytes())
-                && stem[stem.len() - s.len() - 1] == b'.'
-        });
+    let ours = SUFFIXES.iter().chain(&["compare"]).any(|s| {
+        stem.len() > s.len()
+            && stem.ends_with(s.as_bytes())
+            && stem[stem.len() - s.len() - 1] == b'.'
+    });
     !ours
 }
 
-/// `NAME.OP.EXT`, as an `OsString` (the input's name need not be UTF-8).
-fn derived_name(input: &Path, op: Operation) -> OsString {
+/// How results are named: `NAME.SUFFIX.EXT`, EXT the input's unless `extension` says.
+#[derive(Debug, Clone, Copy)]
+pub struct Naming<'a> {
+    pub suffix: &'a str,
+    pub extension: Option<&'a str>,
+}
+
+/// `NAME.SUFFIX.EXT`, as an `OsString` (the input's name need not be UTF-8).
+fn derived_name(input: &Path, naming: Naming<'_>) -> OsString {
     let mut name = input
         .file_stem()
         .map_or_else(|| OsString::from("image"), OsStr::to_os_string);
     name.push(".");
-    name.push(op_suffix(op));
+    name.push(naming.suffix);
     name.push(".");
-    name.push(input.extension().unwrap_or(OsStr::new("png")));
+    match naming.extension {
+        Some(ext) => name.push(ext),
+        None => name.push(input.extension().unwrap_or(OsStr::new("png"))),
+    }
     name
 }
 
-/// `NAME.OP.EXT` in `out_dir` or next to `input`.
-pub fn derived_path(input: &Path, op: Operation, out_dir: Option<&Path>) -> PathBuf {
-    let name = derived_name(input, op);
+/// `NAME.SUFFIX.EXT` in `out_dir` or next to `input`.
+pub fn derived_path(input: &Path, naming: Naming<'_>, out_dir: Option<&Path>) -> PathBuf {
+    let name = derived_name(input, naming);
     match out_dir {
         Some(dir) => dir.join(name),
         None => input.with_file_name(name),
@@ -203,7 +193,7 @@ fn name_key(path: &Path) -> PathBuf {
 /// Expands the INPUT arguments into jobs.
 pub fn collect(
     inputs: &[PathBuf],
-    op: Operation,
+    naming: Naming<'_>,
     output: Option<&Path>,
     out_dir: Option<&Path>,
     recursive: bool,
@@ -221,6 +211,10 @@ pub fn collect(
     for input in inputs {
         if input.as_os_str() == "-" {
             sources.push((Source::Stdin, PathBuf::new()));
+            continue;
+        }
+        if let Some(url) = input.to_str().filter(|i| is_url(i)) {
+            sources.push((Source::Url(url.to_owned()), PathBuf::new()));
             continue;
         }
         match std::fs::metadata(input) {
@@ -286,10 +280,15 @@ pub fn collect(
                 (None, Source::File(p)) => {
                     let dir = out_dir.map(|d| d.join(&folder));
                     Destination::File {
-                        path: derived_path(p, op, dir.as_deref()),
+                        path: derived_path(p, naming, dir.as_deref()),
                         explicit: false,
                     }
                 }
+                // Named after the URL's last path segment, in --out-dir or here.
+                (None, Source::Url(u)) => Destination::File {
+                    path: derived_path(&url_file_name(u), naming, out_dir.or(Some(Path::new(".")))),
+                    explicit: false,
+                },
             };
             let compare = match &destination {
                 Destination::File { path, .. } if compare => Some(compare_path(path)),
@@ -314,7 +313,7 @@ fn mark_conflicts(jobs: &mut [Job]) {
         .iter()
         .filter_map(|j| match &j.source {
             Source::File(p) => Some((name_key(p), j.source.display())),
-            Source::Stdin => None,
+            Source::Stdin | Source::Url(_) => None,
         })
         .collect();
     let input_ids: HashMap<(u64, u64), String> = jobs
@@ -324,7 +323,7 @@ fn mark_conflicts(jobs: &mut [Job]) {
                 .ok()
                 .and_then(|m| identity(&m))
                 .map(|id| (id, j.source.display())),
-            Source::Stdin => None,
+            Source::Stdin | Source::Url(_) => None,
         })
         .collect();
     let mut taken: HashMap<PathBuf, String> = HashMap::new();
@@ -371,26 +370,102 @@ fn mark_conflicts(jobs: &mut [Job]) {
     }
 }
 
+/// Whether an INPUT is sent as `url`.
+pub fn is_url(input: &str) -> bool {
+    let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// The last path segment of `url` (without query), as a file name; `image.png` if none.
+fn url_file_name(url: &str) -> PathBuf {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let after_scheme = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let name = after_scheme
+        .split_once('/')
+        .and_then(|(_, p)| p.rsplit('/').next())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .unwrap_or("image.png");
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn naming(suffix: &str) -> Naming<'_> {
+        Naming {
+            suffix,
+            extension: None,
+        }
+    }
+
+    #[test]
+    fn urls_are_inputs_named_after_their_last_segment() {
+        assert!(is_url("https://x.com/a.jpg") && is_url("HTTP://x") && !is_url("x.jpg"));
+        assert_eq!(
+            url_file_name("https://x.com/d/cat.jpg?s=1"),
+            PathBuf::from("cat.jpg")
+        );
+        assert_eq!(url_file_name("https://x.com/"), PathBuf::from("image.png"));
+        assert_eq!(url_file_name("http://x.com"), PathBuf::from("image.png"));
+        assert_eq!(
+            url_file_name("http://x.com/a%20b.png"),
+            PathBuf::from("a_20b.png")
+        );
+        let jobs = collect(
+            &["http://h/p/cat.png".into()],
+            naming("dehaze"),
+            None,
+            None,
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(jobs[0].source, Source::Url("http://h/p/cat.png".into()));
+        assert_eq!(
+            jobs[0].destination,
+            Destination::File {
+                path: PathBuf::from("./cat.dehaze.png"),
+                explicit: false
+            }
+        );
+    }
+
     #[test]
     fn derived_names() {
         assert_eq!(
-            derived_path(Path::new("a/photo.jpg"), Operation::Dehaze, None),
+            derived_path(Path::new("a/photo.jpg"), naming("dehaze"), None),
             PathBuf::from("a/photo.dehaze.jpg")
         );
         assert_eq!(
             derived_path(
                 Path::new("a/photo.PNG"),
-                Operation::ImageQualityEnhance,
+                naming("enhance"),
                 Some(Path::new("out"))
             ),
             PathBuf::from("out/photo.enhance.PNG")
         );
         assert!(!is_image(Path::new("photo.dehaze.jpg")));
         assert!(!is_image(Path::new("photo.dehaze.bmp.compare.png")));
+        assert!(!is_image(Path::new("photo.sky-seg.png")));
+        let mask = Naming {
+            suffix: "sky-seg",
+            extension: Some("png"),
+        };
+        assert_eq!(
+            derived_path(Path::new("photo.jpg"), mask, None),
+            PathBuf::from("photo.sky-seg.png")
+        );
         assert!(is_image(Path::new("photo.JPEG")));
         assert!(is_image(Path::new("dehaze.jpg")));
         assert!(!is_image(Path::new("notes.txt")));
@@ -414,8 +489,8 @@ mod tests {
         use std::os::unix::ffi::OsStrExt as _;
         let a = Path::new(OsStr::from_bytes(b"dir/caf\xe9.jpg"));
         let b = Path::new(OsStr::from_bytes(b"dir/caf\xe8.jpg"));
-        let da = derived_path(a, Operation::Dehaze, None);
-        let db = derived_path(b, Operation::Dehaze, None);
+        let da = derived_path(a, naming("dehaze"), None);
+        let db = derived_path(b, naming("dehaze"), None);
         assert_ne!(da, db);
         assert_eq!(da.as_os_str().as_bytes(), b"dir/caf\xe9.dehaze.jpg");
     }
@@ -424,7 +499,7 @@ mod tests {
     fn output_needs_a_single_input() {
         let err = collect(
             &["a.jpg".into(), "b.jpg".into()],
-            Operation::Dehaze,
+            naming("dehaze"),
             Some(Path::new("x.jpg")),
             None,
             false,

@@ -6,16 +6,20 @@ mod batch;
 mod fit;
 mod inputs;
 mod report;
+mod send;
+mod task;
 mod write;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baidu_imageprocess::Operation;
-use clap::{CommandFactory as _, Parser as _};
+use std::sync::Arc;
+
+use clap::FromArgMatches as _;
 
 use crate::args::{Cli, Command, ProcessArgs, TokenArgs};
 use crate::report::{Report, Status, Summary};
+use crate::task::{Task, TaskParams};
 
 /// Exit codes: 0 all done, 1 some images failed (or the report could not be written),
 /// 2 usage or configuration error, 130 interrupted by Ctrl-C.
@@ -23,19 +27,23 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&args::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(cli.verbose);
+    if let Some((task, args)) = task::of(&cli.command) {
+        return process(task, args);
+    }
     match cli.command {
-        Command::Enhance(a) => process(Operation::ImageQualityEnhance, &a),
-        Command::Dehaze(a) => process(Operation::Dehaze, &a),
-        Command::Contrast(a) => process(Operation::ContrastEnhance, &a),
-        Command::Colourize(a) => process(Operation::Colourize, &a),
         Command::Token(a) => token(&a),
         Command::Serve(a) => baidu_imageprocess_emulator::cli::run(&a),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "bdip", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut args::command(), "bdip", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
+        // Operation subcommands were handled above.
+        _ => ExitCode::SUCCESS,
     }
 }
 
@@ -67,10 +75,29 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
 }
 
-fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
+fn process(task: Task, args: &ProcessArgs) -> ExitCode {
+    let naming = inputs::Naming {
+        suffix: task.suffix,
+        extension: task.writes_png().then_some("png"),
+    };
+    if task.scoremap.is_some() && args.inputs.len() != 1 {
+        return usage_error("--scoremap names one file but several inputs were given");
+    }
+    let style_image = match &task.params {
+        TaskParams::StylizeImage(path) => match std::fs::read(path) {
+            Ok(bytes) => Some(Arc::new(bytes)),
+            Err(e) => {
+                return usage_error(&format!(
+                    "cannot read the style image {}: {e}",
+                    path.display()
+                ));
+            }
+        },
+        _ => None,
+    };
     let jobs = match inputs::collect(
         &args.inputs,
-        op,
+        naming,
         args.output.as_deref(),
         args.out_dir.as_deref(),
         args.recursive,
@@ -88,8 +115,10 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
             Ok(b) => b,
             Err(backend::UsageError(message)) => return usage_error(&message),
         };
+        let operation = task.suffix;
         let settings = batch::Settings {
-            op,
+            task,
+            style_image,
             force: args.force,
             fit: args.fit,
             jobs: args.jobs,
@@ -104,7 +133,7 @@ fn process(op: Operation, args: &ProcessArgs) -> ExitCode {
         let mut report_failed = false;
         if let Some(path) = &args.report {
             let report = Report {
-                operation: inputs::op_suffix(op),
+                operation,
                 backend: if backend.local { "local" } else { "remote" },
                 summary: &summary,
                 images: &outcomes,

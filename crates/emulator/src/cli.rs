@@ -37,7 +37,8 @@ pub struct ServeArgs {
     /// Delay before answering each operation request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
-    /// Answer this operation with error 6 (repeatable): enhance, dehaze, contrast, colourize.
+    /// Answer this operation with error 6 (repeatable): a wire name such as dehaze or
+    /// style_trans (enhance, contrast and colorize are accepted too).
     #[arg(long, value_name = "OP")]
     pub deny: Vec<Operation>,
     /// Return each input image unchanged (for transport benchmarks).
@@ -49,6 +50,9 @@ pub struct ServeArgs {
     /// Do not serve the console (the web page at `/` and its endpoints).
     #[arg(long)]
     pub no_console: bool,
+    /// Fetch `url` inputs from any host (by default only from loopback addresses).
+    #[arg(long)]
+    pub fetch_any_url: bool,
 }
 
 impl ServeArgs {
@@ -65,6 +69,7 @@ impl ServeArgs {
             deny: self.deny.clone(),
             echo: self.echo,
             console: !self.no_console,
+            fetch_any_url: self.fetch_any_url,
             ..EmulatorConfig::default()
         };
         if let Some(workers) = self.workers {

@@ -45,6 +45,8 @@ pub struct EmulatorConfig {
     pub console: bool,
     /// Cap in bytes of the console's ring of recent requests.
     pub console_ring_bytes: usize,
+    /// Fetch `url` inputs from any host (default: loopback hosts only).
+    pub fetch_any_url: bool,
 }
 
 impl EmulatorConfig {
@@ -74,6 +76,7 @@ impl Default for EmulatorConfig {
             body_timeout: Duration::from_secs(60),
             console: true,
             console_ring_bytes: crate::console::DEFAULT_RING_BYTES,
+            fetch_any_url: false,
         }
     }
 }

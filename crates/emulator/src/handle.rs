@@ -75,6 +75,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Fetch `url` inputs from any host, not only loopback ones.
+    pub fn fetch_any_url(mut self, any: bool) -> Self {
+        self.config.fetch_any_url = any;
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = Some(addr);

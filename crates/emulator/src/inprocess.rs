@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use baidu_imageprocess_protocol::{
-    AsyncTransport, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
+    AsyncTransport, HttpRequest, HttpResponse, MAX_REPLY_BYTES, TransportError, TransportErrorKind,
 };
 use tower::ServiceExt as _;
 
@@ -53,9 +53,18 @@ impl AsyncTransport for InProcessTransport {
             .await
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))?;
         let (parts, body) = response.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX)
+        // The protocol's one reply cap, as the socket transports apply it.
+        let bytes = axum::body::to_bytes(body, MAX_REPLY_BYTES)
             .await
-            .map_err(|e| TransportError::new(TransportErrorKind::Io, e.to_string()))?;
+            .map_err(|e| {
+                let text = e.to_string();
+                let kind = if text.contains("length limit") {
+                    TransportErrorKind::BodyTooLarge
+                } else {
+                    TransportErrorKind::Io
+                };
+                TransportError::new(kind, text)
+            })?;
         Ok(HttpResponse::from_parts(parts, bytes))
     }
 }

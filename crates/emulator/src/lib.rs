@@ -21,11 +21,14 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod body;
 pub mod cli;
 mod config;
 mod console;
+mod fetch;
 mod handle;
 mod inprocess;
+mod ops;
 mod server;
 mod state;
 mod stats;

@@ -1,4 +1,4 @@
-//! The HTTP API: the token endpoint, the four operations, stats.
+//! The HTTP API: the token endpoint, the fifteen operations, stats.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,18 +10,20 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{
-    self as protocol, ErrorCode, LimitViolation, Operation, parse_pairs, sign,
-};
+use baidu_imageprocess_protocol::{self as protocol, ErrorCode, parse_pairs, sign};
 use base64::Engine as _;
 use serde_json::json;
 
+use crate::body::{self, BodyError, FormFields, JsonFields};
+use crate::ops::{self, Endpoint, Fields as _, Refusal};
 use crate::state::{AppState, TokenCheck};
 
-/// Largest request body accepted: 4 MiB of base64 once percent-encoded (about 3 % of
-/// base64 characters need escaping in compressed images) plus form overhead. Bigger
-/// bodies are refused from `Content-Length`, or as soon as the stream exceeds it.
-pub const MAX_BODY: usize = 5 * 1024 * 1024 + 512 * 1024;
+/// Largest request body any operation accepts: its base64 limits (10 MB for the image
+/// effects) plus room for the other fields, with every character percent-encoded (a
+/// white BMP's base64 is all `/`, sent as `%2F`). Each operation's own cap is smaller;
+/// bodies over it are refused from `Content-Length`, or as soon as the stream exceeds
+/// it, and form bodies are decoded while they stream, so memory follows the decoded size.
+pub const MAX_BODY: usize = ops::LARGEST_BODY;
 /// Largest token-endpoint body.
 const MAX_TOKEN_BODY: usize = 64 * 1024;
 /// How far in the future a bce-auth-v1 timestamp may be (client clocks drift).
@@ -44,18 +46,18 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         state.counters.request("token");
         return token(&state, request).await;
     }
-    let Some(op) = Operation::from_path(&path) else {
+    let Some(endpoint) = Endpoint::from_path(&path) else {
         state.counters.request("other");
         state.counters.error(404);
         let body = json!({"error_code": 3, "error_msg": "Unsupported openapi method", "log_id": state.next_log_id()});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
-    state.counters.request(op.name());
+    state.counters.request(endpoint.wire());
     let (parts, body) = request.into_parts();
     let unread = UnreadBody::new(body, state.config.body_timeout);
     operation(
         &state,
-        op,
+        &endpoint,
         Request::from_parts(parts, Body::empty()),
         unread,
     )
@@ -115,14 +117,19 @@ impl Drop for UnreadBody {
 }
 
 fn api_error(state: &AppState, code: ErrorCode) -> Response {
-    api_error_status(state, code, StatusCode::OK)
+    refuse(state, &Refusal::plain(code))
 }
 
-fn api_error_status(state: &AppState, code: ErrorCode, status: StatusCode) -> Response {
-    state.counters.error(code.get());
+fn refuse(state: &AppState, refusal: &Refusal) -> Response {
+    refuse_status(state, refusal, StatusCode::OK)
+}
+
+fn refuse_status(state: &AppState, refusal: &Refusal, status: StatusCode) -> Response {
+    tracing::debug!(code = refusal.code.get(), message = %refusal.message, "request refused");
+    state.counters.error(refusal.code.get());
     let body = json!({
-        "error_code": code.get(),
-        "error_msg": code.message().unwrap_or("error"),
+        "error_code": refusal.code.get(),
+        "error_msg": refusal.message,
         "log_id": state.next_log_id(),
     });
     (status, axum::Json(body)).into_response()
@@ -135,23 +142,6 @@ fn content_length(headers: &HeaderMap) -> Option<usize> {
         .ok()?
         .parse()
         .ok()
-}
-
-/// Why a body could not be read.
-enum BodyError {
-    /// Larger than the limit, or the connection broke.
-    TooLarge,
-    /// Not all of it arrived in time.
-    TimedOut,
-}
-
-/// Reads a body of at most `limit` bytes within `timeout`.
-async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<bytes::Bytes, BodyError> {
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::TimedOut),
-    }
 }
 
 fn query_pairs(request: &Request) -> Vec<(String, String)> {
@@ -171,15 +161,10 @@ async fn token(state: &AppState, request: Request) -> Response {
                 "request body too large",
             );
         }
-        let body = match read_body(
-            request.into_body(),
-            MAX_TOKEN_BODY,
-            state.config.body_timeout,
-        )
-        .await
-        {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => {
+        let read = body::read_all(request.into_body(), MAX_TOKEN_BODY);
+        let body = match tokio::time::timeout(state.config.body_timeout, read).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => {
                 return oauth_error(
                     state,
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -187,7 +172,7 @@ async fn token(state: &AppState, request: Request) -> Response {
                     "request body too large",
                 );
             }
-            Err(BodyError::TimedOut) => {
+            Err(_) => {
                 return oauth_error(
                     state,
                     StatusCode::REQUEST_TIMEOUT,
@@ -290,13 +275,22 @@ fn authenticate(
         .iter()
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v.as_str());
-    match token.filter(|t| !t.is_empty()) {
-        None => Err(ErrorCode::INVALID_PARAMETER),
-        Some(t) => match state.check_token(t) {
-            TokenCheck::Valid => Ok(()),
-            TokenCheck::Unknown => Err(ErrorCode::ACCESS_TOKEN_INVALID),
-            TokenCheck::Expired => Err(ErrorCode::ACCESS_TOKEN_EXPIRED),
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(ErrorCode::INVALID_PARAMETER);
+    };
+    let check = match state.check_token(token) {
+        // The official Node SDK appends `?aipSdk=node` after the token
+        // (`...&access_token=T?aipSdk=node`), and the service accepts that.
+        TokenCheck::Unknown => match token.split_once('?') {
+            Some((bare, _)) => state.check_token(bare),
+            None => TokenCheck::Unknown,
         },
+        check => check,
+    };
+    match check {
+        TokenCheck::Valid => Ok(()),
+        TokenCheck::Unknown => Err(ErrorCode::ACCESS_TOKEN_INVALID),
+        TokenCheck::Expired => Err(ErrorCode::ACCESS_TOKEN_EXPIRED),
     }
 }
 
@@ -358,7 +352,7 @@ fn verify_signature(
 
 async fn operation(
     state: &Arc<AppState>,
-    op: Operation,
+    endpoint: &Endpoint,
     request: Request,
     mut unread: UnreadBody,
 ) -> Response {
@@ -373,7 +367,7 @@ async fn operation(
     if let Err(code) = authenticate(state, &request, &query) {
         return api_error(state, code);
     }
-    if state.faults.denies(op) {
+    if state.faults.denies(endpoint.op) {
         return api_error(state, ErrorCode::NO_PERMISSION);
     }
     if !state.admit() {
@@ -382,152 +376,331 @@ async fn operation(
     if let Some(code) = state.injected_failure() {
         return api_error(state, code);
     }
-    if content_length(request.headers()).is_some_and(|n| n > MAX_BODY) {
+    if content_length(request.headers()).is_some_and(|n| n > endpoint.max_body()) {
         unread.abandon();
-        return api_error_status(
-            state,
-            ErrorCode::IMAGE_SIZE_ERROR,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
+        return body_too_large(state, endpoint);
     }
     // Admission before a byte of the body is read: when full, 18 at once, so memory is
     // bounded by the admitted requests, not by the connections.
     let Ok(_admitted) = Arc::clone(&state.admission).try_acquire_owned() else {
         return api_error(state, ErrorCode::QPS_LIMIT);
     };
-    let body = {
+    let request = {
         let Ok(_uploading) = Arc::clone(&state.uploads).acquire_owned().await else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
         let Some(body) = unread.take() else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
-        match read_body(body, MAX_BODY, state.config.body_timeout).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => {
-                return api_error_status(
-                    state,
-                    ErrorCode::IMAGE_SIZE_ERROR,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                );
-            }
-            Err(BodyError::TimedOut) => {
-                return api_error_status(
-                    state,
+        let read = read_request(state, endpoint, body);
+        match tokio::time::timeout(state.config.body_timeout, read).await {
+            Ok(Ok(decoded)) => decoded,
+            Ok(Err(RequestError::TooLarge)) => return body_too_large(state, endpoint),
+            Ok(Err(RequestError::Refused(refusal))) => return refuse(state, &refusal),
+            Err(_) => {
+                let refusal = Refusal::new(
                     ErrorCode::INVALID_PARAMETER,
-                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
                 );
+                return refuse_status(state, &refusal, StatusCode::REQUEST_TIMEOUT);
             }
         }
     };
-    // Every parameter and limit of the operation table, as the service checks them.
-    let request = match protocol::decode_request(op, &body) {
-        Ok(request) => request,
-        Err(violation) => return refuse(state, &violation),
-    };
-    drop(body);
-    let image = match request.into_parts().0 {
-        protocol::Input::Image(image) => image.into_owned(),
-        // Not fetched nor rendered yet: answered as the service answers inputs it cannot
-        // read.
-        protocol::Input::Url(_) => return api_error(state, ErrorCode::URL_RESPONSE_INVALID),
-        protocol::Input::Pdf { .. } => return api_error(state, ErrorCode::IMAGE_FORMAT_ERROR),
-    };
-    let info = match protocol::validate(op, &image) {
-        Ok(info) => info,
-        Err(violation) => return refuse(state, &violation),
-    };
     // Within the API's limits but beyond the engine's decoder (a 16385×2 image for
     // enhance, whose only limit is the pixel count): a size error, not a format error.
-    if !state.config.echo && info.width.max(info.height) > engine::MAX_SIDE {
+    if let protocol::Input::Image(image) = request.input()
+        && let Ok(info) = protocol::sniff(image)
+        && !state.config.echo
+        && info.width.max(info.height) > engine::MAX_SIDE
+    {
         tracing::debug!(info.width, info.height, "side beyond the engine's decoder");
         return api_error(state, ErrorCode::IMAGE_SIZE_ERROR);
     }
     let result = if state.config.echo {
-        Ok(image)
+        Ok(echo(endpoint, request))
     } else {
-        let Some(request) = engine_request(op) else {
-            return api_error(state, ErrorCode::UNSUPPORTED_METHOD);
-        };
-        let engine = state.engine.clone();
-        run_on_pool(state, move || {
-            engine.process(&request, &image).map(|out| out.image)
-        })
-        .await
+        run_engine(state, request).await
     };
     match result {
         Ok(output) => {
             state.counters.success();
-            let log_id = state.next_log_id();
-            let encoded = base64::engine::general_purpose::STANDARD.encode(&output);
-            drop(output);
-            // Written by hand: serde_json would copy the multi-megabyte string again.
-            let mut body = Vec::with_capacity(encoded.len() + 48);
-            body.extend_from_slice(format!("{{\"log_id\":{log_id},\"image\":\"").as_bytes());
-            body.extend_from_slice(encoded.as_bytes());
-            body.extend_from_slice(b"\"}");
-            (
-                [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
-                body,
-            )
-                .into_response()
+            reply(state.next_log_id(), output)
         }
-        Err(code) => api_error(state, code),
+        Err(refusal) => refuse(state, &refusal),
     }
 }
 
-fn refuse(state: &AppState, violation: &LimitViolation) -> Response {
-    tracing::debug!(%violation, "image refused");
-    api_error(state, violation.code())
+fn body_too_large(state: &AppState, endpoint: &Endpoint) -> Response {
+    let refusal = Refusal::new(
+        ErrorCode::IMAGE_SIZE_ERROR,
+        format!(
+            "image size error: the request is over the {} byte limit of {} (base64 at most {} bytes)",
+            endpoint.max_body(),
+            endpoint.wire(),
+            endpoint.spec.limits.max_base64_len
+        ),
+    );
+    refuse_status(state, &refusal, StatusCode::PAYLOAD_TOO_LARGE)
 }
 
-/// The engine request of an operation the emulator serves; `None` for the operations it
-/// does not serve yet (answered as an unsupported method).
-fn engine_request(op: Operation) -> Option<engine::Request<'static>> {
-    match op {
-        Operation::ImageQualityEnhance => Some(engine::Request::Enhance),
-        Operation::Dehaze => Some(engine::Request::Dehaze),
-        Operation::ContrastEnhance => Some(engine::Request::Contrast),
-        Operation::Colourize => Some(engine::Request::Colourize),
-        Operation::StretchRestore
-        | Operation::ImageDefinitionEnhance
-        | Operation::ColorEnhance
-        | Operation::StyleTrans
-        | Operation::SelfieAnime
-        | Operation::Inpainting
-        | Operation::SkySeg
-        | Operation::RemoveMoire
-        | Operation::DocRepair
-        | Operation::Denoise
-        | Operation::CustomizeStylization => None,
+/// Why a request has no image and parameters to run.
+enum RequestError {
+    TooLarge,
+    Refused(Refusal),
+}
+
+impl From<Refusal> for RequestError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
     }
 }
 
-/// Runs an engine job on the bounded worker pool (requests reaching it were admitted,
-/// so the wait is bounded); an engine error answers 216201 and a panic 282000.
-async fn run_on_pool<E: std::fmt::Display + Send + 'static>(
-    state: &Arc<AppState>,
-    job: impl FnOnce() -> Result<Vec<u8>, E> + Send + 'static,
-) -> Result<Vec<u8>, ErrorCode> {
-    let Ok(permit) = Arc::clone(&state.workers).acquire_owned().await else {
-        return Err(ErrorCode::SERVICE_UNAVAILABLE);
+impl From<BodyError> for RequestError {
+    fn from(_: BodyError) -> Self {
+        // A broken body is answered like an oversized one: nobody reads the reply.
+        Self::TooLarge
+    }
+}
+
+/// Reads the body (form or JSON, as the table says), decodes the parameters, gets the
+/// image from `image`, `url` or (refused) `pdf_file`, and checks the whole request as the
+/// service does (limits from the table, rectangles inside the image, the style image).
+async fn read_request(
+    state: &AppState,
+    endpoint: &Endpoint,
+    body: Body,
+) -> Result<protocol::Request<'static>, RequestError> {
+    let style = |text: &[u8]| {
+        decode_base64_image(
+            text,
+            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len,
+            "the style image",
+        )
     };
-    let joined = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        job()
+    let (image, params) = if endpoint.is_json() {
+        let raw = body::read_all(body, endpoint.max_body()).await?;
+        let object = json_object(endpoint, &raw)?;
+        drop(raw);
+        let fields = JsonFields(object);
+        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let image = match fields.0.get("image") {
+            Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+                decode_image(endpoint, text.as_bytes())?
+            }
+            _ => match fields.text("url").filter(|u| !u.trim().is_empty()) {
+                Some(url) => fetch(state, endpoint, &url).await?,
+                None if fields.0.contains_key("image") => {
+                    return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE).into());
+                }
+                None => return Err(missing_input().into()),
+            },
+        };
+        (image, params)
+    } else {
+        let mut fields = body::read_form(body, endpoint.max_body(), endpoint.max_fields()).await?;
+        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let image = form_image(state, endpoint, &mut fields).await?;
+        (image, params)
+    };
+    Ok(ops::validated(image, params)?)
+}
+
+fn missing_input() -> Refusal {
+    Refusal::new(
+        ErrorCode::NOT_ENOUGH_PARAM,
+        "param[image] or param[url] is required",
+    )
+}
+
+/// Parses a JSON body; a form body here (the official Python SDK's `inpaintingByMask`
+/// sends one) gets a message that says what the operation takes.
+fn json_object(
+    endpoint: &Endpoint,
+    raw: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, Refusal> {
+    if raw.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Refusal::invalid(format!(
+            "{} takes a JSON body (Content-Type: application/json): {{\"image\" or \"url\", \"rectangle\": [{{\"left\", \"top\", \"width\", \"height\"}}]}}, not a form",
+            endpoint.wire()
+        )));
+    }
+    match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(Refusal::invalid(format!(
+            "the body of {} is not a valid JSON object",
+            endpoint.wire()
+        ))),
+    }
+}
+
+async fn form_image(
+    state: &AppState,
+    endpoint: &Endpoint,
+    fields: &mut FormFields,
+) -> Result<Vec<u8>, Refusal> {
+    let image = fields.take("image");
+    if let Some(text) = image.as_deref().filter(|t| !t.trim_ascii().is_empty()) {
+        return decode_image(endpoint, text);
+    }
+    if let Some(url) = fields.get("url").filter(|u| !u.trim_ascii().is_empty()) {
+        let url = String::from_utf8_lossy(url).into_owned();
+        return fetch(state, endpoint, &url).await;
+    }
+    if endpoint.accepts_pdf() && fields.get("pdf_file").is_some_and(|p| !p.is_empty()) {
+        return Err(Refusal::new(
+            ErrorCode::IMAGE_FORMAT_ERROR,
+            "image format error: the emulator renders no PDFs (pdf_file); send the page as image or url",
+        ));
+    }
+    if image.is_some() {
+        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
+    }
+    Err(missing_input())
+}
+
+/// Decodes the base64 text of an image field within the operation's limit.
+fn decode_image(endpoint: &Endpoint, text: &[u8]) -> Result<Vec<u8>, Refusal> {
+    decode_base64_image(text, endpoint.spec.limits.max_base64_len, endpoint.wire())
+}
+
+fn decode_base64_image(text: &[u8], max: usize, what: &str) -> Result<Vec<u8>, Refusal> {
+    let text = text.trim_ascii();
+    if text.starts_with(b"data:") {
+        return Err(protocol::LimitViolation::DataUriPrefix.into());
+    }
+    if text.len() > max {
+        return Err(Refusal::new(
+            ErrorCode::IMAGE_SIZE_ERROR,
+            format!(
+                "the image is {} bytes as base64, over the {max} byte limit of {what}",
+                text.len()
+            ),
+        ));
+    }
+    let bytes =
+        protocol::decode_base64(text).ok_or(Refusal::from(protocol::LimitViolation::NotBase64))?;
+    if bytes.is_empty() {
+        return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
+    }
+    Ok(bytes)
+}
+
+async fn fetch(state: &AppState, endpoint: &Endpoint, url: &str) -> Result<Vec<u8>, Refusal> {
+    let max_bytes = endpoint.spec.limits.max_base64_len / 4 * 3;
+    state.fetcher.fetch(url, max_bytes).await
+}
+
+/// What an operation produced: the reply's base64 fields.
+struct Produced {
+    image: Option<Vec<u8>>,
+    labelmap: Option<Vec<u8>>,
+    scoremap: Option<Vec<u8>>,
+}
+
+/// `--echo`: the input back as `image` (for sky segmentation, as both maps too, so the
+/// reply keeps its shape).
+fn echo(endpoint: &Endpoint, request: protocol::Request<'static>) -> Produced {
+    let image = match request.into_parts().0 {
+        protocol::Input::Image(bytes) => bytes.into_owned(),
+        protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Vec::new(),
+    };
+    let sky = endpoint.spec.reply == protocol::ReplyKind::SkySegmentation;
+    Produced {
+        labelmap: sky.then(|| image.clone()),
+        scoremap: sky.then(|| image.clone()),
+        image: Some(image),
+    }
+}
+
+/// The success reply: `{log_id, image}`, or `{log_id, labelmap, scoremap}` for sky
+/// segmentation. Written by hand: serde_json would copy the multi-megabyte strings again.
+fn reply(log_id: u64, output: Produced) -> Response {
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let fields: Vec<(&str, String)> = [
+        ("image", output.image),
+        ("labelmap", output.labelmap),
+        ("scoremap", output.scoremap),
+    ]
+    .into_iter()
+    .filter_map(|(name, bytes)| Some((name, b64.encode(bytes?))))
+    .collect();
+    let len: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    let mut body = Vec::with_capacity(len + 32);
+    body.extend_from_slice(format!("{{\"log_id\":{log_id}").as_bytes());
+    for (name, value) in fields {
+        body.extend_from_slice(format!(",\"{name}\":\"").as_bytes());
+        body.extend_from_slice(value.as_bytes());
+        body.push(b'"');
+    }
+    body.push(b'}');
+    (
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
+/// queueing without limit, and a panic answers 282000.
+async fn run_engine(
+    state: &Arc<AppState>,
+    request: protocol::Request<'static>,
+) -> Result<Produced, Refusal> {
+    let engine = state.engine.clone();
+    let joined = run_on_pool(state, move || {
+        let (input, params) = request.into_parts();
+        match input {
+            protocol::Input::Image(image) => ops::run(&engine, &params, &image),
+            protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Err(
+                engine::EngineError::Unsupported("only image bytes reach the engine".into()),
+            ),
+        }
     })
     .await;
     match joined {
-        Ok(Ok(output)) => Ok(output),
+        // Sky segmentation: the image is the mask.
+        Ok(Ok(output)) => Ok(match output.scoremap {
+            Some(scoremap) => Produced {
+                image: None,
+                labelmap: Some(output.image),
+                scoremap: Some(scoremap),
+            },
+            None => Produced {
+                image: Some(output.image),
+                labelmap: None,
+                scoremap: None,
+            },
+        }),
+        Ok(Err(engine::EngineError::InvalidParameter(message))) => Err(Refusal::invalid(message)),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "engine refused the image");
-            Err(ErrorCode::IMAGE_FORMAT_ERROR)
+            Err(Refusal::new(
+                ErrorCode::IMAGE_FORMAT_ERROR,
+                format!("image format error: {e}"),
+            ))
         }
-        Err(e) => {
-            tracing::error!(error = %e, "engine panicked");
-            Err(ErrorCode::INTERNAL_ERROR)
-        }
+        Err(code) => Err(Refusal::plain(code)),
     }
+}
+
+/// Runs a job on the bounded worker pool (requests reaching it were admitted, so the
+/// wait is bounded); a panic answers 282000 and frees the worker.
+async fn run_on_pool<T: Send + 'static>(
+    state: &Arc<AppState>,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ErrorCode> {
+    let Ok(permit) = Arc::clone(&state.workers).acquire_owned().await else {
+        return Err(ErrorCode::SERVICE_UNAVAILABLE);
+    };
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        job()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "engine panicked");
+        ErrorCode::INTERNAL_ERROR
+    })
 }
 
 #[cfg(test)]
@@ -548,9 +721,9 @@ mod tests {
         assert_eq!(panicked, Err(ErrorCode::INTERNAL_ERROR));
         let refused =
             run_on_pool(&state, || -> Result<Vec<u8>, String> { Err("bad".into()) }).await;
-        assert_eq!(refused, Err(ErrorCode::IMAGE_FORMAT_ERROR));
+        assert_eq!(refused, Ok(Err("bad".into())));
         // The single worker is free again.
         let ok = run_on_pool(&state, || -> Result<Vec<u8>, String> { Ok(vec![1]) }).await;
-        assert_eq!(ok, Ok(vec![1]));
+        assert_eq!(ok, Ok(Ok(vec![1])));
     }
 }

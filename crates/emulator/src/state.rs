@@ -10,6 +10,7 @@ use baidu_imageprocess_protocol::ErrorCode;
 use tokio::sync::Semaphore;
 
 use crate::config::EmulatorConfig;
+use crate::fetch::Fetcher;
 use crate::stats::Counters;
 
 /// Most tokens remembered: beyond it the oldest is forgotten (answered 110 like an
@@ -28,6 +29,7 @@ pub(crate) struct AppState {
     tokens: Mutex<TokenStore>,
     /// `qps`, `fail-rate`, `latency-ms`, `deny`: read per request, changeable at run time.
     pub(crate) faults: crate::console::LiveFaults,
+    pub(crate) fetcher: Fetcher,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
     log_ids: AtomicU64,
@@ -136,6 +138,7 @@ impl AppState {
             uploads: Arc::new(Semaphore::new(uploads)),
             tokens: Mutex::new(TokenStore::default()),
             faults: crate::console::LiveFaults::from_config(&config),
+            fetcher: Fetcher::new(config.fetch_any_url),
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(config.qps.unwrap_or(0)),
                 updated: Instant::now(),

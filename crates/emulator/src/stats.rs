@@ -8,8 +8,8 @@ use serde::Serialize;
 /// Counts of requests per endpoint and of error codes answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Stats {
-    /// Requests per endpoint: `token`, `image_quality_enhance`, `dehaze`,
-    /// `contrast_enhance`, `colourize`, `other`.
+    /// Requests per endpoint: `token`, each operation's wire name (`dehaze`,
+    /// `style_trans`, `sky_seg`, ...), `other`.
     pub requests: BTreeMap<String, u64>,
     /// Error replies per `error_code` (OAuth failures count under 401).
     pub errors: BTreeMap<u32, u64>,

@@ -1,8 +1,10 @@
-//! The official Python SDK and curl against the emulator binary (tests/python/compat.py).
+//! The official Python SDK and curl against the emulator binary (tests/python/compat.py):
+//! every method of `AipImageProcess`, JPEG and PNG, url variants and parameter errors.
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[test]
 fn official_python_sdk_works_against_the_emulator() {
@@ -15,42 +17,16 @@ fn official_python_sdk_works_against_the_emulator() {
         "the official SDK is missing: python3 -m pip install baidu-aip==4.16.13 chardet (bash .ci/run does this)"
     );
     let dir = tempfile::tempdir().unwrap();
-    let photo = image::RgbImage::from_fn(320, 240, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
-    });
-    photo.save(dir.path().join("photo.png")).unwrap();
-    photo.save(dir.path().join("photo.jpg")).unwrap();
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            "ak",
-            "--secret-key",
-            "sk",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    support::write_photos(dir.path());
+    let server = support::Server::start(&["--api-key", "ak", "--secret-key", "sk"]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/compat.py");
     let out = Command::new("python3")
         .arg(script)
-        .arg(&url)
+        .arg(&server.url)
         .arg(dir.path())
         .output()
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(

@@ -136,9 +136,14 @@ impl ErrorCode {
         }
     }
 
-    /// Whether the same request may succeed if sent again later.
+    /// Whether the same request may succeed if sent again later (asks
+    /// [`crate::classify`]).
     pub const fn is_retryable(self) -> bool {
-        matches!(self.class(), ErrorClass::Transient | ErrorClass::Throttled)
+        crate::classify::classify(crate::classify::Outcome::Api {
+            code: self,
+            status: 200,
+        })
+        .is_retry()
     }
 
     /// The spec's `error_msg` for this code, if it is in the table.
@@ -178,7 +183,7 @@ impl ErrorCode {
         match self.class() {
             ErrorClass::Transient => "a passing failure on Baidu's side; retrying usually helps",
             ErrorClass::Throttled => {
-                "too many requests per second for this account; lower the rate (--qps) or enable billing in the Baidu console"
+                "too many requests per second for this account; lower the client's request rate or enable billing in the Baidu console"
             }
             ErrorClass::TokenRejected => {
                 "the access token was refused; fetch a new one (the clients do this once automatically)"

@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::call::{Machine, Step};
 use crate::error::Error;
+use crate::step::{Machine, Step};
 use crate::transport::{DynAsyncTransport, Transport};
 
 /// Runs `machine` to completion over a blocking `transport`, sleeping with `sleep` and
@@ -37,11 +37,13 @@ pub fn drive<M: Machine>(
     drive_with(transport, machine, Instant::now, std::thread::sleep)
 }
 
-/// Runs `machine` over an async `transport`; `sleep` is the runtime's timer (e.g.
-/// `tokio::time::sleep`).
+/// Runs `machine` over an async `transport`, reading the time with `now` and sleeping
+/// with `sleep`, the runtime's timer (e.g. `tokio::time::sleep`): the twin of
+/// [`drive_with`], the clock a parameter in both.
 pub async fn drive_async<M, S, F>(
     transport: &(impl DynAsyncTransport + ?Sized),
     mut machine: M,
+    mut now: impl FnMut() -> Instant,
     sleep: S,
 ) -> Result<M::Output, Error>
 where
@@ -50,10 +52,10 @@ where
     F: Future<Output = ()>,
 {
     loop {
-        match machine.next(Instant::now()) {
+        match machine.next(now()) {
             Step::Send(request) => match transport.send_boxed(request).await {
-                Ok(response) => machine.handle_response(Instant::now(), response),
-                Err(error) => machine.handle_transport_error(Instant::now(), error),
+                Ok(response) => machine.handle_response(now(), response),
+                Err(error) => machine.handle_transport_error(now(), error),
             },
             Step::Sleep(delay) => sleep(delay).await,
             Step::Done(result) => return result,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::classify::{Outcome, classify};
 use crate::code::{ErrorClass, ErrorCode};
 use crate::limits::LimitViolation;
 use crate::log_id::LogId;
@@ -50,17 +51,38 @@ pub enum Error {
     /// base64).
     #[error("malformed reply")]
     Decode(#[source] DecodeError),
+    /// The state machine was driven against its contract (stepped after it finished, fed
+    /// a response with no request outstanding): a bug in the driver, not a failure of the
+    /// call.
+    #[error("API misuse: {0}")]
+    Misuse(&'static str),
 }
 
 impl Error {
-    /// Whether sending the same request again later may succeed.
+    /// Whether sending the same request again later may succeed: a call that ran out of
+    /// time, or an attempt outcome [`crate::classify`] retries.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { code, .. } => code.is_retryable(),
             Self::Timeout { .. } => true,
-            Self::Transport(e) => e.is_retryable(),
-            Self::Decode(e) => e.is_retryable(),
-            Self::InvalidInput(_) | Self::Auth(_) => false,
+            Self::InvalidInput(_) | Self::Auth(_) | Self::Misuse(_) => false,
+            Self::Api { .. } | Self::Transport(_) | Self::Decode(_) => {
+                self.outcome().is_some_and(|o| classify(o).is_retry())
+            }
+        }
+    }
+
+    /// The attempt outcome this error reports, for [`crate::classify`] (none for errors
+    /// that are not about one attempt).
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self {
+            // Baidu sends error bodies with HTTP 200.
+            Self::Api { code, .. } => Some(Outcome::Api {
+                code: *code,
+                status: 200,
+            }),
+            Self::Transport(e) => Some(Outcome::Transport(e.kind())),
+            Self::Decode(e) => Some(e.outcome()),
+            Self::InvalidInput(_) | Self::Auth(_) | Self::Timeout { .. } | Self::Misuse(_) => None,
         }
     }
 
@@ -103,9 +125,7 @@ impl Error {
 #[non_exhaustive]
 pub enum AuthError {
     /// The token endpoint refused the API key / secret key pair.
-    #[error(
-        "credentials refused ({error}: {description}); check BAIDU_API_KEY and BAIDU_SECRET_KEY"
-    )]
+    #[error("credentials refused ({error}: {description}); check the API Key and Secret Key")]
     InvalidClient {
         /// The OAuth `error` field, e.g. `invalid_client`.
         error: String,
@@ -128,9 +148,6 @@ pub enum AuthError {
     /// The token endpoint's reply could not be understood.
     #[error("the token endpoint sent a malformed reply")]
     MalformedTokenReply(#[source] DecodeError),
-    /// Fetching a token failed at the transport level and retries are spent.
-    #[error("could not reach the token endpoint")]
-    TokenTransport(#[source] TransportError),
 }
 
 /// What was wrong with a reply.
@@ -184,15 +201,18 @@ impl DecodeError {
         &self.excerpt
     }
 
-    /// Whether the same request may succeed later: server errors, rate limiting (429),
-    /// and bodies cut short or replaced by a proxy's error page.
+    /// Whether the same request may succeed later (asks [`crate::classify`]: server
+    /// errors, rate limiting (429), and bodies cut short or replaced by a proxy's error
+    /// page).
     pub fn is_retryable(&self) -> bool {
-        match self.kind {
-            DecodeErrorKind::HttpStatus => self.status >= 500 || self.status == 429,
-            DecodeErrorKind::NotJson | DecodeErrorKind::BadBase64 => {
-                self.status >= 500 || (200..300).contains(&self.status)
-            }
-            DecodeErrorKind::UnexpectedShape => false,
+        classify(self.outcome()).is_retry()
+    }
+
+    /// The outcome to classify.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::Malformed {
+            kind: self.kind,
+            status: self.status,
         }
     }
 }

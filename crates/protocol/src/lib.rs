@@ -1,9 +1,11 @@
 //! Sans-IO core of Baidu's image-process API: everything about the API, no networking.
 //!
-//! This crate validates images against each operation's limits (from the header alone),
-//! encodes requests, decodes replies and error codes, manages access tokens and
-//! bce-auth-v1 signatures, and decides retries, backoff and rate limiting, as a state
-//! machine that any HTTP client can drive. The `baidu-imageprocess` crate wraps it in
+//! This crate describes the API's fifteen operations once, as data ([`optable`]), turns
+//! typed requests ([`Request`]: an [`Input`] and the operation's [`Params`]) into checked,
+//! encoded bodies and back ([`decode_request`], for servers), validates images against each
+//! operation's limits (from the header alone), decodes replies and error codes, manages
+//! access tokens and bce-auth-v1 signatures, and decides retries ([`classify`]), backoff
+//! and rate limiting, as a state machine that any HTTP client can drive. The `baidu-imageprocess` crate wraps it in
 //! ready-made blocking and async clients; use this crate alone to bring your own.
 //!
 //! Build a request and parse a reply without any HTTP client:
@@ -54,9 +56,12 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod auth;
+mod authorize;
 mod call;
+mod classify;
 mod code;
+mod config;
+mod credentials;
 mod decode_request;
 mod drive;
 mod endpoint;
@@ -72,13 +77,19 @@ mod rate;
 mod reply;
 mod request;
 mod secret;
+mod session;
 pub mod sign;
+mod step;
 mod token;
+mod token_cache;
+mod token_call;
 mod transport;
 
-pub use auth::{Auth, Credentials};
-pub use call::{Call, ClientConfig, Machine, Session, Step, TokenCall, TokenInfo};
+pub use call::Call;
+pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
+pub use config::ClientConfig;
+pub use credentials::Credentials;
 pub use decode_request::decode_request;
 pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
@@ -101,9 +112,13 @@ pub use rate::RateLimiter;
 pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
 pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};
+pub use session::Session;
 pub use sign::BceCredentials;
+pub use step::{Machine, Step};
 pub use token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, token_request};
+pub use token_cache::TokenCache;
+pub use token_call::{TokenCall, TokenInfo};
 pub use transport::{
     AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,
-    RedactedUri, Transport, TransportError, TransportErrorKind, scrub,
+    RedactedUri, Transport, TransportError, TransportErrorKind, is_tls_failure, scrub,
 };

@@ -95,12 +95,11 @@ impl RetryPolicy {
     }
 }
 
-/// Time limits for a call.
+/// Time limits for a call. (The connect timeout is the transport's own setting: the
+/// protocol never connects.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
-    /// Most time to establish a connection (applied by the transport).
-    pub connect: Duration,
     /// Most time for one request/response exchange.
     pub attempt: Duration,
     /// Most time for the whole call, retries and backoff included.
@@ -110,7 +109,6 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            connect: Duration::from_secs(10),
             attempt: Duration::from_secs(60),
             total: Duration::from_secs(180),
         }
@@ -118,13 +116,6 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// Sets [`Timeouts::connect`].
-    #[must_use]
-    pub fn with_connect(mut self, d: Duration) -> Self {
-        self.connect = d;
-        self
-    }
-
     /// Sets [`Timeouts::attempt`].
     #[must_use]
     pub fn with_attempt(mut self, d: Duration) -> Self {

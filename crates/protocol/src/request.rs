@@ -122,6 +122,18 @@ impl AsInput for ImageUrl {
     }
 }
 
+impl AsInput for &ImageUrl {
+    fn as_input(&self) -> Input<'_> {
+        Input::Url((*self).clone())
+    }
+}
+
+impl AsInput for &Input<'_> {
+    fn as_input(&self) -> Input<'_> {
+        (*self).as_input()
+    }
+}
+
 impl AsInput for Input<'_> {
     fn as_input(&self) -> Input<'_> {
         match self {

@@ -67,13 +67,10 @@ impl TransportError {
         self.kind
     }
 
-    /// Whether trying again may help (connection, timeout and I/O failures; the API's
-    /// operations are idempotent, so resending is safe).
+    /// Whether trying again may help (asks [`crate::classify`]: connection, timeout and
+    /// I/O failures; never TLS or certificate failures).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind,
-            TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
-        )
+        crate::classify::classify(crate::classify::Outcome::Transport(self.kind)).is_retry()
     }
 }
 
@@ -110,6 +107,24 @@ impl std::error::Error for TransportError {
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
+}
+
+/// Whether an HTTP library's error text (with its sources) describes a TLS handshake or
+/// certificate failure, which transports report as [`TransportErrorKind::Tls`] so that it
+/// is not retried. (rustls, native-tls and OpenSSL all name the certificate or the
+/// handshake; a plain refused or reset connection names neither.)
+pub fn is_tls_failure(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "certificate",
+        "handshake",
+        "tls",
+        "ssl",
+        "unknownissuer",
+        "x509",
+    ]
+    .iter()
+    .any(|word| text.contains(word))
 }
 
 /// Removes query strings from URLs inside `text` (an HTTP library's error message), so an
@@ -234,6 +249,25 @@ mod tests {
         assert!(!s.contains("SECRET"), "{s}");
         assert!(s.contains("http://127.0.0.1:1/rest/x?<redacted>)"), "{s}");
         assert!(!scrub("access_token=SECRET").contains("SECRET"));
+    }
+
+    #[test]
+    fn tls_failures_are_recognised() {
+        for text in [
+            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer",
+            "received fatal alert: HandshakeFailure",
+            "error:0A000086:SSL routines::certificate verify failed",
+            "tls handshake eof",
+        ] {
+            assert!(is_tls_failure(text), "{text}");
+        }
+        for text in [
+            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)",
+            "connection reset by peer",
+            "operation timed out",
+        ] {
+            assert!(!is_tls_failure(text), "{text}");
+        }
     }
 
     #[test]

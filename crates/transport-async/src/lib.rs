@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
     AsyncTransport, AttemptTimeout, DynAsyncTransport, Error, HttpRequest, HttpResponse, Machine,
-    TransportError, TransportErrorKind, drive_async, scrub,
+    TransportError, TransportErrorKind, drive_async, is_tls_failure, scrub,
 };
 
-/// Largest reply body accepted.
-pub const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+/// Largest reply body accepted: the protocol's one cap.
+pub use baidu_imageprocess_protocol::MAX_REPLY_BYTES;
 
 /// Settings of the underlying client.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +81,13 @@ pub async fn run<M: Machine>(
     transport: &(impl DynAsyncTransport + ?Sized),
     machine: M,
 ) -> Result<M::Output, Error> {
-    drive_async(transport, machine, tokio::time::sleep).await
+    drive_async(
+        transport,
+        machine,
+        std::time::Instant::now,
+        tokio::time::sleep,
+    )
+    .await
 }
 
 impl AsyncTransport for ReqwestTransport {
@@ -128,15 +134,8 @@ impl AsyncTransport for ReqwestTransport {
 
 /// Maps reqwest's error to ours, without its URL (which holds `access_token`).
 fn map_error(error: reqwest::Error) -> TransportError {
-    let kind = if error.is_timeout() {
-        TransportErrorKind::Timeout
-    } else if error.is_connect() {
-        TransportErrorKind::Connect
-    } else if error.is_body() || error.is_request() || error.is_decode() {
-        TransportErrorKind::Io
-    } else {
-        TransportErrorKind::Other
-    };
+    let (timeout, connect) = (error.is_timeout(), error.is_connect());
+    let io = error.is_body() || error.is_request() || error.is_decode();
     let error = error.without_url();
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);
@@ -145,6 +144,18 @@ fn map_error(error: reqwest::Error) -> TransportError {
         text.push_str(&s.to_string());
         source = s.source();
     }
+    // reqwest reports a failed TLS handshake as a connect error; it is not retried.
+    let kind = if timeout {
+        TransportErrorKind::Timeout
+    } else if is_tls_failure(&text) {
+        TransportErrorKind::Tls
+    } else if connect {
+        TransportErrorKind::Connect
+    } else if io {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    };
     TransportError::new(kind, scrub(&text))
 }
 

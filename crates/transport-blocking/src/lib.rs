@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
     AttemptTimeout, HttpRequest, HttpResponse, Machine, Transport, TransportError,
-    TransportErrorKind, drive, scrub,
+    TransportErrorKind, drive, is_tls_failure, scrub,
 };
 use bytes::Bytes;
 
-/// Largest reply body accepted (a 4 MiB image's result as base64, with room to spare).
-pub const MAX_REPLY_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest reply body accepted: the protocol's one cap.
+pub use baidu_imageprocess_protocol::MAX_REPLY_BYTES;
 
 /// Settings of the underlying agent.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +98,7 @@ impl Transport for UreqTransport {
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()
-            .limit(MAX_REPLY_BYTES)
+            .limit(MAX_REPLY_BYTES as u64)
             .read_to_vec()
             .map_err(map_error)?;
         Ok(HttpResponse::from_parts(parts, Bytes::from(bytes)))
@@ -118,6 +118,7 @@ fn map_error(error: ureq::Error) -> TransportError {
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             TransportErrorKind::Timeout
         }
+        ureq::Error::Io(e) if is_tls_failure(&e.to_string()) => TransportErrorKind::Tls,
         ureq::Error::Io(_) | ureq::Error::Protocol(_) => TransportErrorKind::Io,
         ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
         ureq::Error::Tls(_) => TransportErrorKind::Tls,
@@ -211,7 +212,7 @@ mod tests {
     #[test]
     fn oversized_reply_is_refused() {
         let transport = UreqTransport::new(&UreqConfig::default()).unwrap();
-        let body = vec![b'a'; MAX_REPLY_BYTES as usize + 1];
+        let body = vec![b'a'; MAX_REPLY_BYTES + 1];
         let (url, server) = serve_once(reply_with("200 OK", "", &body));
         let err = transport.send(post(&url)).unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge, "{err:?}");

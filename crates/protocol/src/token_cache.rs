@@ -1,60 +1,20 @@
-//! Credentials and the shared token cache: refresh ahead of expiry, invalidate the
-//! generation a rejected call used, and single-flight fetches.
+//! The shared token cache: refresh ahead of expiry, invalidate the generation a rejected
+//! call used, and single-flight fetches.
 //!
-//! Sans-IO single-flight: [`Auth::acquire`] grants one caller a fetch lease (its next
+//! Sans-IO single-flight: [`TokenCache::acquire`] grants one caller a fetch lease (its next
 //! step is the token request); the others are told to wait briefly and ask again, and
 //! pick up either the new token or the fetch's rejection.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::AuthError;
-use crate::secret::{AccessToken, SecretKey};
+use crate::secret::AccessToken;
 use crate::sign::BceCredentials;
 use crate::token::{TokenReply, token_request};
 use crate::transport::HttpRequest;
-
-/// How a client authenticates.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// An application's API Key and Secret Key, exchanged for access tokens (refreshed
-    /// automatically).
-    ApiKey {
-        /// The API Key (`client_id`).
-        api_key: String,
-        /// The Secret Key (`client_secret`).
-        secret_key: SecretKey,
-    },
-    /// A fixed access token obtained elsewhere (never refreshed).
-    AccessToken(AccessToken),
-    /// Baidu Cloud AK/SK, signing every request with bce-auth-v1 (no token).
-    BceAuthV1(BceCredentials),
-}
-
-impl Credentials {
-    /// API Key + Secret Key, exchanged for tokens.
-    pub fn api_key(api_key: impl Into<String>, secret_key: impl Into<SecretKey>) -> Self {
-        Self::ApiKey {
-            api_key: api_key.into(),
-            secret_key: secret_key.into(),
-        }
-    }
-
-    /// A fixed access token.
-    pub fn access_token(token: impl Into<AccessToken>) -> Self {
-        Self::AccessToken(token.into())
-    }
-
-    /// Baidu Cloud Access Key ID + Secret Access Key, signing with bce-auth-v1.
-    pub fn bce_auth_v1(access_key: impl Into<String>, secret_key: impl Into<SecretKey>) -> Self {
-        Self::BceAuthV1(BceCredentials {
-            access_key: access_key.into(),
-            secret_key: secret_key.into(),
-        })
-    }
-}
 
 /// A refused fetch is remembered this long, so a batch with bad credentials sends one
 /// token request, not one per image.
@@ -69,7 +29,7 @@ const STALE_FETCH: Duration = Duration::from_secs(120);
 pub(crate) enum Grant {
     /// Use this token; remember its generation in case it is rejected.
     Token { token: AccessToken, generation: u64 },
-    /// Fetch a token: send `request`, then call [`Auth::complete_fetch`] with lease `id`.
+    /// Fetch a token: send `request`, then call [`TokenCache::complete_fetch`] with lease `id`.
     Fetch { id: u64, request: Box<HttpRequest> },
     /// Another caller is fetching: wait and ask again, passing `fetch`.
     Wait { fetch: u64 },
@@ -105,15 +65,16 @@ struct Rejection {
     description: String,
 }
 
-/// The token cache of one client, shared by all its clones and calls.
+/// The token cache of one client, shared by all its clones and calls: how requests are
+/// authenticated (a cached access token, a fixed one, or a bce-auth-v1 signature).
 #[derive(Debug)]
-pub struct Auth {
+pub struct TokenCache {
     credentials: Credentials,
     endpoint: Endpoint,
     state: Mutex<State>,
 }
 
-impl Auth {
+impl TokenCache {
     /// A cache for `credentials`, fetching tokens from `endpoint`.
     pub fn new(credentials: Credentials, endpoint: Endpoint) -> Self {
         Self {

@@ -1,0 +1,430 @@
+//! The operations as the emulator serves them, read from the protocol crate's operation
+//! table: the body's size caps, the decoding of a request's fields into a typed
+//! [`Request`], and that request as the engine's.
+
+use std::borrow::Cow;
+
+use baidu_imageprocess_engine as engine;
+use baidu_imageprocess_protocol::{
+    self as protocol, AnimeMask, BodyKind, CustomStyle, DenoiseStrength, ErrorCode, Input,
+    InputKind, LimitViolation, Operation, OperationSpec, Params, Rect, Request, Style, StyleId,
+};
+
+/// A refusal: the error code and the message the reply carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: Cow<'static, str>,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::INVALID_PARAM, message)
+    }
+
+    /// The spec's message for `code`, when there is nothing more specific to say.
+    pub(crate) fn plain(code: ErrorCode) -> Self {
+        Self::new(code, code.message().unwrap_or("error"))
+    }
+}
+
+impl From<LimitViolation> for Refusal {
+    fn from(violation: LimitViolation) -> Self {
+        Self::new(violation.code(), violation.to_string())
+    }
+}
+
+/// Room for every field but the images (names, `url`, small parameters, rectangles).
+pub(crate) const FIELDS_OVERHEAD: usize = 64 * 1024;
+
+/// One operation as served: its row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Endpoint {
+    pub(crate) op: Operation,
+    pub(crate) spec: &'static OperationSpec,
+}
+
+impl Endpoint {
+    pub(crate) const fn of(op: Operation) -> Self {
+        Self {
+            op,
+            spec: protocol::optable::spec(op),
+        }
+    }
+
+    /// The operation served at `path` (also under the spec's `image-classify` typo).
+    pub(crate) fn from_path(path: &str) -> Option<Self> {
+        Operation::from_path(path).map(Self::of)
+    }
+
+    /// The wire name, e.g. `style_trans`.
+    pub(crate) const fn wire(&self) -> &'static str {
+        self.op.name()
+    }
+
+    pub(crate) const fn is_json(&self) -> bool {
+        matches!(self.spec.body, BodyKind::Json)
+    }
+
+    pub(crate) fn accepts_pdf(&self) -> bool {
+        self.spec.accepts(InputKind::PdfFile)
+    }
+
+    /// Largest sum of decoded field values a request may carry.
+    pub(crate) const fn max_fields(&self) -> usize {
+        let style = if matches!(self.op, Operation::CustomizeStylization) {
+            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len
+        } else {
+            0
+        };
+        self.spec.limits.max_base64_len + style + FIELDS_OVERHEAD
+    }
+
+    /// Largest body accepted on the wire: every character of the fields may arrive
+    /// percent-encoded (three bytes each), e.g. a white BMP whose base64 is all `/`.
+    pub(crate) const fn max_body(&self) -> usize {
+        if self.is_json() {
+            // JSON may escape `/` as `\/`.
+            2 * self.max_fields()
+        } else {
+            3 * self.max_fields()
+        }
+    }
+}
+
+/// The largest body any operation accepts.
+pub(crate) const LARGEST_BODY: usize = {
+    let mut largest = 0;
+    let mut i = 0;
+    while i < Operation::ALL.len() {
+        let body = Endpoint::of(Operation::ALL[i]).max_body();
+        if body > largest {
+            largest = body;
+        }
+        i += 1;
+    }
+    largest
+};
+
+/// The allowed values of `op`'s parameter `name`, in words, from the table.
+fn allowed(op: Operation, name: &str) -> &'static str {
+    protocol::optable::spec(op)
+        .param(name)
+        .map_or("", |p| p.allowed)
+}
+
+/// Read access to a request's parameters, whatever the body kind.
+pub(crate) trait Fields {
+    /// The text of a scalar parameter (a JSON number is given as its decimal text).
+    fn text(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// The `rectangle` parameter as JSON; `None` if absent.
+    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>>;
+}
+
+/// The parameters of `op` from `fields`; `decode_style` decodes the base64 of a custom
+/// style image.
+pub(crate) fn decode_params(
+    op: Operation,
+    fields: &dyn Fields,
+    decode_style: impl FnOnce(&[u8]) -> Result<Vec<u8>, Refusal>,
+) -> Result<Params<'static>, Refusal> {
+    let present = |name: &str| {
+        fields
+            .text(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let required = |name: &'static str| {
+        present(name).ok_or_else(|| {
+            Refusal::from(LimitViolation::MissingParameter {
+                op,
+                name,
+                allowed: allowed(op, name),
+            })
+        })
+    };
+    Ok(match op {
+        Operation::StyleTrans => Params::StyleTrans(required("option")?.parse::<Style>()?),
+        Operation::Denoise => Params::Denoise(required("option")?.parse::<DenoiseStrength>()?),
+        Operation::SelfieAnime => {
+            let mask = match present("type").as_deref() {
+                None | Some("anime") => None,
+                Some("anime_mask") => present("mask_id")
+                    .map(|m| m.parse::<AnimeMask>())
+                    .transpose()?,
+                Some(other) => {
+                    return Err(Refusal::invalid(format!(
+                        "param[type] `{other}` is not one of anime, anime_mask"
+                    )));
+                }
+            };
+            Params::SelfieAnime { mask }
+        }
+        Operation::CustomizeStylization => match present("style") {
+            Some(style) => Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(
+                decode_style(style.as_bytes())?,
+            ))),
+            None => match present("style_id") {
+                Some(id) => {
+                    Params::CustomizeStylization(CustomStyle::Preset(id.parse::<StyleId>()?))
+                }
+                None => {
+                    return Err(Refusal::new(
+                        ErrorCode::NOT_ENOUGH_PARAM,
+                        "param[style_id] or param[style] is required",
+                    ));
+                }
+            },
+        },
+        Operation::Inpainting => {
+            let value = fields.rectangle().ok_or_else(|| {
+                Refusal::from(LimitViolation::MissingParameter {
+                    op,
+                    name: "rectangle",
+                    allowed: allowed(op, "rectangle"),
+                })
+            })??;
+            Params::Inpainting(Cow::Owned(rectangles(&value)?))
+        }
+        Operation::ImageQualityEnhance
+        | Operation::Dehaze
+        | Operation::ContrastEnhance
+        | Operation::Colourize
+        | Operation::StretchRestore
+        | Operation::ImageDefinitionEnhance
+        | Operation::ColorEnhance
+        | Operation::SkySeg
+        | Operation::RemoveMoire
+        | Operation::DocRepair => Params::defaults(op)?,
+    })
+}
+
+/// Inpainting rectangles from JSON: an array of objects with non-negative integer
+/// `left`, `top`, `width`, `height` (numbers, or numbers as strings).
+fn rectangles(value: &serde_json::Value) -> Result<Vec<Rect>, Refusal> {
+    let shape = || {
+        Refusal::invalid(format!(
+            "param[rectangle] must be {}",
+            allowed(Operation::Inpainting, "rectangle")
+        ))
+    };
+    let items = value.as_array().ok_or_else(shape)?;
+    items
+        .iter()
+        .map(|item| {
+            let field = |name: &str| {
+                item.get(name)
+                    .and_then(|v| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                    })
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(shape)
+            };
+            Ok(Rect::new(
+                field("left")?,
+                field("top")?,
+                field("width")?,
+                field("height")?,
+            ))
+        })
+        .collect()
+}
+
+/// Checks a decoded image and its parameters as the service does, from the table.
+pub(crate) fn validated(
+    image: Vec<u8>,
+    params: Params<'static>,
+) -> Result<Request<'static>, Refusal> {
+    let request = Request::new(Input::image(image), params);
+    request.validate_as_service()?;
+    Ok(request)
+}
+
+fn style(style: Style) -> engine::Style {
+    match style {
+        Style::Cartoon => engine::Style::Cartoon,
+        Style::Pencil => engine::Style::Pencil,
+        Style::ColorPencil => engine::Style::ColorPencil,
+        Style::Warm => engine::Style::Warm,
+        Style::Wave => engine::Style::Wave,
+        Style::Lavender => engine::Style::Lavender,
+        Style::Mononoke => engine::Style::Mononoke,
+        Style::Scream => engine::Style::Scream,
+        Style::Gothic => engine::Style::Gothic,
+    }
+}
+
+/// Runs `params` on `image` with the engine.
+pub(crate) fn run(
+    engine: &engine::Engine,
+    params: &Params<'_>,
+    image: &[u8],
+) -> Result<engine::Output, engine::EngineError> {
+    let rects: Vec<engine::Rect>;
+    let request = match params {
+        Params::ImageQualityEnhance => engine::Request::Enhance,
+        Params::Dehaze => engine::Request::Dehaze,
+        Params::ContrastEnhance => engine::Request::Contrast,
+        Params::Colourize => engine::Request::Colourize,
+        Params::StretchRestore => engine::Request::StretchRestore,
+        Params::ImageDefinitionEnhance => engine::Request::Definition,
+        Params::ColorEnhance => engine::Request::ColourEnhance,
+        Params::StyleTrans(s) => engine::Request::Style(style(*s)),
+        Params::SelfieAnime { mask } => engine::Request::SelfieAnime {
+            mask: mask.map(AnimeMask::get),
+        },
+        Params::Inpainting(list) => {
+            rects = list
+                .iter()
+                .map(|r| engine::Rect {
+                    left: r.left,
+                    top: r.top,
+                    width: r.width,
+                    height: r.height,
+                })
+                .collect();
+            engine::Request::Inpaint(&rects)
+        }
+        Params::SkySeg => engine::Request::SkySeg,
+        Params::RemoveMoire => engine::Request::Demoire,
+        Params::DocRepair => engine::Request::DocRepair,
+        Params::Denoise(strength) => engine::Request::Denoise {
+            strength: strength.get(),
+        },
+        Params::CustomizeStylization(CustomStyle::Preset(id)) => {
+            engine::Request::Stylize(engine::StyleSource::Preset(id.get()))
+        }
+        Params::CustomizeStylization(CustomStyle::Image(bytes)) => {
+            engine::Request::Stylize(engine::StyleSource::Image(bytes))
+        }
+    };
+    engine.process(&request, image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Map(Vec<(&'static str, &'static str)>);
+
+    impl Fields for Map {
+        fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| Cow::Borrowed(*v))
+        }
+        fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
+            let text = self.text("rectangle")?;
+            Some(serde_json::from_str(&text).map_err(|_| Refusal::invalid("not JSON")))
+        }
+    }
+
+    fn params(
+        op: Operation,
+        fields: &[(&'static str, &'static str)],
+    ) -> Result<Params<'static>, Refusal> {
+        decode_params(op, &Map(fields.to_vec()), |b| Ok(b.to_vec()))
+    }
+
+    fn code(op: Operation, fields: &[(&'static str, &'static str)]) -> u32 {
+        params(op, fields).unwrap_err().code.get()
+    }
+
+    #[test]
+    fn parameters_decode_or_name_the_problem() {
+        assert_eq!(
+            params(Operation::StyleTrans, &[("option", "gothic")]),
+            Ok(Params::StyleTrans(Style::Gothic))
+        );
+        assert_eq!(code(Operation::StyleTrans, &[]), 216_101);
+        let bad = params(Operation::StyleTrans, &[("option", "sepia")]).unwrap_err();
+        assert_eq!(bad.code.get(), 216_100);
+        assert!(bad.message.contains("color_pencil"), "{}", bad.message);
+        // mask_id counts only with type=anime_mask.
+        assert_eq!(
+            params(Operation::SelfieAnime, &[("mask_id", "3")]),
+            Ok(Params::SelfieAnime { mask: None })
+        );
+        assert_eq!(
+            params(
+                Operation::SelfieAnime,
+                &[("type", "anime_mask"), ("mask_id", "8")]
+            ),
+            Ok(Params::SelfieAnime {
+                mask: AnimeMask::new(8).ok()
+            })
+        );
+        for bad in ["0", "9", "x", "-1"] {
+            let fields = [("type", "anime_mask"), ("mask_id", bad)];
+            assert_eq!(code(Operation::SelfieAnime, &fields), 216_100, "{bad}");
+        }
+        assert_eq!(code(Operation::SelfieAnime, &[("type", "manga")]), 216_100);
+        assert_eq!(code(Operation::Denoise, &[("option", "201")]), 216_100);
+        assert_eq!(code(Operation::Denoise, &[]), 216_101);
+        assert_eq!(
+            params(
+                Operation::CustomizeStylization,
+                &[("style_id", "3"), ("style", "abc")]
+            ),
+            Ok(Params::CustomizeStylization(CustomStyle::Image(
+                Cow::Owned(b"abc".to_vec())
+            )))
+        );
+        assert_eq!(
+            code(Operation::CustomizeStylization, &[("style_id", "30")]),
+            216_100
+        );
+        assert_eq!(code(Operation::CustomizeStylization, &[]), 216_101);
+        assert_eq!(
+            params(
+                Operation::Inpainting,
+                &[(
+                    "rectangle",
+                    r#"[{"left":1,"top":2,"width":3,"height":"4"}]"#
+                )]
+            ),
+            Ok(Params::Inpainting(Cow::Owned(vec![Rect::new(1, 2, 3, 4)])))
+        );
+        for bad in [
+            r#"[{"left":1}]"#,
+            r#"{"left":1}"#,
+            r#"[{"left":-1,"top":0,"width":1,"height":1}]"#,
+        ] {
+            assert_eq!(
+                code(Operation::Inpainting, &[("rectangle", bad)]),
+                216_100,
+                "{bad}"
+            );
+        }
+        assert_eq!(code(Operation::Inpainting, &[]), 216_101);
+    }
+
+    #[test]
+    fn body_caps_follow_the_table() {
+        // A white 1000×1000 BMP, every base64 character escaped, fits the seed's body cap.
+        assert!(Endpoint::of(Operation::Dehaze).max_body() >= 3 * 4_000_072 + 6);
+        assert!(
+            Endpoint::of(Operation::Denoise).max_fields()
+                < Endpoint::of(Operation::Dehaze).max_fields()
+        );
+        assert!(Endpoint::of(Operation::Inpainting).is_json());
+        assert!(Endpoint::of(Operation::RemoveMoire).accepts_pdf());
+        assert_eq!(
+            LARGEST_BODY,
+            Operation::ALL
+                .iter()
+                .map(|op| Endpoint::of(*op).max_body())
+                .max()
+                .unwrap()
+        );
+    }
+}

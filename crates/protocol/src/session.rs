@@ -1,0 +1,96 @@
+//! The shared state of one client: configuration, token cache and rate limiter, and the
+//! calls started from it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::call::Call;
+use crate::config::ClientConfig;
+use crate::error::Error;
+use crate::operation::Operation;
+use crate::rate::RateLimiter;
+use crate::request::{Input, Request};
+use crate::token_cache::TokenCache;
+use crate::token_call::TokenCall;
+
+/// The shared state of one client: configuration, token cache and rate limiter. Every
+/// clone of a client holds the same `Arc<Session>`.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) config: ClientConfig,
+    pub(crate) tokens: TokenCache,
+    pub(crate) limiter: Option<RateLimiter>,
+    seeds: AtomicU64,
+}
+
+impl Session {
+    /// Builds the shared state for `config`.
+    pub fn new(config: ClientConfig) -> Arc<Self> {
+        let tokens = TokenCache::new(config.credentials.clone(), config.endpoint.clone());
+        let limiter = config.rate_limit.clone().map(RateLimiter::new);
+        let seed = config.jitter_seed.unwrap_or_else(|| fastrand::u64(..));
+        Arc::new(Self {
+            config,
+            tokens,
+            limiter,
+            seeds: AtomicU64::new(seed),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The token cache.
+    pub fn token_cache(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    /// The rate limiter, if pacing is on.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
+    }
+
+    /// Starts a call of `op`, which takes no parameter, on `image`. The image is checked
+    /// against the operation's limits first; a violation is returned at once and nothing
+    /// is sent.
+    pub fn call(
+        self: &Arc<Self>,
+        op: Operation,
+        image: &[u8],
+        now: Instant,
+    ) -> Result<Call, Error> {
+        let request = Request::of(op, Input::image(image)).map_err(Error::InvalidInput)?;
+        self.request(&request, now)
+    }
+
+    /// Starts a call of any operation. The request is checked against the operation
+    /// table first (input kind, image limits, parameters); a violation is returned at
+    /// once and nothing is sent.
+    pub fn request(self: &Arc<Self>, request: &Request<'_>, now: Instant) -> Result<Call, Error> {
+        request.validate().map_err(Error::InvalidInput)?;
+        let body = request.encode();
+        Ok(self.call_unchecked(request.operation(), Bytes::from(body.bytes), now))
+    }
+
+    /// Starts a call with an already-encoded body (in the encoding the operation table
+    /// names), skipping validation (for callers that validated earlier, or want the
+    /// server to judge).
+    pub fn call_unchecked(self: &Arc<Self>, op: Operation, body: Bytes, now: Instant) -> Call {
+        // Each call gets its own jitter stream, reproducible from the configured seed.
+        let seed = self
+            .seeds
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        Call::new(Arc::clone(self), op, body, now, seed)
+    }
+
+    /// Starts a token fetch: always asks the token endpoint anew.
+    pub fn token_call(self: &Arc<Self>) -> TokenCall {
+        self.tokens.force_refresh();
+        TokenCall::new(Arc::clone(self))
+    }
+}
