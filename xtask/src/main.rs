@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod bench_stylise;
 mod contact_sheet;
 mod docs;
 mod fuzz;
@@ -54,6 +55,11 @@ const TASKS: &[Task] = &[
         "load",
         "Load-test a release emulator: --seconds N --concurrency C",
         load::run,
+    ),
+    (
+        "bench-stylise",
+        "Time every stylising request at 1080p on 1 and all threads (docs/benchmarks.md)",
+        bench_stylise::run,
     ),
     (
         "contact-sheet",

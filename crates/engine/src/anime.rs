@@ -28,7 +28,10 @@ pub(crate) fn selfie_anime(img: &RgbImage, mask: Option<u8>) -> RgbImage {
 /// Cel shading with clean outlines.
 fn cel(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let smooth = npr::edge_preserving(&npr::edge_preserving(img, 45.0 * u, 0.3), 25.0 * u, 0.2);
+    let smooth = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        npr::edge_preserving(&npr::edge_preserving(s, 45.0 * su, 0.3), 25.0 * su, 0.2)
+    });
     let lines = outlines(img, u, 0.7);
     npr::map(&smooth, |x, y, c| {
         let l = npr::luma_of(c).clamp(0.0, 1.0);

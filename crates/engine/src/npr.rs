@@ -304,27 +304,33 @@ pub(crate) fn edge_preserving(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
             wx = wx.map(|v| v * v);
             wy = wy.map(|v| v * v);
         }
-        out.par_iter_mut().for_each(|plane| {
-            recursive_rows(plane, &wx);
-            recursive_columns(plane, &wy);
-        });
+        recursive_rows(&mut out, &wx);
+        out.par_iter_mut()
+            .for_each(|plane| recursive_columns(plane, &wy));
     }
     out
 }
 
-/// The recursive filter along rows, left to right then right to left.
-fn recursive_rows(plane: &mut Plane, weights: &Plane) {
-    let w = plane.width.max(1);
-    plane
-        .data
+/// The recursive filter along rows, left to right then right to left, the three
+/// planes in one loop (three independent dependency chains keep the core busy).
+fn recursive_rows(img: &mut Rgb, weights: &Plane) {
+    let w = weights.width.max(1);
+    let [r, g, b] = img;
+    r.data
         .par_chunks_mut(w)
+        .zip(g.data.par_chunks_mut(w))
+        .zip(b.data.par_chunks_mut(w))
         .zip(weights.data.par_chunks(w))
-        .for_each(|(row, wr)| {
-            for x in 1..row.len() {
-                row[x] += wr[x] * (row[x - 1] - row[x]);
+        .for_each(|(((r, g), b), k)| {
+            for x in 1..k.len() {
+                r[x] += k[x] * (r[x - 1] - r[x]);
+                g[x] += k[x] * (g[x - 1] - g[x]);
+                b[x] += k[x] * (b[x - 1] - b[x]);
             }
-            for x in (0..row.len().saturating_sub(1)).rev() {
-                row[x] += wr[x + 1] * (row[x + 1] - row[x]);
+            for x in (0..k.len().saturating_sub(1)).rev() {
+                r[x] += k[x + 1] * (r[x + 1] - r[x]);
+                g[x] += k[x + 1] * (g[x + 1] - g[x]);
+                b[x] += k[x + 1] * (b[x + 1] - b[x]);
             }
         });
 }
@@ -349,6 +355,28 @@ fn recursive_columns(plane: &mut Plane, weights: &Plane) {
         }
     }
 }
+
+/// Runs `f` on an area-downscaled copy of at most about `max_pixels` pixels and resizes
+/// its result back: for colour layers whose detail the full resolution would not
+/// change (smoothing, paint patches), at a fraction of the cost. `f` sees the small
+/// copy, so [`unit`] inside it scales its radii to match.
+pub(crate) fn at_work_size(img: &Rgb, max_pixels: usize, f: impl FnOnce(&Rgb) -> Rgb) -> Rgb {
+    let (w, h) = dims(img);
+    let factor = ((w * h) as f32 / max_pixels.max(1) as f32).sqrt().ceil() as usize;
+    if factor <= 1 {
+        return f(img);
+    }
+    let small: Rgb = std::array::from_fn(|c| img[c].downscale(factor));
+    resize(&f(&small), w, h)
+}
+
+/// [`edge_preserving`] with `sigma_s` in reference pixels, run at work size.
+pub(crate) fn smooth(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
+    at_work_size(img, WORK_PIXELS, |s| edge_preserving(s, sigma_s * unit(s), sigma_r))
+}
+
+/// Pixel budget of the work-size copies.
+pub(crate) const WORK_PIXELS: usize = 600_000;
 
 /// A smooth-weighted Kuwahara filter: each pixel takes the mean colour of the four
 /// quadrant windows around it, weighted towards the least varied one, which flattens
@@ -410,21 +438,29 @@ pub(crate) fn thicken(lines: &Plane, radius: f32) -> Plane {
 }
 
 /// Pencil hatching: 1 where a stroke darkens the paper, 0 on bare paper. Per-pixel noise
-/// is averaged along the direction `angle` over `length` px, giving streaks like graphite
-/// on grained paper; `seed` decorrelates layers.
+/// is averaged along the direction `angle` over `length` px each way (at most 8 taps a
+/// side, spaced out on long strokes), giving streaks like graphite on grained paper;
+/// `seed` decorrelates layers.
 pub(crate) fn hatching(width: usize, height: usize, angle: f32, length: f32, seed: u32) -> Plane {
-    let steps = (length.max(1.0) as i64).clamp(1, 40);
-    let (dx, dy) = (angle.cos(), angle.sin());
+    let noise = Plane::from_fn(width, height, |x, y| hash(x as i64, y as i64, seed));
+    let taps = (length.max(1.0) as i64).clamp(1, 8);
+    let spacing = (length.max(1.0) / taps as f32).max(1.0);
+    let (dx, dy) = (angle.cos() * spacing, angle.sin() * spacing);
+    let offsets: Vec<(isize, isize)> = (-taps..=taps)
+        .map(|k| ((k as f32 * dx).round() as isize, (k as f32 * dy).round() as isize))
+        .collect();
     // The mean of n uniform samples has a standard deviation of sqrt(1/12/n).
-    let norm = (12.0 * (2 * steps + 1) as f32).sqrt();
+    let n = offsets.len() as f32;
+    let norm = (12.0 * n).sqrt();
+    let (wi, hi) = (width as isize, height as isize);
     Plane::from_fn(width, height, |x, y| {
         let mut sum = 0.0;
-        for k in -steps..=steps {
-            let sx = (x as f32 + k as f32 * dx).round() as i64;
-            let sy = (y as f32 + k as f32 * dy).round() as i64;
-            sum += hash(sx, sy, seed);
+        for &(ox, oy) in &offsets {
+            let sx = (x as isize + ox).rem_euclid(wi.max(1));
+            let sy = (y as isize + oy).rem_euclid(hi.max(1));
+            sum += noise.data[sy as usize * width + sx as usize];
         }
-        let z = (sum / (2 * steps + 1) as f32 - 0.5) * norm;
+        let z = (sum / n - 0.5) * norm;
         smoothstep(-1.2, 1.6, z)
     })
 }

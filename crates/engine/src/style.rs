@@ -37,7 +37,10 @@ pub(crate) fn render(planes: &Rgb, style: Style) -> Rgb {
 /// a few flat bands, saturation raised, difference-of-Gaussians outlines thickened.
 pub(crate) fn cartoon(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let flat = npr::edge_preserving(&npr::edge_preserving(img, 40.0 * u, 0.35), 25.0 * u, 0.25);
+    let flat = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        npr::edge_preserving(&npr::edge_preserving(s, 40.0 * su, 0.35), 25.0 * su, 0.25)
+    });
     let lines = outlines(img, u, 1.0);
     npr::map(&flat, |x, y, c| {
         let l = npr::luma_of(c);
@@ -49,7 +52,7 @@ pub(crate) fn cartoon(img: &Rgb) -> Rgb {
 
 /// Dark outlines of `img` (1 paper, 0 ink), `weight` 1 for the cartoon's line width.
 pub(crate) fn outlines(img: &Rgb, u: f32, weight: f32) -> Plane {
-    let soft = npr::edge_preserving(img, 10.0 * u, 0.3);
+    let soft = npr::smooth(img, 10.0, 0.3);
     let lines = npr::dog_lines(&npr::luma(&soft), (1.1 * u).max(0.6), 0.004, 45.0);
     npr::thicken(&lines, 0.8 * u * weight)
 }
@@ -93,7 +96,7 @@ fn pencil(img: &Rgb) -> Rgb {
 fn color_pencil(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
     let g = graphite(img, u);
-    let colours = npr::edge_preserving(img, 20.0 * u, 0.4);
+    let colours = npr::smooth(img, 20.0, 0.4);
     let (w, h) = npr::dims(img);
     let strokes = npr::hatching(w, h, 0.9, (10.0 * u).max(3.0), 5);
     npr::map(&colours, |x, y, c| {
@@ -131,7 +134,7 @@ fn warm(img: &Rgb) -> Rgb {
 /// indigo, pale blue, tan, cream paper) in flat bands, strong indigo lines and paper grain.
 fn wave(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let flat = npr::edge_preserving(img, 30.0 * u, 0.3);
+    let flat = npr::smooth(img, 30.0, 0.3);
     let lines = outlines(img, u, 1.6);
     const BLUES: [(f32, [f32; 3]); 5] = [
         (0.0, hex(0x0f1e3d)),
@@ -161,8 +164,7 @@ fn wave(img: &Rgb) -> Rgb {
 /// A soft lavender grade: lifted violet blacks, pink-white highlights, low saturation,
 /// a dreamy glow.
 fn lavender(img: &Rgb) -> Rgb {
-    let u = npr::unit(img);
-    let soft = npr::blur_rgb(img, 5.0 * u);
+    let soft = npr::at_work_size(img, npr::WORK_PIXELS, |s| npr::blur_rgb(s, 5.0 * npr::unit(s)));
     npr::map(img, |x, y, c| {
         let i = y * img[0].width + x;
         let dreamy = mix(c, npr::px(&soft, i), 0.35);
@@ -187,8 +189,10 @@ fn lavender(img: &Rgb) -> Rgb {
 /// saturated greens and blues, bright air, soft brown-green contours.
 fn mononoke(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let base = npr::edge_preserving(img, 25.0 * u, 0.35);
-    let paint = npr::kuwahara(&base, 7.0 * u);
+    let paint = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        npr::kuwahara(&npr::edge_preserving(s, 25.0 * su, 0.35), 7.0 * su)
+    });
     let lines = outlines(img, u, 0.8);
     npr::map(&paint, |x, y, c| {
         let c = npr::saturate(c, 1.6);

@@ -69,7 +69,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
     let (w, h) = npr::dims(p);
     match id {
         0 => {
-            let flat = npr::edge_preserving(p, 50.0 * u, 0.3);
+            let flat = npr::smooth(p, 50.0, 0.3);
             let lines = style::outlines(p, u, 2.0);
             npr::map(&flat, |x, y, c| {
                 let q = npr::quantise(npr::luma_of(c), 4.0, 16.0);
@@ -78,7 +78,10 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         1 => {
-            let wash = npr::edge_preserving(&npr::blur_rgb(p, 1.5 * u), 30.0 * u, 0.6);
+            let wash = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::edge_preserving(&npr::blur_rgb(s, 1.5 * su), 30.0 * su, 0.6)
+            });
             let l = npr::luma(&wash);
             let edges = npr::gradient_magnitude(&npr::blur(&l, 1.5 * u));
             let bleed = npr::blur(&edges, 2.0 * u);
@@ -91,7 +94,10 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         2 => {
-            let paint = npr::kuwahara(&npr::edge_preserving(p, 15.0 * u, 0.4), 10.0 * u);
+            let paint = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::kuwahara(&npr::edge_preserving(s, 15.0 * su, 0.4), 10.0 * su)
+            });
             npr::map(&paint, |x, y, c| {
                 let weave = 0.94
                     + 0.03 * ((x as f32 / (1.6 * u.max(0.5))).sin() * (y as f32 / (1.6 * u.max(0.5))).sin())
@@ -109,7 +115,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         4 => {
-            let soft = npr::edge_preserving(p, 40.0 * u, 0.4);
+            let soft = npr::smooth(p, 40.0, 0.4);
             let lines = style::outlines(p, u, 1.3);
             npr::map(&soft, |x, y, c| {
                 let tone = npr::quantise(npr::luma_of(c), 4.0, 3.0);
@@ -119,7 +125,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         5 => {
-            let flat = npr::edge_preserving(p, 40.0 * u, 0.3);
+            let flat = npr::smooth(p, 40.0, 0.3);
             let lines = style::outlines(p, u, 1.6);
             let cell = (7.0 * u).max(3.0);
             npr::map(&flat, |x, y, c| {
@@ -151,7 +157,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         9 => {
-            let smooth = npr::edge_preserving(p, 10.0 * u, 0.3);
+            let smooth = npr::smooth(p, 10.0, 0.3);
             let edges = npr::gradient_magnitude(&npr::luma(&smooth));
             let glow = npr::blur(&edges, 4.0 * u);
             npr::map(&smooth, |x, y, c| {
@@ -162,7 +168,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         10 => {
-            let soft = npr::edge_preserving(p, 40.0 * u, 0.5);
+            let soft = npr::smooth(p, 40.0, 0.5);
             npr::map(&soft, |x, y, c| {
                 let c = mix(npr::saturate(c, 0.7), [0.98, 0.95, 0.97], 0.35);
                 let chalk = 0.96 + 0.04 * npr::fbm(x as f32 / (2.0 * u), y as f32 / (2.0 * u), 10);
@@ -170,7 +176,10 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         11 => {
-            let cells = npr::edge_preserving(&npr::pixelate(p, (6.0 * u).max(2.0) as usize), 30.0 * u, 0.2);
+            let cells = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::edge_preserving(&npr::pixelate(s, (6.0 * su).max(2.0) as usize), 30.0 * su, 0.2)
+            });
             let lead = npr::thicken(&style::outlines(&cells, u, 1.0), 1.5 * u);
             npr::map(&cells, |x, y, c| {
                 let glass = npr::clamp01(npr::saturate(c, 2.0));
@@ -245,7 +254,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             [v * 0.35, v, v * 0.3]
         }),
         21 => {
-            let colours = npr::edge_preserving(p, 25.0 * u, 0.4);
+            let colours = npr::smooth(p, 25.0, 0.4);
             let wax = npr::hatching(w, h, 1.2, (7.0 * u).max(2.0), 21);
             let lines = style::outlines(p, u, 1.0);
             npr::map(&colours, |x, y, c| {
@@ -293,7 +302,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         }
         _ => {
             let lines = style::outlines(p, u, 1.2);
-            let smooth = npr::edge_preserving(p, 30.0 * u, 0.3);
+            let smooth = npr::smooth(p, 30.0, 0.3);
             npr::map(&smooth, |x, y, c| {
                 let l = npr::quantise(npr::luma_of(c), 5.0, 6.0);
                 let gold = gradient(&[(0.0, hex(0x0a0806)), (0.45, hex(0x5a3d0c)), (0.75, hex(0xc9962c)), (1.0, hex(0xfff0b3))], l);
@@ -491,7 +500,7 @@ pub(crate) fn transfer(img: &RgbImage, style: &RgbImage) -> RgbImage {
     // A flat style (painting, poster) flattens the photo before anything else.
     let gain = (target.detail / source.detail.max(1e-4)).clamp(0.0, 3.0) as f32;
     let base = if gain < 0.8 {
-        npr::edge_preserving(&input, 30.0 * u * (1.0 - gain).max(0.3), 0.35)
+        npr::smooth(&input, 30.0 * (1.0 - gain).max(0.3), 0.35)
     } else {
         input
     };
