@@ -44,7 +44,9 @@ fn cpu_time() -> Duration {
 
 /// Median wall time and median CPU time of `runs` calls of `f` on a pool of `threads`.
 fn time(runs: usize, threads: usize, f: &(dyn Fn() + Sync)) -> Result<(Duration, Duration)> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     Ok(pool.install(|| {
         f();
         let (wall, cpu): (Vec<Duration>, Vec<Duration>) = (0..runs)
@@ -95,13 +97,23 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     cases.push(("selfie_anime".into(), Request::SelfieAnime { mask: None }));
     for m in 1..=8 {
-        cases.push((format!("selfie_anime mask {m}"), Request::SelfieAnime { mask: Some(m) }));
+        cases.push((
+            format!("selfie_anime mask {m}"),
+            Request::SelfieAnime { mask: Some(m) },
+        ));
     }
     for id in 0..30 {
-        cases.push((format!("customize_stylization preset {id}"), Request::Stylize(StyleSource::Preset(id))));
+        cases.push((
+            format!("customize_stylization preset {id}"),
+            Request::Stylize(StyleSource::Preset(id)),
+        ));
     }
     cases.push((
-        format!("customize_stylization style image ({}×{} PNG)", style.width(), style.height()),
+        format!(
+            "customize_stylization style image ({}×{} PNG)",
+            style.width(),
+            style.height()
+        ),
         Request::Stylize(StyleSource::Image(&style_png)),
     ));
     cases.push(("sky_seg".into(), Request::SkySeg));
@@ -115,10 +127,17 @@ pub fn run(args: &[String]) -> Result<()> {
         let f = || {
             let _ = engine.process(request, &input);
         };
-        engine.process(request, &input).with_context(|| name.clone())?;
+        engine
+            .process(request, &input)
+            .with_context(|| name.clone())?;
         let (one_wall, one) = time(runs, 1, &f)?;
         let (all, _) = time(runs, cores, &f)?;
-        println!("{name:<50} cpu {:>8} wall {:>8} | {cores} threads wall {:>8}", ms(one), ms(one_wall), ms(all));
+        println!(
+            "{name:<50} cpu {:>8} wall {:>8} | {cores} threads wall {:>8}",
+            ms(one),
+            ms(one_wall),
+            ms(all)
+        );
         rows.push((name.clone(), one, all));
     }
 
@@ -136,8 +155,14 @@ pub fn run(args: &[String]) -> Result<()> {
     for (label, prefix) in [
         ("style transfer", "style_trans"),
         ("selfie anime (no mask, masks 1–8)", "selfie_anime"),
-        ("custom stylisation, presets 0–29", "customize_stylization preset"),
-        ("custom stylisation, style image", "customize_stylization style"),
+        (
+            "custom stylisation, presets 0–29",
+            "customize_stylization preset",
+        ),
+        (
+            "custom stylisation, style image",
+            "customize_stylization style",
+        ),
         ("sky segmentation", "sky_seg"),
     ] {
         let g = group(prefix);
@@ -169,7 +194,9 @@ pub fn run(args: &[String]) -> Result<()> {
         let path = Path::new("docs/benchmarks.md");
         let doc = std::fs::read_to_string(path)?;
         let updated = match (doc.find(BEGIN), doc.find(END)) {
-            (Some(b), Some(e)) if e > b => format!("{}{}{}", &doc[..b], md.trim_end(), &doc[e + END.len()..]),
+            (Some(b), Some(e)) if e > b => {
+                format!("{}{}{}", &doc[..b], md.trim_end(), &doc[e + END.len()..])
+            }
             _ => format!("{}\n{md}", doc.trim_end()),
         };
         std::fs::write(path, updated)?;

@@ -99,5 +99,6 @@ pub fn run(_args: &[String]) -> Result<()> {
         ),
         &dir.join("dehaze-synthetic.jpg"),
     )?;
+    crate::contact_sheet::write(&engine, dir, None)?;
     Ok(())
 }

@@ -8,6 +8,8 @@
 //! planes) with no cross-row reduction, so results do not depend on the thread count.
 //! Radii are given in *reference pixels*, tuned for a 600 px short side and scaled by
 //! [`unit`], so a style looks the same at any resolution.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -135,11 +137,7 @@ pub(crate) fn luma_of(c: [f32; 3]) -> f32 {
 #[inline]
 pub(crate) fn saturate(c: [f32; 3], s: f32) -> [f32; 3] {
     let y = luma_of(c);
-    [
-        y + (c[0] - y) * s,
-        y + (c[1] - y) * s,
-        y + (c[2] - y) * s,
-    ]
+    [y + (c[0] - y) * s, y + (c[1] - y) * s, y + (c[2] - y) * s]
 }
 
 /// `c` with its luma replaced by `y`, chroma kept.
@@ -238,7 +236,7 @@ pub(crate) fn fbm(x: f32, y: f32, seed: u32) -> f32 {
     (0.57 * value_noise(x, y, seed)
         + 0.29 * value_noise(2.03 * x, 2.03 * y, seed ^ 0x55)
         + 0.14 * value_noise(4.1 * x, 4.1 * y, seed ^ 0xAA))
-        .clamp(0.0, 1.0)
+    .clamp(0.0, 1.0)
 }
 
 /// Gaussian blur of standard deviation `sigma` px, as three box passes (O(1) per pixel);
@@ -281,8 +279,8 @@ pub(crate) fn edge_preserving(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
     };
     // The first iteration uses the widest kernel; each next one halves sigma, which
     // squares the feedback weight a^d, so the weights are exponentiated only once.
-    let sigma_h0 = sigma_s * 3f32.sqrt() * 2f32.powi(ITERATIONS - 1)
-        / (4f32.powi(ITERATIONS) - 1.0).sqrt();
+    let sigma_h0 =
+        sigma_s * 3f32.sqrt() * 2f32.powi(ITERATIONS - 1) / (4f32.powi(ITERATIONS) - 1.0).sqrt();
     let ln_a = -(2f32.sqrt()) / sigma_h0;
     let mut wx = Plane::from_fn(w, h, |x, y| {
         if x == 0 {
@@ -372,7 +370,9 @@ pub(crate) fn at_work_size(img: &Rgb, max_pixels: usize, f: impl FnOnce(&Rgb) ->
 
 /// [`edge_preserving`] with `sigma_s` in reference pixels, run at work size.
 pub(crate) fn smooth(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
-    at_work_size(img, WORK_PIXELS, |s| edge_preserving(s, sigma_s * unit(s), sigma_r))
+    at_work_size(img, WORK_PIXELS, |s| {
+        edge_preserving(s, sigma_s * unit(s), sigma_r)
+    })
 }
 
 /// Pixel budget of the work-size copies.
@@ -447,7 +447,12 @@ pub(crate) fn hatching(width: usize, height: usize, angle: f32, length: f32, see
     let spacing = (length.max(1.0) / taps as f32).max(1.0);
     let (dx, dy) = (angle.cos() * spacing, angle.sin() * spacing);
     let offsets: Vec<(isize, isize)> = (-taps..=taps)
-        .map(|k| ((k as f32 * dx).round() as isize, (k as f32 * dy).round() as isize))
+        .map(|k| {
+            (
+                (k as f32 * dx).round() as isize,
+                (k as f32 * dy).round() as isize,
+            )
+        })
         .collect();
     // The mean of n uniform samples has a standard deviation of sqrt(1/12/n).
     let n = offsets.len() as f32;
@@ -493,6 +498,42 @@ pub(crate) fn flow_smooth(img: &Rgb, angle: &Plane, length: f32) -> Rgb {
     })
 }
 
+/// The edge-tangent direction of `l` (radians): the direction of least change, from the
+/// structure tensor smoothed over `sigma` px, so it flows coherently along contours.
+pub(crate) fn tangent_field(l: &Plane, sigma: f32) -> Plane {
+    let (w, h) = (l.width, l.height);
+    let grad = |x: usize, y: usize| {
+        let gx = l.at((x + 1).min(w - 1), y) - l.at(x.saturating_sub(1), y);
+        let gy = l.at(x, (y + 1).min(h - 1)) - l.at(x, y.saturating_sub(1));
+        (gx, gy)
+    };
+    let exx = blur(&Plane::from_fn(w, h, |x, y| grad(x, y).0.powi(2)), sigma);
+    let eyy = blur(&Plane::from_fn(w, h, |x, y| grad(x, y).1.powi(2)), sigma);
+    let exy = blur(
+        &Plane::from_fn(w, h, |x, y| {
+            let (gx, gy) = grad(x, y);
+            gx * gy
+        }),
+        sigma,
+    );
+    Plane::from_fn(w, h, |x, y| {
+        let i = y * w + x;
+        0.5 * (2.0 * exy.data[i]).atan2(exx.data[i] - eyy.data[i]) + std::f32::consts::FRAC_PI_2
+    })
+}
+
+/// Brush strokes: `img` with a little per-pixel noise, smeared along its own contours
+/// over `length` px each way, so texture reads as paint laid along the forms.
+pub(crate) fn brush_strokes(img: &Rgb, length: f32, texture: f32, seed: u32) -> Rgb {
+    let u = unit(img);
+    let angle = tangent_field(&luma(img), 3.0 * u);
+    let noisy = map(img, |x, y, c| {
+        let n = (hash(x as i64, y as i64, seed) - 0.5) * texture;
+        [c[0] + n, c[1] + n, c[2] + n]
+    });
+    flow_smooth(&noisy, &angle, length)
+}
+
 /// Samples `img` bilinearly at (fx, fy), clamped to the image.
 #[inline]
 pub(crate) fn sample(img: &Rgb, fx: f32, fy: f32) -> [f32; 3] {
@@ -521,7 +562,7 @@ pub(crate) fn warp(img: &Rgb, offset: impl Fn(usize, usize) -> (f32, f32) + Sync
 pub(crate) fn vignette(x: usize, y: usize, w: usize, h: usize, strength: f32) -> f32 {
     let nx = (x as f32 + 0.5) / w.max(1) as f32 * 2.0 - 1.0;
     let ny = (y as f32 + 0.5) / h.max(1) as f32 * 2.0 - 1.0;
-    let r2 = (nx * nx + ny * ny) / 2.0;
+    let r2 = 0.5 * (nx * nx + ny * ny);
     1.0 - strength * r2 * r2.sqrt()
 }
 
@@ -605,7 +646,8 @@ mod tests {
         // ...and the noise on either side is smoothed.
         let spread = |p: &Plane| {
             let row: Vec<f32> = (2..28).map(|x| p.at(x, 16)).collect();
-            row.iter().copied().fold(f32::MIN, f32::max) - row.iter().copied().fold(f32::MAX, f32::min)
+            row.iter().copied().fold(f32::MIN, f32::max)
+                - row.iter().copied().fold(f32::MAX, f32::min)
         };
         assert!(spread(&out[0]) < spread(&img[0]) / 3.0);
     }

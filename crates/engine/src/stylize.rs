@@ -7,6 +7,8 @@
 //! detail energy (a flat, painted style image flattens the photo through
 //! edge-preserving smoothing), and finally every colour is pulled part way to the
 //! nearest of the style's eight dominant colours (k-means), which carries its palette.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 
@@ -18,24 +20,42 @@ use crate::style;
 /// the API's `style_id`.
 pub const PRESETS: [(&str, &str); 30] = [
     ("comic", "cartoon flats, heavy outlines, punchy colour"),
-    ("watercolour", "soft washes on grained paper, darkened pigment edges"),
-    ("oil paint", "Kuwahara brush patches, rich colour, canvas weave"),
+    (
+        "watercolour",
+        "soft washes on grained paper, darkened pigment edges",
+    ),
+    (
+        "oil paint",
+        "Kuwahara brush patches, rich colour, canvas weave",
+    ),
     ("charcoal", "dark smudged graphite on grey paper"),
-    ("ink wash", "sumi-e: grey ink washes and brush lines on rice paper"),
+    (
+        "ink wash",
+        "sumi-e: grey ink washes and brush lines on rice paper",
+    ),
     ("pop art", "four bold flat colours with halftone dots"),
     ("sepia", "brown-toned photograph, vignette and grain"),
     ("noir", "black-and-white, crushed blacks, hard vignette"),
     ("blueprint", "white lines on Prussian blue"),
     ("neon", "edges glowing in their own colour on black"),
     ("pastel", "smoothed, light, chalky pastel colours"),
-    ("stained glass", "saturated flat cells with thick lead lines"),
+    (
+        "stained glass",
+        "saturated flat cells with thick lead lines",
+    ),
     ("mosaic", "square tiles of mean colour with grout"),
     ("risograph", "pink and blue duotone, misregistered, grainy"),
     ("cyanotype", "Prussian-blue sun print"),
     ("autumn", "red-orange foliage grade"),
-    ("teal and orange", "cinematic grade: teal shadows, orange skin tones"),
+    (
+        "teal and orange",
+        "cinematic grade: teal shadows, orange skin tones",
+    ),
     ("faded film", "lifted blacks, warm cast, grain"),
-    ("infrared", "false-colour infrared: foliage glows pink-white"),
+    (
+        "infrared",
+        "false-colour infrared: foliage glows pink-white",
+    ),
     ("thermal", "heat-camera palette on luminance"),
     ("night vision", "green phosphor, scan lines, noise"),
     ("crayon", "waxy colour strokes on paper"),
@@ -43,8 +63,14 @@ pub const PRESETS: [(&str, &str); 30] = [
     ("posterize", "four levels per channel"),
     ("handheld console", "four greens, chunky pixels"),
     ("sunset woodcut", "the woodcut of `wave` in dusk colours"),
-    ("violet swirl", "the swirling strokes of `scream` in violet and gold"),
-    ("emerald painting", "the painterly `mononoke` look pushed to deep greens"),
+    (
+        "violet swirl",
+        "the swirling strokes of `scream` in violet and gold",
+    ),
+    (
+        "emerald painting",
+        "the painterly `mononoke` look pushed to deep greens",
+    ),
     ("frost", "icy pale blues, soft glow"),
     ("gold leaf", "black lacquer and gold, outlined"),
 ];
@@ -100,7 +126,9 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             });
             npr::map(&paint, |x, y, c| {
                 let weave = 0.94
-                    + 0.03 * ((x as f32 / (1.6 * u.max(0.5))).sin() * (y as f32 / (1.6 * u.max(0.5))).sin())
+                    + 0.03
+                        * ((x as f32 / (1.6 * u.max(0.5))).sin()
+                            * (y as f32 / (1.6 * u.max(0.5))).sin())
                     + 0.03 * npr::hash(x as i64, y as i64, 4);
                 npr::scale(npr::clamp01(npr::saturate(c, 1.3)), weave)
             })
@@ -119,7 +147,14 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             let lines = style::outlines(p, u, 1.3);
             npr::map(&soft, |x, y, c| {
                 let tone = npr::quantise(npr::luma_of(c), 4.0, 3.0);
-                let ink = gradient(&[(0.0, hex(0x1a1a1a)), (0.6, hex(0x8b8a86)), (1.0, hex(0xf3efe4))], tone);
+                let ink = gradient(
+                    &[
+                        (0.0, hex(0x1a1a1a)),
+                        (0.6, hex(0x8b8a86)),
+                        (1.0, hex(0xf3efe4)),
+                    ],
+                    tone,
+                );
                 let paper = npr::paper(x, y, u, [1.0; 3]);
                 npr::mul(npr::scale(ink, 0.2 + 0.8 * lines.at(x, y)), paper)
             })
@@ -131,7 +166,13 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             npr::map(&flat, |x, y, c| {
                 let l = npr::luma_of(c);
                 let base = gradient(
-                    &[(0.0, hex(0x15152a)), (0.3, hex(0x1f4fd1)), (0.55, hex(0xe8243c)), (0.8, hex(0xffd400)), (1.0, hex(0xfff6d6))],
+                    &[
+                        (0.0, hex(0x15152a)),
+                        (0.3, hex(0x1f4fd1)),
+                        (0.55, hex(0xe8243c)),
+                        (0.8, hex(0xffd400)),
+                        (1.0, hex(0xfff6d6)),
+                    ],
                     npr::quantise(l, 4.0, 20.0),
                 );
                 let dots = npr::halftone(x, y, cell, 0.4, (1.0 - l) * 0.6);
@@ -140,18 +181,30 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         }
         6 => npr::map(p, |x, y, c| {
             let l = npr::luma_of(c);
-            let tone = gradient(&[(0.0, hex(0x2b1a0e)), (0.5, hex(0x9a7148)), (1.0, hex(0xf5e6c8))], l);
+            let tone = gradient(
+                &[
+                    (0.0, hex(0x2b1a0e)),
+                    (0.5, hex(0x9a7148)),
+                    (1.0, hex(0xf5e6c8)),
+                ],
+                l,
+            );
             let grain = (npr::hash(x as i64, y as i64, 6) - 0.5) * 0.05;
-            npr::scale([tone[0] + grain, tone[1] + grain, tone[2] + grain], npr::vignette(x, y, w, h, 0.45))
+            npr::scale(
+                [tone[0] + grain, tone[1] + grain, tone[2] + grain],
+                npr::vignette(x, y, w, h, 0.45),
+            )
         }),
         7 => npr::map(p, |x, y, c| {
             let l = smoothstep(0.1, 0.85, npr::luma_of(c)).powf(1.2);
             npr::scale([l; 3], npr::vignette(x, y, w, h, 0.8))
         }),
         8 => {
-            let lines = style::outlines(p, u, 0.8);
+            let edges = style::boundaries(&npr::smooth(p, 10.0, 0.3), u);
+            let lines = style::outlines(p, u, 0.8).zip(&edges, f32::min);
             npr::render(w, h, |x, y| {
-                let grid = (x as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3) || (y as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3);
+                let grid = (x as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3)
+                    || (y as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3);
                 let base = if grid { hex(0x2f5f9f) } else { hex(0x1c4a86) };
                 mix(hex(0xeef4ff), base, lines.at(x, y))
             })
@@ -164,7 +217,10 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 let hue = npr::saturate(npr::with_luma(c, 0.6), 3.0);
                 let core = smoothstep(0.02, 0.12, edges.at(x, y) * u.max(0.5));
                 let halo = (glow.at(x, y) * 12.0 * u.max(0.5)).min(1.0);
-                npr::clamp01(npr::screen(npr::scale(npr::clamp01(hue), halo), [core * 0.9; 3]))
+                npr::clamp01(npr::screen(
+                    npr::scale(npr::clamp01(hue), halo),
+                    [core * 0.9; 3],
+                ))
             })
         }
         10 => {
@@ -178,7 +234,11 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         11 => {
             let cells = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
                 let su = npr::unit(s);
-                npr::edge_preserving(&npr::pixelate(s, (6.0 * su).max(2.0) as usize), 30.0 * su, 0.2)
+                npr::edge_preserving(
+                    &npr::pixelate(s, (6.0 * su).max(2.0) as usize),
+                    30.0 * su,
+                    0.2,
+                )
             });
             let lead = npr::thicken(&style::outlines(&cells, u, 1.0), 1.5 * u);
             npr::map(&cells, |x, y, c| {
@@ -214,16 +274,35 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 mix(c, npr::mul(c, hex(0x2b59c3)), ink_b * 0.85)
             })
         }
-        14 => gradient_map(p, &[(0.0, hex(0x0b1f4d)), (0.5, hex(0x2a5ea8)), (1.0, hex(0xe8f0f7))]),
+        14 => gradient_map(
+            p,
+            &[
+                (0.0, hex(0x0b1f4d)),
+                (0.5, hex(0x2a5ea8)),
+                (1.0, hex(0xe8f0f7)),
+            ],
+        ),
         15 => npr::map(p, |_, _, c| {
             let green = smoothstep(0.0, 0.1, c[1] - c[0].max(c[2]) + 0.03);
-            let turned = [c[1] * 0.9 + c[0] * 0.4, c[1] * 0.45 + c[0] * 0.2, c[2] * 0.5];
+            let turned = [
+                c[1] * 0.9 + c[0] * 0.4,
+                c[1] * 0.45 + c[0] * 0.2,
+                c[2] * 0.5,
+            ];
             let c = mix(c, turned, green);
             npr::clamp01(npr::saturate([c[0] * 1.08, c[1] * 0.98, c[2] * 0.85], 1.25))
         }),
         16 => npr::map(p, |_, _, c| {
             let l = npr::luma_of(c);
-            let tint = gradient(&[(0.0, hex(0x0b2b33)), (0.45, hex(0x3f7f86)), (0.7, hex(0xe59a5c)), (1.0, hex(0xfff1e0))], l);
+            let tint = gradient(
+                &[
+                    (0.0, hex(0x0b2b33)),
+                    (0.45, hex(0x3f7f86)),
+                    (0.7, hex(0xe59a5c)),
+                    (1.0, hex(0xfff1e0)),
+                ],
+                l,
+            );
             npr::clamp01(mix(npr::saturate(c, 1.1), npr::with_luma(tint, l), 0.45))
         }),
         17 => npr::map(p, |x, y, c| {
@@ -240,15 +319,30 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 (c[0] * 0.8 + 0.1 * l).min(1.0),
                 (c[2] * 0.9 + 0.2 * foliage).min(1.0),
             ];
-            npr::clamp01(mix(npr::saturate(ir, 0.9), [1.0, 0.86, 0.92], foliage * 0.6))
+            npr::clamp01(mix(
+                npr::saturate(ir, 0.9),
+                [1.0, 0.86, 0.92],
+                foliage * 0.6,
+            ))
         }),
         19 => gradient_map(
             &npr::blur_rgb(p, 1.5 * u),
-            &[(0.0, hex(0x000010)), (0.25, hex(0x3b0f70)), (0.45, hex(0x8c2981)), (0.6, hex(0xde4968)), (0.78, hex(0xfe9f6d)), (1.0, hex(0xfcfdbf))],
+            &[
+                (0.0, hex(0x000010)),
+                (0.25, hex(0x3b0f70)),
+                (0.45, hex(0x8c2981)),
+                (0.6, hex(0xde4968)),
+                (0.78, hex(0xfe9f6d)),
+                (1.0, hex(0xfcfdbf)),
+            ],
         ),
         20 => npr::map(p, |x, y, c| {
             let l = (npr::luma_of(c) * 1.4).min(1.0);
-            let scan = if (y as f32 / (2.0 * u.max(0.5))) as usize % 2 == 0 { 1.0 } else { 0.8 };
+            let scan = if ((y as f32 / (2.0 * u.max(0.5))) as usize).is_multiple_of(2) {
+                1.0
+            } else {
+                0.8
+            };
             let noise = (npr::hash(x as i64, y as i64, 20) - 0.5) * 0.18;
             let v = ((l + noise) * scan).clamp(0.0, 1.0) * npr::vignette(x, y, w, h, 0.9);
             [v * 0.35, v, v * 0.3]
@@ -280,15 +374,51 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         24 => {
             let block = (4.0 * u).max(2.0) as usize;
             let small = npr::pixelate(p, block);
-            gradient_map(&small, &[(0.0, hex(0x0f380f)), (0.33, hex(0x306230)), (0.66, hex(0x8bac0f)), (1.0, hex(0x9bbc0f))])
+            gradient_map(
+                &small,
+                &[
+                    (0.0, hex(0x0f380f)),
+                    (0.33, hex(0x306230)),
+                    (0.66, hex(0x8bac0f)),
+                    (1.0, hex(0x9bbc0f)),
+                ],
+            )
         }
-        25 => recolour(&style::render(p, crate::Style::Wave), &[(0.0, hex(0x1c0f2e)), (0.4, hex(0x6a2c5e)), (0.7, hex(0xe0774b)), (1.0, hex(0xf8e0b0))]),
-        26 => recolour(&style::render(p, crate::Style::Scream), &[(0.0, hex(0x120a24)), (0.35, hex(0x4a2a7a)), (0.65, hex(0xb05fb0)), (0.85, hex(0xe8b04a)), (1.0, hex(0xfff0c0))]),
+        25 => recolour(
+            &style::render(p, crate::Style::Wave),
+            &[
+                (0.0, hex(0x1c0f2e)),
+                (0.4, hex(0x6a2c5e)),
+                (0.7, hex(0xe0774b)),
+                (1.0, hex(0xf8e0b0)),
+            ],
+        ),
+        26 => recolour(
+            &style::render(p, crate::Style::Scream),
+            &[
+                (0.0, hex(0x120a24)),
+                (0.35, hex(0x4a2a7a)),
+                (0.65, hex(0xb05fb0)),
+                (0.85, hex(0xe8b04a)),
+                (1.0, hex(0xfff0c0)),
+            ],
+        ),
         27 => {
             let painted = style::render(p, crate::Style::Mononoke);
             npr::map(&painted, |_, _, c| {
                 let l = npr::luma_of(c);
-                npr::clamp01(mix(c, gradient(&[(0.0, hex(0x06210f)), (0.5, hex(0x1f7a3a)), (1.0, hex(0xd9f5b0))], l), 0.5))
+                npr::clamp01(mix(
+                    c,
+                    gradient(
+                        &[
+                            (0.0, hex(0x06210f)),
+                            (0.5, hex(0x1f7a3a)),
+                            (1.0, hex(0xd9f5b0)),
+                        ],
+                        l,
+                    ),
+                    0.5,
+                ))
             })
         }
         28 => {
@@ -296,7 +426,14 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             npr::map(p, |x, y, c| {
                 let soft = mix(c, npr::px(&glow, y * w + x), 0.4);
                 let l = npr::luma_of(soft);
-                let ice = gradient(&[(0.0, hex(0x1a2a40)), (0.5, hex(0x8fb4d4)), (1.0, hex(0xf4fbff))], 0.2 + 0.8 * l);
+                let ice = gradient(
+                    &[
+                        (0.0, hex(0x1a2a40)),
+                        (0.5, hex(0x8fb4d4)),
+                        (1.0, hex(0xf4fbff)),
+                    ],
+                    0.2 + 0.8 * l,
+                );
                 npr::clamp01(mix(ice, npr::saturate(soft, 0.3), 0.25))
             })
         }
@@ -305,7 +442,15 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             let smooth = npr::smooth(p, 30.0, 0.3);
             npr::map(&smooth, |x, y, c| {
                 let l = npr::quantise(npr::luma_of(c), 5.0, 6.0);
-                let gold = gradient(&[(0.0, hex(0x0a0806)), (0.45, hex(0x5a3d0c)), (0.75, hex(0xc9962c)), (1.0, hex(0xfff0b3))], l);
+                let gold = gradient(
+                    &[
+                        (0.0, hex(0x0a0806)),
+                        (0.45, hex(0x5a3d0c)),
+                        (0.75, hex(0xc9962c)),
+                        (1.0, hex(0xfff0b3)),
+                    ],
+                    l,
+                );
                 let sheen = 0.9 + 0.15 * npr::fbm(x as f32 / (15.0 * u), y as f32 / (15.0 * u), 29);
                 npr::scale(npr::clamp01(npr::scale(gold, sheen)), lines.at(x, y))
             })
@@ -315,7 +460,9 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
 
 /// Keeps a rendering's tones and replaces its colours by `stops` (luma to colour).
 fn recolour(img: &Rgb, stops: &[(f32, [f32; 3])]) -> Rgb {
-    npr::map(img, |_, _, c| mix(gradient(stops, npr::luma_of(c)), c, 0.15))
+    npr::map(img, |_, _, c| {
+        mix(gradient(stops, npr::luma_of(c)), c, 0.15)
+    })
 }
 
 /// sRGB encoding, linear light in 0..1.
@@ -430,7 +577,13 @@ fn stats(lab: &Rgb, detail: &Plane) -> Stats {
         .collect();
     let mean = [sum[0] / n, sum[1] / n];
     let std = std::array::from_fn(|c| (sq[c] / n - mean[c] * mean[c]).max(0.0).sqrt());
-    Stats { cdf, mean, std, detail: (dsq / n).sqrt(), palette: kmeans(lab, 8) }
+    Stats {
+        cdf,
+        mean,
+        std,
+        detail: (dsq / n).sqrt(),
+        palette: kmeans(lab, 8),
+    }
 }
 
 /// Eight dominant colours by k-means (deterministic initialisation along L).
@@ -507,9 +660,8 @@ pub(crate) fn transfer(img: &RgbImage, style: &RgbImage) -> RgbImage {
     let lab = to_lab(&base);
     let detail = detail_layer(&lab[0], u);
     let lut = match_histogram(&source.cdf, &target.cdf);
-    let scale_ab: [f32; 2] = std::array::from_fn(|c| {
-        (target.std[c] / source.std[c].max(1e-4)).clamp(0.2, 3.0) as f32
-    });
+    let scale_ab: [f32; 2] =
+        std::array::from_fn(|c| (target.std[c] / source.std[c].max(1e-4)).clamp(0.2, 3.0) as f32);
     let detail_gain = gain.clamp(0.5, 2.5);
     let (w, _) = npr::dims(&lab);
     let out = npr::render(lab[0].width, lab[0].height, |x, y| {
@@ -575,7 +727,12 @@ mod tests {
     fn oklab_round_trips() {
         let decode = decode_table();
         let enc = Encoder::new();
-        for c in [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.8, 0.2, 0.4], [0.1, 0.6, 0.9]] {
+        for c in [
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 1.0],
+            [0.8, 0.2, 0.4],
+            [0.1, 0.6, 0.9],
+        ] {
             let back = from_oklab(oklab(c, &decode), &enc);
             for k in 0..3 {
                 assert!((back[k] - c[k]).abs() < 0.01, "{c:?} -> {back:?}");
@@ -588,12 +745,17 @@ mod tests {
         let img = photo();
         // An orange-and-purple style image.
         let style = RgbImage::from_fn(80, 80, |x, _| {
-            if x < 40 { image::Rgb([240, 130, 40]) } else { image::Rgb([90, 40, 140]) }
+            if x < 40 {
+                image::Rgb([240, 130, 40])
+            } else {
+                image::Rgb([90, 40, 140])
+            }
         });
         let out = transfer(&img, &style);
         assert_eq!(out.dimensions(), img.dimensions());
         let mean = |im: &RgbImage, c: usize| {
-            im.pixels().map(|p| f64::from(p.0[c])).sum::<f64>() / f64::from(im.width() * im.height())
+            im.pixels().map(|p| f64::from(p.0[c])).sum::<f64>()
+                / f64::from(im.width() * im.height())
         };
         // Red up, green down relative to the photo: the style's hues came across.
         assert!(mean(&out, 0) > mean(&img, 0) + 10.0);
