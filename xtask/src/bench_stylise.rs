@@ -90,6 +90,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let style = image::open("examples/images/rocket.jpg")?;
     let style_png = encode(&style, ImageFormat::Png)?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let load_at_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
     let mut cases: Vec<(String, Request<'_>)> = Vec::new();
     for (s, name) in Style::ALL.iter().zip(STYLE_NAMES) {
@@ -144,12 +145,20 @@ pub fn run(args: &[String]) -> Result<()> {
     let group = |prefix: &str| -> Vec<&(String, Duration, Duration)> {
         rows.iter().filter(|r| r.0.starts_with(prefix)).collect()
     };
+    let load = load_at_start
+        .split_whitespace()
+        .next()
+        .unwrap_or("unknown")
+        .to_owned();
     let mut md = format!(
         "{BEGIN}\n## Stylising operations\n\nEach request through `Engine::process` on a 1920×1080 photo \
          (astronaut.jpg resized; BMP in and out, so the codec costs ~2 ms), median of {runs} runs after a \
-         warm-up, on one thread and on all {cores}. Bar: ≤ 1 s per operation on one thread.\n\n\
+         warm-up. \"1 thread\" is the CPU time (user + system, 10 ms ticks) of a one-thread rayon pool, \
+         which a busy machine does not inflate; the wall time on all {cores} threads is also given. Load \
+         average when the run started: {load} on {cores} cores; above {cores}, wall times are inflated by the \
+         other processes. Bar: ≤ 1 s per operation on one thread.\n\n\
          ```sh\ncargo xtask bench-stylise\n```\n\n\
-         | operation | requests | 1 thread: mean | 1 thread: worst (which) | {cores} threads: worst | bar |\n\
+         | operation | requests | 1 thread (CPU): mean | 1 thread (CPU): worst (which) | {cores} threads (wall): worst | bar |\n\
          |---|---|---|---|---|---|\n"
     );
     for (label, prefix) in [
@@ -182,8 +191,8 @@ pub fn run(args: &[String]) -> Result<()> {
             ms(worst_all)
         ));
     }
-    md.push_str("\n<details><summary>Every request</summary>\n\n| request | 1 thread | ");
-    md.push_str(&format!("{cores} threads |\n|---|---|---|\n"));
+    md.push_str("\n<details><summary>Every request</summary>\n\n| request | 1 thread (CPU) | ");
+    md.push_str(&format!("{cores} threads (wall) |\n|---|---|---|\n"));
     for (name, one, all) in &rows {
         md.push_str(&format!("| {name} | {} | {} |\n", ms(*one), ms(*all)));
     }
