@@ -11,7 +11,7 @@ use baidu_imageprocess_engine::{Engine, Request, Style, StyleSource};
 use image::{RgbImage, imageops};
 
 /// Thumbnail width of one cell.
-const CELL: u32 = 220;
+const CELL: u32 = 180;
 /// Gap between cells and around the sheet.
 const GAP: u32 = 6;
 /// Height of the label strip under each cell.
@@ -176,7 +176,7 @@ fn open(name: &str) -> Result<RgbImage> {
 fn save(img: &RgbImage, path: &Path) -> Result<()> {
     let mut out = std::fs::File::create(path)?;
     img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-        &mut out, 85,
+        &mut out, 80,
     ))?;
     println!(
         "wrote {} ({}×{})",
