@@ -200,8 +200,8 @@ fn lavender(img: &Rgb) -> Rgb {
 }
 
 /// Lush painted animation backgrounds: Kuwahara paint patches on an edge-preserving
-/// base, brushed along their contours, saturated greens and blues, bright air, soft
-/// brown-green contours.
+/// base, brushed along their contours, saturated greens and blues, bright air, teal
+/// shadows and cream light, soft dark green contours.
 fn mononoke(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
     let paint = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
@@ -219,6 +219,16 @@ fn mononoke(img: &Rgb) -> Rgb {
         let lifted = l.powf(0.85);
         let q = npr::quantise(lifted, 10.0, 3.0);
         let c = npr::clamp01(npr::with_luma(c, q));
+        // Painted light: teal shadows, warm cream highlights.
+        let light = gradient(
+            &[
+                (0.0, hex(0x1f5a5e)),
+                (0.5, hex(0x8fb08a)),
+                (1.0, hex(0xfff1c9)),
+            ],
+            q,
+        );
+        let c = mix(c, npr::soft_light(c, light), 0.6);
         let contour = 0.5 + 0.5 * lines.at(x, y);
         mix(hex(0x24331c), c, contour)
     })

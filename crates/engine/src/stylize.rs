@@ -325,17 +325,23 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 foliage * 0.6,
             ))
         }),
-        19 => gradient_map(
-            &npr::blur_rgb(p, 1.5 * u),
-            &[
-                (0.0, hex(0x000010)),
-                (0.25, hex(0x3b0f70)),
-                (0.45, hex(0x8c2981)),
-                (0.6, hex(0xde4968)),
-                (0.78, hex(0xfe9f6d)),
-                (1.0, hex(0xfcfdbf)),
-            ],
-        ),
+        19 => {
+            // Luma is linear in RGB, so blurring it equals the luma of a blurred image.
+            let heat = npr::blur(&npr::luma(p), 1.5 * u);
+            npr::render(w, h, |x, y| {
+                gradient(
+                    &[
+                        (0.0, hex(0x000010)),
+                        (0.25, hex(0x3b0f70)),
+                        (0.45, hex(0x8c2981)),
+                        (0.6, hex(0xde4968)),
+                        (0.78, hex(0xfe9f6d)),
+                        (1.0, hex(0xfcfdbf)),
+                    ],
+                    heat.at(x, y),
+                )
+            })
+        }
         20 => npr::map(p, |x, y, c| {
             let l = (npr::luma_of(c) * 1.4).min(1.0);
             let scan = if ((y as f32 / (2.0 * u.max(0.5))) as usize).is_multiple_of(2) {
@@ -417,12 +423,14 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                         ],
                         l,
                     ),
-                    0.5,
+                    0.7,
                 ))
             })
         }
         28 => {
-            let glow = npr::blur_rgb(p, 6.0 * u);
+            let glow = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                npr::blur_rgb(s, 6.0 * npr::unit(s))
+            });
             npr::map(p, |x, y, c| {
                 let soft = mix(c, npr::px(&glow, y * w + x), 0.4);
                 let l = npr::luma_of(soft);
