@@ -1,4 +1,4 @@
-//! `cargo xtask bench-stylise [--runs N] [--no-write] [--only NAME]`: times every stylising request
+//! `cargo xtask bench-stylise [--runs N] [--no-write] [--only NAME] [--size WxH]`: times every stylising request
 //! (nine styles, anime with and without each mask, thirty presets, a style image, sky
 //! segmentation) on a 1080p photo through `Engine::process`, on one thread and on all
 //! threads. The input is BMP so decoding and encoding cost ~2 ms of the figures (sky
@@ -83,9 +83,17 @@ pub fn run(args: &[String]) -> Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let write = only.is_none() && !args.iter().any(|a| a == "--no-write");
+    // Another size (e.g. `--size 4096x4096`, to measure peak memory) is never written.
+    let size = args
+        .iter()
+        .position(|a| a == "--size")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.split_once('x'))
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
+    let write = only.is_none() && size.is_none() && !args.iter().any(|a| a == "--no-write");
+    let (width, height) = size.unwrap_or((1920, 1080));
     let photo = image::open("examples/images/astronaut.jpg")?.to_rgb8();
-    let hd = image::imageops::resize(&photo, 1920, 1080, FilterType::Triangle);
+    let hd = image::imageops::resize(&photo, width, height, FilterType::Triangle);
     let input = encode(&DynamicImage::ImageRgb8(hd), ImageFormat::Bmp)?;
     let style = image::open("examples/images/rocket.jpg")?;
     let style_png = encode(&style, ImageFormat::Png)?;
