@@ -19,12 +19,13 @@ pub(crate) fn selfie_anime(img: &RgbImage, mask: Option<u8>) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    let planes = npr::planes_of(img);
-    let mut out = cel(&planes);
-    if let Some(id) = mask {
-        overlay(&mut out, id);
-    }
-    npr::image_of(&out)
+    npr::render_capped(img, |img| {
+        let mut out = cel(&npr::planes_of(img));
+        if let Some(id) = mask {
+            overlay(&mut out, id);
+        }
+        npr::image_of(&out)
+    })
 }
 
 /// Cel shading with clean outlines.

@@ -33,6 +33,26 @@ pub(crate) fn image_of(img: &Rgb) -> RgbImage {
     color::from_planes(img)
 }
 
+/// Largest image a style renders at full resolution. Larger ones are rendered at this
+/// many pixels and resized back: every layer is a few f32 planes, so this bounds memory
+/// (~0.4 GB) and time at the API's 4096 × 4096 limit.
+pub(crate) const MAX_RENDER_PIXELS: u64 = 4_200_000;
+
+/// Runs `f` on `img`, or on a copy of at most [`MAX_RENDER_PIXELS`] whose result is
+/// resized back to `img`'s size.
+pub(crate) fn render_capped(img: &RgbImage, f: impl FnOnce(&RgbImage) -> RgbImage) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels <= MAX_RENDER_PIXELS {
+        return f(img);
+    }
+    let scale = (MAX_RENDER_PIXELS as f64 / pixels as f64).sqrt();
+    let sw = ((f64::from(w) * scale) as u32).max(1);
+    let sh = ((f64::from(h) * scale) as u32).max(1);
+    let small = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
+    image::imageops::resize(&f(&small), w, h, image::imageops::FilterType::CatmullRom)
+}
+
 /// Pixels per reference pixel for an image of this size.
 pub(crate) fn unit(img: &Rgb) -> f32 {
     (img[0].width.min(img[0].height) as f32 / REFERENCE_SIDE).clamp(0.05, 16.0)
@@ -668,6 +688,27 @@ mod tests {
         let r = ramp(50, 40);
         let b = blur(&r[0], 30.0);
         assert_eq!((b.width, b.height), (50, 40));
+    }
+
+    #[test]
+    fn large_images_render_capped_and_come_back_full_size() {
+        let big = RgbImage::from_pixel(2100, 2100, image::Rgb([10, 20, 30]));
+        let mut seen = (0, 0);
+        let out = render_capped(&big, |small| {
+            seen = small.dimensions();
+            small.clone()
+        });
+        assert_eq!(out.dimensions(), (2100, 2100));
+        assert!(
+            u64::from(seen.0) * u64::from(seen.1) <= MAX_RENDER_PIXELS,
+            "{seen:?}"
+        );
+        assert_eq!(out.get_pixel(1000, 1000).0, [10, 20, 30]);
+        let small = RgbImage::new(300, 200);
+        render_capped(&small, |s| {
+            assert_eq!(s.dimensions(), (300, 200));
+            s.clone()
+        });
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub(crate) fn transfer(img: &RgbImage, style: Style) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    npr::image_of(&render(&npr::planes_of(img), style))
+    npr::render_capped(img, |img| {
+        npr::image_of(&render(&npr::planes_of(img), style))
+    })
 }
 
 /// [`transfer`] on planes.

@@ -80,8 +80,9 @@ pub(crate) fn preset(img: &RgbImage, id: u8) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    let p = npr::planes_of(img);
-    npr::image_of(&render_preset(&p, id))
+    npr::render_capped(img, |img| {
+        npr::image_of(&render_preset(&npr::planes_of(img), id))
+    })
 }
 
 /// Maps luma through `stops` for every pixel of `img`.
@@ -642,6 +643,10 @@ pub(crate) fn transfer(img: &RgbImage, style: &RgbImage) -> RgbImage {
     if img.width() == 0 || img.height() == 0 || style.width() == 0 || style.height() == 0 {
         return img.clone();
     }
+    npr::render_capped(img, |img| transfer_rendered(img, style))
+}
+
+fn transfer_rendered(img: &RgbImage, style: &RgbImage) -> RgbImage {
     let decode = decode_table();
     let enc = Encoder::new();
     let to_lab = |p: &Rgb| npr::map(p, |_, _, c| oklab(c, &decode));
