@@ -11,7 +11,7 @@ use baidu_imageprocess_engine::{Engine, Request, Style, StyleSource};
 use image::{RgbImage, imageops};
 
 /// Thumbnail width of one cell.
-const CELL: u32 = 220;
+const CELL: u32 = 180;
 /// Gap between cells and around the sheet.
 const GAP: u32 = 6;
 /// Height of the label strip under each cell.
@@ -59,8 +59,8 @@ fn sky(engine: &Engine, img: &RgbImage) -> Result<(RgbImage, RgbImage)> {
         let p = img.get_pixel(x, y).0;
         if mask.get_pixel(x, y).0[0] > 127 {
             image::Rgb([
-                (p[0] / 3) as u8,
-                (p[1] / 3 + 60) as u8,
+                p[0] / 3,
+                p[1] / 3 + 60,
                 (u16::from(p[2]) / 3 + 160).min(255) as u8,
             ])
         } else {
@@ -118,7 +118,8 @@ fn glyph(c: char) -> u16 {
         '_' => "000000000000111",
         _ => "000000000000000",
     };
-    rows.bytes().fold(0, |acc, b| (acc << 1) | u16::from(b == b'1'))
+    rows.bytes()
+        .fold(0, |acc, b| (acc << 1) | u16::from(b == b'1'))
 }
 
 /// Draws `text` in white at (x, y), 3 px per font pixel.
@@ -175,9 +176,14 @@ fn open(name: &str) -> Result<RgbImage> {
 fn save(img: &RgbImage, path: &Path) -> Result<()> {
     let mut out = std::fs::File::create(path)?;
     img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-        &mut out, 85,
+        &mut out, 80,
     ))?;
-    println!("wrote {} ({}×{})", path.display(), img.width(), img.height());
+    println!(
+        "wrote {} ({}×{})",
+        path.display(),
+        img.width(),
+        img.height()
+    );
     Ok(())
 }
 
@@ -211,7 +217,11 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     keep("anime", &plain)?;
     anime.push(("anime".to_owned(), thumb(&plain)));
     for mask in 1..=8u8 {
-        let out = apply(engine, &Request::SelfieAnime { mask: Some(mask) }, &portrait)?;
+        let out = apply(
+            engine,
+            &Request::SelfieAnime { mask: Some(mask) },
+            &portrait,
+        )?;
         keep(&format!("anime-mask{mask}"), &out)?;
         anime.push((format!("mask {mask}"), thumb(&out)));
     }

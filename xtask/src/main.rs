@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 mod bench_client;
 mod bench_engine;
 mod bench_restore;
+mod bench_stylise;
 mod contact_sheet;
 mod degrade;
 mod browser_test;
@@ -76,9 +77,16 @@ const TASKS: &[Task] = &[
         load::run,
     ),
     (
+        "bench-stylise",
+        "Time every stylising request at 1080p on 1 and all threads (docs/benchmarks.md)",
+        bench_stylise::run,
+    ),
+    (
         "contact-sheet",
         "Render the stylising operations on the sample photos: docs/images/{styles,presets}.jpg [--out DIR]",
         contact_sheet::run,
+    ),
+    (
         "browser-test",
         "Run the emulator console's self-test in headless Chromium (--screenshot: docs/images/console.png)",
         browser_test::run,

@@ -100,6 +100,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         &dir.join("dehaze-synthetic.jpg"),
     )?;
     the_other_eleven(&engine, dir)?;
+    crate::contact_sheet::write(&engine, dir, None)?;
 
     crate::browser_test::console_screenshot(&dir.join("console.png"))?;
     Ok(())

@@ -6,6 +6,8 @@
 //! colour kept and raised, and thin dark outlines come from a difference of Gaussians.
 //! The overlays are drawn with anti-aliased shape tests (4 samples a pixel) at positions
 //! from a fixed hash, kept away from the centre of the frame where a selfie's face is.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 
@@ -17,19 +19,24 @@ pub(crate) fn selfie_anime(img: &RgbImage, mask: Option<u8>) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    let planes = npr::planes_of(img);
-    let mut out = cel(&planes);
-    if let Some(id) = mask {
-        overlay(&mut out, id);
-    }
-    npr::image_of(&out)
+    npr::render_capped(img, |img| {
+        let mut out = cel(&npr::planes_of(img));
+        if let Some(id) = mask {
+            overlay(&mut out, id);
+        }
+        npr::image_of(&out)
+    })
 }
 
 /// Cel shading with clean outlines.
 fn cel(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let smooth = npr::edge_preserving(&npr::edge_preserving(img, 45.0 * u, 0.3), 25.0 * u, 0.2);
+    let smooth = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        npr::edge_preserving(&npr::edge_preserving(s, 45.0 * su, 0.3), 25.0 * su, 0.2)
+    });
     let lines = outlines(img, u, 0.7);
+    let borders = crate::style::boundaries(&smooth, u);
     npr::map(&smooth, |x, y, c| {
         let l = npr::luma_of(c).clamp(0.0, 1.0);
         // Three bands, lifted: anime shading is bright and flat.
@@ -38,7 +45,11 @@ fn cel(img: &Rgb) -> Rgb {
         let c = npr::saturate(npr::with_luma(c, lum), 1.3);
         let c = npr::clamp01(c);
         // Outlines in a deep warm grey rather than pure black, as inked cels are.
-        mix(hex(0x1e1618), c, lines.at(x, y))
+        mix(
+            hex(0x1e1618),
+            c,
+            lines.at(x, y).min(0.3 + 0.7 * borders.at(x, y)),
+        )
     })
 }
 
@@ -167,20 +178,56 @@ fn overlay(img: &mut Rgb, id: u8) {
             for (k, (cx, cy, s)) in scatter(w, h, 16, seed).into_iter().enumerate() {
                 let size = short * (0.035 + 0.04 * s);
                 let angle = (hash(k as i64, 4, seed) - 0.5) * 0.8;
-                let pink = if k % 3 == 0 { hex(0xff4f7b) } else { hex(0xff8fb1) };
-                let rim = Stamp { cx, cy, size: size * 1.18, angle, colour: [1.0; 3], opacity: 0.95 };
+                let pink = if k % 3 == 0 {
+                    hex(0xff4f7b)
+                } else {
+                    hex(0xff8fb1)
+                };
+                let rim = Stamp {
+                    cx,
+                    cy,
+                    size: size * 1.18,
+                    angle,
+                    colour: [1.0; 3],
+                    opacity: 0.95,
+                };
                 draw(img, heart, &rim);
-                draw(img, heart, &Stamp { size, colour: pink, ..rim });
+                draw(
+                    img,
+                    heart,
+                    &Stamp {
+                        size,
+                        colour: pink,
+                        ..rim
+                    },
+                );
             }
         }
         2 => {
             // Sparkles: soft glow discs under four-pointed stars.
             for (k, (cx, cy, s)) in scatter(w, h, 22, seed).into_iter().enumerate() {
                 let size = short * (0.025 + 0.05 * s);
-                let glow = Stamp { cx, cy, size: size * 0.45, angle: 0.0, colour: hex(0xfff3b0), opacity: 0.35 };
+                let glow = Stamp {
+                    cx,
+                    cy,
+                    size: size * 0.45,
+                    angle: 0.0,
+                    colour: hex(0xfff3b0),
+                    opacity: 0.35,
+                };
                 draw(img, disc, &glow);
                 let angle = if k % 2 == 0 { 0.0 } else { 0.3 };
-                draw(img, sparkle, &Stamp { size, angle, colour: hex(0xfffbe8), opacity: 0.95, ..glow });
+                draw(
+                    img,
+                    sparkle,
+                    &Stamp {
+                        size,
+                        angle,
+                        colour: hex(0xfffbe8),
+                        opacity: 0.95,
+                        ..glow
+                    },
+                );
             }
         }
         3 => {
@@ -189,7 +236,18 @@ fn overlay(img: &mut Rgb, id: u8) {
                 let size = short * (0.015 + 0.025 * s);
                 let angle = hash(k as i64, 5, seed) * std::f32::consts::TAU;
                 let colour = mix(hex(0xffc0d6), hex(0xff8db5), hash(k as i64, 6, seed));
-                draw(img, petal, &Stamp { cx, cy, size, angle, colour, opacity: 0.9 });
+                draw(
+                    img,
+                    petal,
+                    &Stamp {
+                        cx,
+                        cy,
+                        size,
+                        angle,
+                        colour,
+                        opacity: 0.9,
+                    },
+                );
             }
         }
         4 => speed_lines(img, seed),
@@ -198,9 +256,24 @@ fn overlay(img: &mut Rgb, id: u8) {
             // Bubbles: a translucent body, a rim and a highlight.
             for (cx, cy, s) in scatter(w, h, 18, seed) {
                 let size = short * (0.03 + 0.05 * s);
-                let body = Stamp { cx, cy, size, angle: 0.0, colour: hex(0xbfe8ff), opacity: 0.18 };
+                let body = Stamp {
+                    cx,
+                    cy,
+                    size,
+                    angle: 0.0,
+                    colour: hex(0xbfe8ff),
+                    opacity: 0.18,
+                };
                 draw(img, disc, &body);
-                draw(img, ring, &Stamp { colour: hex(0xe8f8ff), opacity: 0.8, ..body });
+                draw(
+                    img,
+                    ring,
+                    &Stamp {
+                        colour: hex(0xe8f8ff),
+                        opacity: 0.8,
+                        ..body
+                    },
+                );
                 let glint = Stamp {
                     cx: cx - size * 0.4,
                     cy: cy - size * 0.4,
@@ -219,7 +292,18 @@ fn overlay(img: &mut Rgb, id: u8) {
             for (k, (cx, cy, s)) in scatter(w, h, 30, seed).into_iter().enumerate() {
                 let size = short * (0.02 + 0.035 * s);
                 let angle = hash(k as i64, 7, seed);
-                draw(img, snowflake, &Stamp { cx, cy, size, angle, colour: [1.0; 3], opacity: 0.9 });
+                draw(
+                    img,
+                    snowflake,
+                    &Stamp {
+                        cx,
+                        cy,
+                        size,
+                        angle,
+                        colour: [1.0; 3],
+                        opacity: 0.9,
+                    },
+                );
             }
         }
         _ => comic_panel(img, seed),
@@ -241,7 +325,9 @@ fn speed_lines(img: &mut Rgb, seed: u32) {
         // The wedge narrows towards its inner end.
         let along = smoothstep(inner, inner + 0.5, r);
         let across = (t - ray as f32 - 0.5).abs();
-        let ink = f32::from(u8::from(across < width * along * 0.5 && hash(ray, 3, seed) > 0.25));
+        let ink = f32::from(u8::from(
+            across < width * along * 0.5 && hash(ray, 3, seed) > 0.25,
+        ));
         mix(c, hex(0x141414), ink * 0.9)
     });
     *img = lined;
@@ -260,7 +346,7 @@ fn screentone(img: &mut Rgb) {
         let (fu, fv) = (u - u.round(), v - v.round());
         let d = (fu * fu + fv * fv).sqrt();
         let radius = 0.62 * edge.sqrt();
-        let dot = smoothstep(radius + 0.06, radius - 0.06, d);
+        let dot = smoothstep(radius + 0.06, radius - 0.06, d) * smoothstep(0.0, 0.15, edge);
         mix(c, hex(0xff7eb6), dot * 0.85)
     });
     *img = toned;
@@ -287,12 +373,43 @@ fn comic_panel(img: &mut Rgb, seed: u32) {
     let size = short * 0.16;
     let cx = w as f32 * 0.76;
     let cy = (gutter + border + size * 0.9).min(h as f32 * 0.5);
-    let balloon = Stamp { cx, cy, size: size * 1.06, angle: 0.0, colour: hex(0x111111), opacity: 1.0 };
+    let balloon = Stamp {
+        cx,
+        cy,
+        size: size * 1.06,
+        angle: 0.0,
+        colour: hex(0x111111),
+        opacity: 1.0,
+    };
     let tail: Shape = |u, v| v > 0.4 && v < 1.5 && u > -0.6 + v * 0.35 && u < -0.25 + v * 0.05;
     draw(img, oval, &balloon);
-    draw(img, tail, &Stamp { size: size * 1.06, ..balloon });
-    draw(img, oval, &Stamp { size, colour: [1.0; 3], ..balloon });
-    draw(img, tail, &Stamp { size: size * 0.98, cx: cx + size * 0.03, colour: [1.0; 3], ..balloon });
+    draw(
+        img,
+        tail,
+        &Stamp {
+            size: size * 1.06,
+            ..balloon
+        },
+    );
+    draw(
+        img,
+        oval,
+        &Stamp {
+            size,
+            colour: [1.0; 3],
+            ..balloon
+        },
+    );
+    draw(
+        img,
+        tail,
+        &Stamp {
+            size: size * 0.98,
+            cx: cx + size * 0.03,
+            colour: [1.0; 3],
+            ..balloon
+        },
+    );
     // Three small stars in the opposite corner, for emphasis.
     for k in 0..3 {
         let s = Stamp {
@@ -303,7 +420,15 @@ fn comic_panel(img: &mut Rgb, seed: u32) {
             colour: hex(0xffd23f),
             opacity: 1.0,
         };
-        draw(img, star5, &Stamp { size: s.size * 1.25, colour: hex(0x111111), ..s });
+        draw(
+            img,
+            star5,
+            &Stamp {
+                size: s.size * 1.25,
+                colour: hex(0x111111),
+                ..s
+            },
+        );
         draw(img, star5, &s);
     }
 }
@@ -334,9 +459,16 @@ mod tests {
         for id in 1..=8 {
             let out = selfie_anime(&portrait(), Some(id));
             assert_eq!(out.dimensions(), base.dimensions());
-            let changed = out.pixels().zip(base.pixels()).filter(|(a, b)| a != b).count();
+            let changed = out
+                .pixels()
+                .zip(base.pixels())
+                .filter(|(a, b)| a != b)
+                .count();
             assert!(changed > 200, "mask {id} changed only {changed} pixels");
-            assert!(!seen.contains(&out), "mask {id} repeats an earlier rendering");
+            assert!(
+                !seen.contains(&out),
+                "mask {id} repeats an earlier rendering"
+            );
             seen.push(out);
         }
     }
@@ -356,7 +488,10 @@ mod tests {
         // The face disc is one flat band.
         let a = out.get_pixel(55, 65).0;
         let b = out.get_pixel(65, 75).0;
-        assert!(a.iter().zip(&b).all(|(p, q)| p.abs_diff(*q) < 6), "{a:?} {b:?}");
+        assert!(
+            a.iter().zip(&b).all(|(p, q)| p.abs_diff(*q) < 6),
+            "{a:?} {b:?}"
+        );
         assert!(npr::luma_of(npr::hex(u32::from_be_bytes([0, a[0], a[1], a[2]]))) > 0.6);
     }
 }

@@ -8,6 +8,8 @@
 //! planes) with no cross-row reduction, so results do not depend on the thread count.
 //! Radii are given in *reference pixels*, tuned for a 600 px short side and scaled by
 //! [`unit`], so a style looks the same at any resolution.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -29,6 +31,26 @@ pub(crate) fn planes_of(img: &RgbImage) -> Rgb {
 /// Back to 8-bit RGB.
 pub(crate) fn image_of(img: &Rgb) -> RgbImage {
     color::from_planes(img)
+}
+
+/// Largest image a style renders at full resolution. Larger ones are rendered at this
+/// many pixels and resized back: every layer is a few f32 planes, so this bounds memory
+/// (~0.4 GB) and time at the API's 4096 × 4096 limit.
+pub(crate) const MAX_RENDER_PIXELS: u64 = 4_200_000;
+
+/// Runs `f` on `img`, or on a copy of at most [`MAX_RENDER_PIXELS`] whose result is
+/// resized back to `img`'s size.
+pub(crate) fn render_capped(img: &RgbImage, f: impl FnOnce(&RgbImage) -> RgbImage) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels <= MAX_RENDER_PIXELS {
+        return f(img);
+    }
+    let scale = (MAX_RENDER_PIXELS as f64 / pixels as f64).sqrt();
+    let sw = ((f64::from(w) * scale) as u32).max(1);
+    let sh = ((f64::from(h) * scale) as u32).max(1);
+    let small = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
+    image::imageops::resize(&f(&small), w, h, image::imageops::FilterType::CatmullRom)
 }
 
 /// Pixels per reference pixel for an image of this size.
@@ -135,11 +157,7 @@ pub(crate) fn luma_of(c: [f32; 3]) -> f32 {
 #[inline]
 pub(crate) fn saturate(c: [f32; 3], s: f32) -> [f32; 3] {
     let y = luma_of(c);
-    [
-        y + (c[0] - y) * s,
-        y + (c[1] - y) * s,
-        y + (c[2] - y) * s,
-    ]
+    [y + (c[0] - y) * s, y + (c[1] - y) * s, y + (c[2] - y) * s]
 }
 
 /// `c` with its luma replaced by `y`, chroma kept.
@@ -238,7 +256,7 @@ pub(crate) fn fbm(x: f32, y: f32, seed: u32) -> f32 {
     (0.57 * value_noise(x, y, seed)
         + 0.29 * value_noise(2.03 * x, 2.03 * y, seed ^ 0x55)
         + 0.14 * value_noise(4.1 * x, 4.1 * y, seed ^ 0xAA))
-        .clamp(0.0, 1.0)
+    .clamp(0.0, 1.0)
 }
 
 /// Gaussian blur of standard deviation `sigma` px, as three box passes (O(1) per pixel);
@@ -281,8 +299,8 @@ pub(crate) fn edge_preserving(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
     };
     // The first iteration uses the widest kernel; each next one halves sigma, which
     // squares the feedback weight a^d, so the weights are exponentiated only once.
-    let sigma_h0 = sigma_s * 3f32.sqrt() * 2f32.powi(ITERATIONS - 1)
-        / (4f32.powi(ITERATIONS) - 1.0).sqrt();
+    let sigma_h0 =
+        sigma_s * 3f32.sqrt() * 2f32.powi(ITERATIONS - 1) / (4f32.powi(ITERATIONS) - 1.0).sqrt();
     let ln_a = -(2f32.sqrt()) / sigma_h0;
     let mut wx = Plane::from_fn(w, h, |x, y| {
         if x == 0 {
@@ -304,27 +322,33 @@ pub(crate) fn edge_preserving(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
             wx = wx.map(|v| v * v);
             wy = wy.map(|v| v * v);
         }
-        out.par_iter_mut().for_each(|plane| {
-            recursive_rows(plane, &wx);
-            recursive_columns(plane, &wy);
-        });
+        recursive_rows(&mut out, &wx);
+        out.par_iter_mut()
+            .for_each(|plane| recursive_columns(plane, &wy));
     }
     out
 }
 
-/// The recursive filter along rows, left to right then right to left.
-fn recursive_rows(plane: &mut Plane, weights: &Plane) {
-    let w = plane.width.max(1);
-    plane
-        .data
+/// The recursive filter along rows, left to right then right to left, the three
+/// planes in one loop (three independent dependency chains keep the core busy).
+fn recursive_rows(img: &mut Rgb, weights: &Plane) {
+    let w = weights.width.max(1);
+    let [r, g, b] = img;
+    r.data
         .par_chunks_mut(w)
+        .zip(g.data.par_chunks_mut(w))
+        .zip(b.data.par_chunks_mut(w))
         .zip(weights.data.par_chunks(w))
-        .for_each(|(row, wr)| {
-            for x in 1..row.len() {
-                row[x] += wr[x] * (row[x - 1] - row[x]);
+        .for_each(|(((r, g), b), k)| {
+            for x in 1..k.len() {
+                r[x] += k[x] * (r[x - 1] - r[x]);
+                g[x] += k[x] * (g[x - 1] - g[x]);
+                b[x] += k[x] * (b[x - 1] - b[x]);
             }
-            for x in (0..row.len().saturating_sub(1)).rev() {
-                row[x] += wr[x + 1] * (row[x + 1] - row[x]);
+            for x in (0..k.len().saturating_sub(1)).rev() {
+                r[x] += k[x + 1] * (r[x + 1] - r[x]);
+                g[x] += k[x + 1] * (g[x + 1] - g[x]);
+                b[x] += k[x + 1] * (b[x + 1] - b[x]);
             }
         });
 }
@@ -349,6 +373,30 @@ fn recursive_columns(plane: &mut Plane, weights: &Plane) {
         }
     }
 }
+
+/// Runs `f` on an area-downscaled copy of at most about `max_pixels` pixels and resizes
+/// its result back: for colour layers whose detail the full resolution would not
+/// change (smoothing, paint patches), at a fraction of the cost. `f` sees the small
+/// copy, so [`unit`] inside it scales its radii to match.
+pub(crate) fn at_work_size(img: &Rgb, max_pixels: usize, f: impl FnOnce(&Rgb) -> Rgb) -> Rgb {
+    let (w, h) = dims(img);
+    let factor = ((w * h) as f32 / max_pixels.max(1) as f32).sqrt().ceil() as usize;
+    if factor <= 1 {
+        return f(img);
+    }
+    let small: Rgb = std::array::from_fn(|c| img[c].downscale(factor));
+    resize(&f(&small), w, h)
+}
+
+/// [`edge_preserving`] with `sigma_s` in reference pixels, run at work size.
+pub(crate) fn smooth(img: &Rgb, sigma_s: f32, sigma_r: f32) -> Rgb {
+    at_work_size(img, WORK_PIXELS, |s| {
+        edge_preserving(s, sigma_s * unit(s), sigma_r)
+    })
+}
+
+/// Pixel budget of the work-size copies.
+pub(crate) const WORK_PIXELS: usize = 600_000;
 
 /// A smooth-weighted Kuwahara filter: each pixel takes the mean colour of the four
 /// quadrant windows around it, weighted towards the least varied one, which flattens
@@ -410,21 +458,34 @@ pub(crate) fn thicken(lines: &Plane, radius: f32) -> Plane {
 }
 
 /// Pencil hatching: 1 where a stroke darkens the paper, 0 on bare paper. Per-pixel noise
-/// is averaged along the direction `angle` over `length` px, giving streaks like graphite
-/// on grained paper; `seed` decorrelates layers.
+/// is averaged along the direction `angle` over `length` px each way (at most 8 taps a
+/// side, spaced out on long strokes), giving streaks like graphite on grained paper;
+/// `seed` decorrelates layers.
 pub(crate) fn hatching(width: usize, height: usize, angle: f32, length: f32, seed: u32) -> Plane {
-    let steps = (length.max(1.0) as i64).clamp(1, 40);
-    let (dx, dy) = (angle.cos(), angle.sin());
+    let noise = Plane::from_fn(width, height, |x, y| hash(x as i64, y as i64, seed));
+    let taps = (length.max(1.0) as i64).clamp(1, 8);
+    let spacing = (length.max(1.0) / taps as f32).max(1.0);
+    let (dx, dy) = (angle.cos() * spacing, angle.sin() * spacing);
+    let offsets: Vec<(isize, isize)> = (-taps..=taps)
+        .map(|k| {
+            (
+                (k as f32 * dx).round() as isize,
+                (k as f32 * dy).round() as isize,
+            )
+        })
+        .collect();
     // The mean of n uniform samples has a standard deviation of sqrt(1/12/n).
-    let norm = (12.0 * (2 * steps + 1) as f32).sqrt();
+    let n = offsets.len() as f32;
+    let norm = (12.0 * n).sqrt();
+    let (wi, hi) = (width as isize, height as isize);
     Plane::from_fn(width, height, |x, y| {
         let mut sum = 0.0;
-        for k in -steps..=steps {
-            let sx = (x as f32 + k as f32 * dx).round() as i64;
-            let sy = (y as f32 + k as f32 * dy).round() as i64;
-            sum += hash(sx, sy, seed);
+        for &(ox, oy) in &offsets {
+            let sx = (x as isize + ox).rem_euclid(wi.max(1));
+            let sy = (y as isize + oy).rem_euclid(hi.max(1));
+            sum += noise.data[sy as usize * width + sx as usize];
         }
-        let z = (sum / (2 * steps + 1) as f32 - 0.5) * norm;
+        let z = (sum / n - 0.5) * norm;
         smoothstep(-1.2, 1.6, z)
     })
 }
@@ -457,6 +518,42 @@ pub(crate) fn flow_smooth(img: &Rgb, angle: &Plane, length: f32) -> Rgb {
     })
 }
 
+/// The edge-tangent direction of `l` (radians): the direction of least change, from the
+/// structure tensor smoothed over `sigma` px, so it flows coherently along contours.
+pub(crate) fn tangent_field(l: &Plane, sigma: f32) -> Plane {
+    let (w, h) = (l.width, l.height);
+    let grad = |x: usize, y: usize| {
+        let gx = l.at((x + 1).min(w - 1), y) - l.at(x.saturating_sub(1), y);
+        let gy = l.at(x, (y + 1).min(h - 1)) - l.at(x, y.saturating_sub(1));
+        (gx, gy)
+    };
+    let exx = blur(&Plane::from_fn(w, h, |x, y| grad(x, y).0.powi(2)), sigma);
+    let eyy = blur(&Plane::from_fn(w, h, |x, y| grad(x, y).1.powi(2)), sigma);
+    let exy = blur(
+        &Plane::from_fn(w, h, |x, y| {
+            let (gx, gy) = grad(x, y);
+            gx * gy
+        }),
+        sigma,
+    );
+    Plane::from_fn(w, h, |x, y| {
+        let i = y * w + x;
+        0.5 * (2.0 * exy.data[i]).atan2(exx.data[i] - eyy.data[i]) + std::f32::consts::FRAC_PI_2
+    })
+}
+
+/// Brush strokes: `img` with a little per-pixel noise, smeared along its own contours
+/// over `length` px each way, so texture reads as paint laid along the forms.
+pub(crate) fn brush_strokes(img: &Rgb, length: f32, texture: f32, seed: u32) -> Rgb {
+    let u = unit(img);
+    let angle = tangent_field(&luma(img), 3.0 * u);
+    let noisy = map(img, |x, y, c| {
+        let n = (hash(x as i64, y as i64, seed) - 0.5) * texture;
+        [c[0] + n, c[1] + n, c[2] + n]
+    });
+    flow_smooth(&noisy, &angle, length)
+}
+
 /// Samples `img` bilinearly at (fx, fy), clamped to the image.
 #[inline]
 pub(crate) fn sample(img: &Rgb, fx: f32, fy: f32) -> [f32; 3] {
@@ -485,7 +582,7 @@ pub(crate) fn warp(img: &Rgb, offset: impl Fn(usize, usize) -> (f32, f32) + Sync
 pub(crate) fn vignette(x: usize, y: usize, w: usize, h: usize, strength: f32) -> f32 {
     let nx = (x as f32 + 0.5) / w.max(1) as f32 * 2.0 - 1.0;
     let ny = (y as f32 + 0.5) / h.max(1) as f32 * 2.0 - 1.0;
-    let r2 = (nx * nx + ny * ny) / 2.0;
+    let r2 = 0.5 * (nx * nx + ny * ny);
     1.0 - strength * r2 * r2.sqrt()
 }
 
@@ -569,7 +666,8 @@ mod tests {
         // ...and the noise on either side is smoothed.
         let spread = |p: &Plane| {
             let row: Vec<f32> = (2..28).map(|x| p.at(x, 16)).collect();
-            row.iter().copied().fold(f32::MIN, f32::max) - row.iter().copied().fold(f32::MAX, f32::min)
+            row.iter().copied().fold(f32::MIN, f32::max)
+                - row.iter().copied().fold(f32::MAX, f32::min)
         };
         assert!(spread(&out[0]) < spread(&img[0]) / 3.0);
     }
@@ -590,6 +688,27 @@ mod tests {
         let r = ramp(50, 40);
         let b = blur(&r[0], 30.0);
         assert_eq!((b.width, b.height), (50, 40));
+    }
+
+    #[test]
+    fn large_images_render_capped_and_come_back_full_size() {
+        let big = RgbImage::from_pixel(2100, 2100, image::Rgb([10, 20, 30]));
+        let mut seen = (0, 0);
+        let out = render_capped(&big, |small| {
+            seen = small.dimensions();
+            small.clone()
+        });
+        assert_eq!(out.dimensions(), (2100, 2100));
+        assert!(
+            u64::from(seen.0) * u64::from(seen.1) <= MAX_RENDER_PIXELS,
+            "{seen:?}"
+        );
+        assert_eq!(out.get_pixel(1000, 1000).0, [10, 20, 30]);
+        let small = RgbImage::new(300, 200);
+        render_capped(&small, |s| {
+            assert_eq!(s.dimensions(), (300, 200));
+            s.clone()
+        });
     }
 
     #[test]

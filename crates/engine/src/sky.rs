@@ -35,7 +35,10 @@ const GUIDE_EPS: f32 = 2e-3;
 pub(crate) fn segment(img: &RgbImage) -> (GrayImage, GrayImage) {
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
-        return (GrayImage::new(img.width(), img.height()), GrayImage::new(img.width(), img.height()));
+        return (
+            GrayImage::new(img.width(), img.height()),
+            GrayImage::new(img.width(), img.height()),
+        );
     }
     let full = npr::planes_of(img);
     let (small, _) = npr::shrink(&full, WORK_SIDE);
@@ -89,7 +92,8 @@ fn colour_score(c: [f32; 3]) -> f32 {
     let sat = (max - min) / max.max(1e-3);
     let l = npr::luma_of(c);
     // Clearly blue counts even when dark (dusk and night skies).
-    let blue = smoothstep(0.02, 0.1, b - r) * smoothstep(0.1, 0.25, max) * smoothstep(-0.08, 0.02, b - g);
+    let blue =
+        smoothstep(0.02, 0.1, b - r) * smoothstep(0.1, 0.25, max) * smoothstep(-0.08, 0.02, b - g);
     // Grey must not be warm: beige walls and studio backdrops are smooth and bright too.
     let grey = smoothstep(0.45, 0.7, l)
         * (1.0 - smoothstep(0.1, 0.28, sat))
@@ -110,14 +114,15 @@ fn connected_to_top(img: &npr::Rgb, score: &Plane, colour: &Plane) -> Vec<bool> 
     };
     let mut sky = vec![false; w * h];
     let mut queue = VecDeque::new();
-    for x in 0..w {
-        if score.data[x] >= SEED_SCORE {
-            sky[x] = true;
+    for (x, (seed, &s)) in sky.iter_mut().zip(&score.data[..w]).enumerate() {
+        if s >= SEED_SCORE {
+            *seed = true;
             queue.push_back(x);
         }
     }
     flood(&mut sky, &mut queue, w, h, |from, to| {
-        score.data[to] >= GROW_SCORE || (colour.data[to] >= CLOUD_COLOUR && step(from, to) < CLOUD_STEP)
+        score.data[to] >= GROW_SCORE
+            || (colour.data[to] >= CLOUD_COLOUR && step(from, to) < CLOUD_STEP)
     });
     // Everything not sky that reaches the bottom edge, or the side edges where the colour
     // is clearly not sky's, is ground; the rest (clouds, whose ragged edges break the
@@ -243,7 +248,11 @@ mod tests {
             |x, y| {
                 let window = x % 12 < 6 && y % 16 < 8;
                 let base = 0.25 + 0.15 * hash(i64::from(x / 50), 1, 5);
-                if window { [0.85, 0.75, 0.4] } else { [base, base * 0.95, base * 0.9] }
+                if window {
+                    [0.85, 0.75, 0.4]
+                } else {
+                    [base, base * 0.95, base * 0.9]
+                }
             },
         ));
         // Blue sky with white clouds over a brown field, a dark tree rising into it.
@@ -252,7 +261,11 @@ mod tests {
             640,
             |x| {
                 let tree = (x as f32 - 330.0).abs() < 60.0;
-                if tree { 140.0 + ((x as f32 - 330.0) / 60.0).powi(2) * 150.0 } else { 300.0 }
+                if tree {
+                    140.0 + ((x as f32 - 330.0) / 60.0).powi(2) * 150.0
+                } else {
+                    300.0
+                }
             },
             |x, y| {
                 let cloud = smoothstep(0.55, 0.7, fbm(x as f32 / 60.0, y as f32 / 30.0, 4));
@@ -261,7 +274,11 @@ mod tests {
             },
             |x, y| {
                 let t = fbm(x as f32 / 4.0, y as f32 / 4.0, 2);
-                if y < 300 { [0.05 + 0.1 * t, 0.2 + 0.2 * t, 0.05] } else { [0.35 + 0.2 * t, 0.25 + 0.15 * t, 0.12] }
+                if y < 300 {
+                    [0.05 + 0.1 * t, 0.2 + 0.2 * t, 0.05]
+                } else {
+                    [0.35 + 0.2 * t, 0.25 + 0.15 * t, 0.12]
+                }
             },
         ));
         out
@@ -302,7 +319,11 @@ mod tests {
     fn no_sky_in_an_indoor_texture() {
         let img = RgbImage::from_fn(200, 150, |x, y| {
             let t = fbm(x as f32 / 5.0, y as f32 / 5.0, 8);
-            image::Rgb([to_u8(0.4 + 0.3 * t), to_u8(0.3 + 0.2 * t), to_u8(0.2 + 0.1 * t)])
+            image::Rgb([
+                to_u8(0.4 + 0.3 * t),
+                to_u8(0.3 + 0.2 * t),
+                to_u8(0.2 + 0.1 * t),
+            ])
         });
         let (mask, _) = segment(&img);
         let sky = mask.pixels().filter(|p| p.0[0] > 0).count();

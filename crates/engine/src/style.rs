@@ -2,6 +2,8 @@
 //! (edge-preserving smoothing, colour quantisation, edge and hatching layers, palette
 //! mapping, flow-guided distortion). Each style is one function of the photo; radii
 //! scale with the image, so a style looks alike at any resolution.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 
@@ -14,7 +16,9 @@ pub(crate) fn transfer(img: &RgbImage, style: Style) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    npr::image_of(&render(&npr::planes_of(img), style))
+    npr::render_capped(img, |img| {
+        npr::image_of(&render(&npr::planes_of(img), style))
+    })
 }
 
 /// [`transfer`] on planes.
@@ -37,20 +41,33 @@ pub(crate) fn render(planes: &Rgb, style: Style) -> Rgb {
 /// a few flat bands, saturation raised, difference-of-Gaussians outlines thickened.
 pub(crate) fn cartoon(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let flat = npr::edge_preserving(&npr::edge_preserving(img, 40.0 * u, 0.35), 25.0 * u, 0.25);
+    let flat = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        npr::edge_preserving(&npr::edge_preserving(s, 30.0 * su, 0.25), 15.0 * su, 0.2)
+    });
     let lines = outlines(img, u, 1.0);
+    let borders = boundaries(&flat, u);
     npr::map(&flat, |x, y, c| {
         let l = npr::luma_of(c);
         let q = npr::quantise(l, 6.0, 10.0);
         let c = npr::saturate(npr::with_luma(c, 0.05 + 0.95 * q), 1.35);
-        npr::scale(npr::clamp01(c), lines.at(x, y))
+        npr::scale(npr::clamp01(c), lines.at(x, y).min(borders.at(x, y)))
     })
+}
+
+/// Ink along the boundaries between flat regions (1 paper, 0 ink): where the smoothed
+/// image's luma changes steeply.
+pub(crate) fn boundaries(flat: &Rgb, u: f32) -> Plane {
+    let g = npr::gradient_magnitude(&npr::blur(&npr::luma(flat), 0.7 * u));
+    // A central difference spans 2 px; scale so the threshold is per reference pixel.
+    let k = u.max(0.5);
+    g.map(|v| 1.0 - smoothstep(0.07, 0.16, v * k))
 }
 
 /// Dark outlines of `img` (1 paper, 0 ink), `weight` 1 for the cartoon's line width.
 pub(crate) fn outlines(img: &Rgb, u: f32, weight: f32) -> Plane {
-    let soft = npr::edge_preserving(img, 10.0 * u, 0.3);
-    let lines = npr::dog_lines(&npr::luma(&soft), (1.1 * u).max(0.6), 0.004, 45.0);
+    let soft = npr::smooth(img, 8.0, 0.25);
+    let lines = npr::dog_lines(&npr::luma(&soft), (1.0 * u).max(0.6), 0.003, 120.0);
     npr::thicken(&lines, 0.8 * u * weight)
 }
 
@@ -93,7 +110,7 @@ fn pencil(img: &Rgb) -> Rgb {
 fn color_pencil(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
     let g = graphite(img, u);
-    let colours = npr::edge_preserving(img, 20.0 * u, 0.4);
+    let colours = npr::smooth(img, 20.0, 0.4);
     let (w, h) = npr::dims(img);
     let strokes = npr::hatching(w, h, 0.9, (10.0 * u).max(3.0), 5);
     npr::map(&colours, |x, y, c| {
@@ -131,7 +148,7 @@ fn warm(img: &Rgb) -> Rgb {
 /// indigo, pale blue, tan, cream paper) in flat bands, strong indigo lines and paper grain.
 fn wave(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let flat = npr::edge_preserving(img, 30.0 * u, 0.3);
+    let flat = npr::smooth(img, 30.0, 0.3);
     let lines = outlines(img, u, 1.6);
     const BLUES: [(f32, [f32; 3]); 5] = [
         (0.0, hex(0x0f1e3d)),
@@ -150,7 +167,7 @@ fn wave(img: &Rgb) -> Rgb {
         let l = npr::luma_of(c);
         let q = npr::quantise(l, 5.0, 12.0);
         // Warm pixels take the earth tones of the boats and Fuji; the rest the blues.
-        let warmth = smoothstep(0.02, 0.12, c[0] - c[2]);
+        let warmth = 0.75 * smoothstep(0.12, 0.35, c[0] - c[2]);
         let col = mix(gradient(&BLUES, q), gradient(&EARTH, q), warmth);
         let paper = npr::paper(x, y, u, [1.0, 1.0, 1.0]);
         let ink = mix(hex(0x0c1530), col, lines.at(x, y));
@@ -161,8 +178,9 @@ fn wave(img: &Rgb) -> Rgb {
 /// A soft lavender grade: lifted violet blacks, pink-white highlights, low saturation,
 /// a dreamy glow.
 fn lavender(img: &Rgb) -> Rgb {
-    let u = npr::unit(img);
-    let soft = npr::blur_rgb(img, 5.0 * u);
+    let soft = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        npr::blur_rgb(s, 5.0 * npr::unit(s))
+    });
     npr::map(img, |x, y, c| {
         let i = y * img[0].width + x;
         let dreamy = mix(c, npr::px(&soft, i), 0.35);
@@ -183,12 +201,16 @@ fn lavender(img: &Rgb) -> Rgb {
     })
 }
 
-/// Lush animation backgrounds: paint-like Kuwahara patches on an edge-preserving base,
-/// saturated greens and blues, bright air, soft brown-green contours.
+/// Lush painted animation backgrounds: Kuwahara paint patches on an edge-preserving
+/// base, brushed along their contours, saturated greens and blues, bright air, teal
+/// shadows and cream light, soft dark green contours.
 fn mononoke(img: &Rgb) -> Rgb {
     let u = npr::unit(img);
-    let base = npr::edge_preserving(img, 25.0 * u, 0.35);
-    let paint = npr::kuwahara(&base, 7.0 * u);
+    let paint = npr::at_work_size(img, npr::WORK_PIXELS, |s| {
+        let su = npr::unit(s);
+        let patches = npr::kuwahara(&npr::edge_preserving(s, 20.0 * su, 0.35), 6.0 * su);
+        npr::brush_strokes(&patches, 7.0 * su, 0.25, 17)
+    });
     let lines = outlines(img, u, 0.8);
     npr::map(&paint, |x, y, c| {
         let c = npr::saturate(c, 1.6);
@@ -199,6 +221,16 @@ fn mononoke(img: &Rgb) -> Rgb {
         let lifted = l.powf(0.85);
         let q = npr::quantise(lifted, 10.0, 3.0);
         let c = npr::clamp01(npr::with_luma(c, q));
+        // Painted light: teal shadows, warm cream highlights.
+        let light = gradient(
+            &[
+                (0.0, hex(0x1f5a5e)),
+                (0.5, hex(0x8fb08a)),
+                (1.0, hex(0xfff1c9)),
+            ],
+            q,
+        );
+        let c = mix(c, npr::soft_light(c, light), 0.6);
         let contour = 0.5 + 0.5 * lines.at(x, y);
         mix(hex(0x24331c), c, contour)
     })
@@ -246,7 +278,11 @@ fn scream(img: &Rgb) -> Rgb {
         let sky = 1.0 - y as f32 / h as f32;
         let t = (l * 1.1 + 0.12 * sky - 0.04).clamp(0.0, 1.0);
         let col = mix(gradient(&PALETTE, t), npr::saturate(c, 1.5), 0.2);
-        mix(hex(0x10131c), npr::clamp01(col), 0.35 + 0.65 * lines.at(x, y))
+        mix(
+            hex(0x10131c),
+            npr::clamp01(col),
+            0.35 + 0.65 * lines.at(x, y),
+        )
     })
 }
 

@@ -7,6 +7,8 @@
 //! detail energy (a flat, painted style image flattens the photo through
 //! edge-preserving smoothing), and finally every colour is pulled part way to the
 //! nearest of the style's eight dominant colours (k-means), which carries its palette.
+// Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
+#![allow(clippy::unreadable_literal)]
 
 use image::RgbImage;
 
@@ -18,24 +20,42 @@ use crate::style;
 /// the API's `style_id`.
 pub const PRESETS: [(&str, &str); 30] = [
     ("comic", "cartoon flats, heavy outlines, punchy colour"),
-    ("watercolour", "soft washes on grained paper, darkened pigment edges"),
-    ("oil paint", "Kuwahara brush patches, rich colour, canvas weave"),
+    (
+        "watercolour",
+        "soft washes on grained paper, darkened pigment edges",
+    ),
+    (
+        "oil paint",
+        "Kuwahara brush patches, rich colour, canvas weave",
+    ),
     ("charcoal", "dark smudged graphite on grey paper"),
-    ("ink wash", "sumi-e: grey ink washes and brush lines on rice paper"),
+    (
+        "ink wash",
+        "sumi-e: grey ink washes and brush lines on rice paper",
+    ),
     ("pop art", "four bold flat colours with halftone dots"),
     ("sepia", "brown-toned photograph, vignette and grain"),
     ("noir", "black-and-white, crushed blacks, hard vignette"),
     ("blueprint", "white lines on Prussian blue"),
     ("neon", "edges glowing in their own colour on black"),
     ("pastel", "smoothed, light, chalky pastel colours"),
-    ("stained glass", "saturated flat cells with thick lead lines"),
+    (
+        "stained glass",
+        "saturated flat cells with thick lead lines",
+    ),
     ("mosaic", "square tiles of mean colour with grout"),
     ("risograph", "pink and blue duotone, misregistered, grainy"),
     ("cyanotype", "Prussian-blue sun print"),
     ("autumn", "red-orange foliage grade"),
-    ("teal and orange", "cinematic grade: teal shadows, orange skin tones"),
+    (
+        "teal and orange",
+        "cinematic grade: teal shadows, orange skin tones",
+    ),
     ("faded film", "lifted blacks, warm cast, grain"),
-    ("infrared", "false-colour infrared: foliage glows pink-white"),
+    (
+        "infrared",
+        "false-colour infrared: foliage glows pink-white",
+    ),
     ("thermal", "heat-camera palette on luminance"),
     ("night vision", "green phosphor, scan lines, noise"),
     ("crayon", "waxy colour strokes on paper"),
@@ -43,8 +63,14 @@ pub const PRESETS: [(&str, &str); 30] = [
     ("posterize", "four levels per channel"),
     ("handheld console", "four greens, chunky pixels"),
     ("sunset woodcut", "the woodcut of `wave` in dusk colours"),
-    ("violet swirl", "the swirling strokes of `scream` in violet and gold"),
-    ("emerald painting", "the painterly `mononoke` look pushed to deep greens"),
+    (
+        "violet swirl",
+        "the swirling strokes of `scream` in violet and gold",
+    ),
+    (
+        "emerald painting",
+        "the painterly `mononoke` look pushed to deep greens",
+    ),
     ("frost", "icy pale blues, soft glow"),
     ("gold leaf", "black lacquer and gold, outlined"),
 ];
@@ -54,8 +80,9 @@ pub(crate) fn preset(img: &RgbImage, id: u8) -> RgbImage {
     if img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
-    let p = npr::planes_of(img);
-    npr::image_of(&render_preset(&p, id))
+    npr::render_capped(img, |img| {
+        npr::image_of(&render_preset(&npr::planes_of(img), id))
+    })
 }
 
 /// Maps luma through `stops` for every pixel of `img`.
@@ -69,7 +96,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
     let (w, h) = npr::dims(p);
     match id {
         0 => {
-            let flat = npr::edge_preserving(p, 50.0 * u, 0.3);
+            let flat = npr::smooth(p, 50.0, 0.3);
             let lines = style::outlines(p, u, 2.0);
             npr::map(&flat, |x, y, c| {
                 let q = npr::quantise(npr::luma_of(c), 4.0, 16.0);
@@ -78,7 +105,10 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         1 => {
-            let wash = npr::edge_preserving(&npr::blur_rgb(p, 1.5 * u), 30.0 * u, 0.6);
+            let wash = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::edge_preserving(&npr::blur_rgb(s, 1.5 * su), 30.0 * su, 0.6)
+            });
             let l = npr::luma(&wash);
             let edges = npr::gradient_magnitude(&npr::blur(&l, 1.5 * u));
             let bleed = npr::blur(&edges, 2.0 * u);
@@ -91,10 +121,15 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         2 => {
-            let paint = npr::kuwahara(&npr::edge_preserving(p, 15.0 * u, 0.4), 10.0 * u);
+            let paint = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::kuwahara(&npr::edge_preserving(s, 15.0 * su, 0.4), 10.0 * su)
+            });
             npr::map(&paint, |x, y, c| {
                 let weave = 0.94
-                    + 0.03 * ((x as f32 / (1.6 * u.max(0.5))).sin() * (y as f32 / (1.6 * u.max(0.5))).sin())
+                    + 0.03
+                        * ((x as f32 / (1.6 * u.max(0.5))).sin()
+                            * (y as f32 / (1.6 * u.max(0.5))).sin())
                     + 0.03 * npr::hash(x as i64, y as i64, 4);
                 npr::scale(npr::clamp01(npr::saturate(c, 1.3)), weave)
             })
@@ -109,23 +144,36 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         4 => {
-            let soft = npr::edge_preserving(p, 40.0 * u, 0.4);
+            let soft = npr::smooth(p, 40.0, 0.4);
             let lines = style::outlines(p, u, 1.3);
             npr::map(&soft, |x, y, c| {
                 let tone = npr::quantise(npr::luma_of(c), 4.0, 3.0);
-                let ink = gradient(&[(0.0, hex(0x1a1a1a)), (0.6, hex(0x8b8a86)), (1.0, hex(0xf3efe4))], tone);
+                let ink = gradient(
+                    &[
+                        (0.0, hex(0x1a1a1a)),
+                        (0.6, hex(0x8b8a86)),
+                        (1.0, hex(0xf3efe4)),
+                    ],
+                    tone,
+                );
                 let paper = npr::paper(x, y, u, [1.0; 3]);
                 npr::mul(npr::scale(ink, 0.2 + 0.8 * lines.at(x, y)), paper)
             })
         }
         5 => {
-            let flat = npr::edge_preserving(p, 40.0 * u, 0.3);
+            let flat = npr::smooth(p, 40.0, 0.3);
             let lines = style::outlines(p, u, 1.6);
             let cell = (7.0 * u).max(3.0);
             npr::map(&flat, |x, y, c| {
                 let l = npr::luma_of(c);
                 let base = gradient(
-                    &[(0.0, hex(0x15152a)), (0.3, hex(0x1f4fd1)), (0.55, hex(0xe8243c)), (0.8, hex(0xffd400)), (1.0, hex(0xfff6d6))],
+                    &[
+                        (0.0, hex(0x15152a)),
+                        (0.3, hex(0x1f4fd1)),
+                        (0.55, hex(0xe8243c)),
+                        (0.8, hex(0xffd400)),
+                        (1.0, hex(0xfff6d6)),
+                    ],
                     npr::quantise(l, 4.0, 20.0),
                 );
                 let dots = npr::halftone(x, y, cell, 0.4, (1.0 - l) * 0.6);
@@ -134,35 +182,50 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         }
         6 => npr::map(p, |x, y, c| {
             let l = npr::luma_of(c);
-            let tone = gradient(&[(0.0, hex(0x2b1a0e)), (0.5, hex(0x9a7148)), (1.0, hex(0xf5e6c8))], l);
+            let tone = gradient(
+                &[
+                    (0.0, hex(0x2b1a0e)),
+                    (0.5, hex(0x9a7148)),
+                    (1.0, hex(0xf5e6c8)),
+                ],
+                l,
+            );
             let grain = (npr::hash(x as i64, y as i64, 6) - 0.5) * 0.05;
-            npr::scale([tone[0] + grain, tone[1] + grain, tone[2] + grain], npr::vignette(x, y, w, h, 0.45))
+            npr::scale(
+                [tone[0] + grain, tone[1] + grain, tone[2] + grain],
+                npr::vignette(x, y, w, h, 0.45),
+            )
         }),
         7 => npr::map(p, |x, y, c| {
             let l = smoothstep(0.1, 0.85, npr::luma_of(c)).powf(1.2);
             npr::scale([l; 3], npr::vignette(x, y, w, h, 0.8))
         }),
         8 => {
-            let lines = style::outlines(p, u, 0.8);
+            let edges = style::boundaries(&npr::smooth(p, 10.0, 0.3), u);
+            let lines = style::outlines(p, u, 0.8).zip(&edges, f32::min);
             npr::render(w, h, |x, y| {
-                let grid = (x as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3) || (y as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3);
+                let grid = (x as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3)
+                    || (y as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3);
                 let base = if grid { hex(0x2f5f9f) } else { hex(0x1c4a86) };
                 mix(hex(0xeef4ff), base, lines.at(x, y))
             })
         }
         9 => {
-            let smooth = npr::edge_preserving(p, 10.0 * u, 0.3);
+            let smooth = npr::smooth(p, 10.0, 0.3);
             let edges = npr::gradient_magnitude(&npr::luma(&smooth));
             let glow = npr::blur(&edges, 4.0 * u);
             npr::map(&smooth, |x, y, c| {
                 let hue = npr::saturate(npr::with_luma(c, 0.6), 3.0);
                 let core = smoothstep(0.02, 0.12, edges.at(x, y) * u.max(0.5));
                 let halo = (glow.at(x, y) * 12.0 * u.max(0.5)).min(1.0);
-                npr::clamp01(npr::screen(npr::scale(npr::clamp01(hue), halo), [core * 0.9; 3]))
+                npr::clamp01(npr::screen(
+                    npr::scale(npr::clamp01(hue), halo),
+                    [core * 0.9; 3],
+                ))
             })
         }
         10 => {
-            let soft = npr::edge_preserving(p, 40.0 * u, 0.5);
+            let soft = npr::smooth(p, 40.0, 0.5);
             npr::map(&soft, |x, y, c| {
                 let c = mix(npr::saturate(c, 0.7), [0.98, 0.95, 0.97], 0.35);
                 let chalk = 0.96 + 0.04 * npr::fbm(x as f32 / (2.0 * u), y as f32 / (2.0 * u), 10);
@@ -170,7 +233,14 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         11 => {
-            let cells = npr::edge_preserving(&npr::pixelate(p, (6.0 * u).max(2.0) as usize), 30.0 * u, 0.2);
+            let cells = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                let su = npr::unit(s);
+                npr::edge_preserving(
+                    &npr::pixelate(s, (6.0 * su).max(2.0) as usize),
+                    30.0 * su,
+                    0.2,
+                )
+            });
             let lead = npr::thicken(&style::outlines(&cells, u, 1.0), 1.5 * u);
             npr::map(&cells, |x, y, c| {
                 let glass = npr::clamp01(npr::saturate(c, 2.0));
@@ -205,16 +275,35 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 mix(c, npr::mul(c, hex(0x2b59c3)), ink_b * 0.85)
             })
         }
-        14 => gradient_map(p, &[(0.0, hex(0x0b1f4d)), (0.5, hex(0x2a5ea8)), (1.0, hex(0xe8f0f7))]),
+        14 => gradient_map(
+            p,
+            &[
+                (0.0, hex(0x0b1f4d)),
+                (0.5, hex(0x2a5ea8)),
+                (1.0, hex(0xe8f0f7)),
+            ],
+        ),
         15 => npr::map(p, |_, _, c| {
             let green = smoothstep(0.0, 0.1, c[1] - c[0].max(c[2]) + 0.03);
-            let turned = [c[1] * 0.9 + c[0] * 0.4, c[1] * 0.45 + c[0] * 0.2, c[2] * 0.5];
+            let turned = [
+                c[1] * 0.9 + c[0] * 0.4,
+                c[1] * 0.45 + c[0] * 0.2,
+                c[2] * 0.5,
+            ];
             let c = mix(c, turned, green);
             npr::clamp01(npr::saturate([c[0] * 1.08, c[1] * 0.98, c[2] * 0.85], 1.25))
         }),
         16 => npr::map(p, |_, _, c| {
             let l = npr::luma_of(c);
-            let tint = gradient(&[(0.0, hex(0x0b2b33)), (0.45, hex(0x3f7f86)), (0.7, hex(0xe59a5c)), (1.0, hex(0xfff1e0))], l);
+            let tint = gradient(
+                &[
+                    (0.0, hex(0x0b2b33)),
+                    (0.45, hex(0x3f7f86)),
+                    (0.7, hex(0xe59a5c)),
+                    (1.0, hex(0xfff1e0)),
+                ],
+                l,
+            );
             npr::clamp01(mix(npr::saturate(c, 1.1), npr::with_luma(tint, l), 0.45))
         }),
         17 => npr::map(p, |x, y, c| {
@@ -231,21 +320,42 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                 (c[0] * 0.8 + 0.1 * l).min(1.0),
                 (c[2] * 0.9 + 0.2 * foliage).min(1.0),
             ];
-            npr::clamp01(mix(npr::saturate(ir, 0.9), [1.0, 0.86, 0.92], foliage * 0.6))
+            npr::clamp01(mix(
+                npr::saturate(ir, 0.9),
+                [1.0, 0.86, 0.92],
+                foliage * 0.6,
+            ))
         }),
-        19 => gradient_map(
-            &npr::blur_rgb(p, 1.5 * u),
-            &[(0.0, hex(0x000010)), (0.25, hex(0x3b0f70)), (0.45, hex(0x8c2981)), (0.6, hex(0xde4968)), (0.78, hex(0xfe9f6d)), (1.0, hex(0xfcfdbf))],
-        ),
+        19 => {
+            // Luma is linear in RGB, so blurring it equals the luma of a blurred image.
+            let heat = npr::blur(&npr::luma(p), 1.5 * u);
+            npr::render(w, h, |x, y| {
+                gradient(
+                    &[
+                        (0.0, hex(0x000010)),
+                        (0.25, hex(0x3b0f70)),
+                        (0.45, hex(0x8c2981)),
+                        (0.6, hex(0xde4968)),
+                        (0.78, hex(0xfe9f6d)),
+                        (1.0, hex(0xfcfdbf)),
+                    ],
+                    heat.at(x, y),
+                )
+            })
+        }
         20 => npr::map(p, |x, y, c| {
             let l = (npr::luma_of(c) * 1.4).min(1.0);
-            let scan = if (y as f32 / (2.0 * u.max(0.5))) as usize % 2 == 0 { 1.0 } else { 0.8 };
+            let scan = if ((y as f32 / (2.0 * u.max(0.5))) as usize).is_multiple_of(2) {
+                1.0
+            } else {
+                0.8
+            };
             let noise = (npr::hash(x as i64, y as i64, 20) - 0.5) * 0.18;
             let v = ((l + noise) * scan).clamp(0.0, 1.0) * npr::vignette(x, y, w, h, 0.9);
             [v * 0.35, v, v * 0.3]
         }),
         21 => {
-            let colours = npr::edge_preserving(p, 25.0 * u, 0.4);
+            let colours = npr::smooth(p, 25.0, 0.4);
             let wax = npr::hatching(w, h, 1.2, (7.0 * u).max(2.0), 21);
             let lines = style::outlines(p, u, 1.0);
             npr::map(&colours, |x, y, c| {
@@ -271,32 +381,85 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         24 => {
             let block = (4.0 * u).max(2.0) as usize;
             let small = npr::pixelate(p, block);
-            gradient_map(&small, &[(0.0, hex(0x0f380f)), (0.33, hex(0x306230)), (0.66, hex(0x8bac0f)), (1.0, hex(0x9bbc0f))])
+            gradient_map(
+                &small,
+                &[
+                    (0.0, hex(0x0f380f)),
+                    (0.33, hex(0x306230)),
+                    (0.66, hex(0x8bac0f)),
+                    (1.0, hex(0x9bbc0f)),
+                ],
+            )
         }
-        25 => recolour(&style::render(p, crate::Style::Wave), &[(0.0, hex(0x1c0f2e)), (0.4, hex(0x6a2c5e)), (0.7, hex(0xe0774b)), (1.0, hex(0xf8e0b0))]),
-        26 => recolour(&style::render(p, crate::Style::Scream), &[(0.0, hex(0x120a24)), (0.35, hex(0x4a2a7a)), (0.65, hex(0xb05fb0)), (0.85, hex(0xe8b04a)), (1.0, hex(0xfff0c0))]),
+        25 => recolour(
+            &style::render(p, crate::Style::Wave),
+            &[
+                (0.0, hex(0x1c0f2e)),
+                (0.4, hex(0x6a2c5e)),
+                (0.7, hex(0xe0774b)),
+                (1.0, hex(0xf8e0b0)),
+            ],
+        ),
+        26 => recolour(
+            &style::render(p, crate::Style::Scream),
+            &[
+                (0.0, hex(0x120a24)),
+                (0.35, hex(0x4a2a7a)),
+                (0.65, hex(0xb05fb0)),
+                (0.85, hex(0xe8b04a)),
+                (1.0, hex(0xfff0c0)),
+            ],
+        ),
         27 => {
             let painted = style::render(p, crate::Style::Mononoke);
             npr::map(&painted, |_, _, c| {
                 let l = npr::luma_of(c);
-                npr::clamp01(mix(c, gradient(&[(0.0, hex(0x06210f)), (0.5, hex(0x1f7a3a)), (1.0, hex(0xd9f5b0))], l), 0.5))
+                npr::clamp01(mix(
+                    c,
+                    gradient(
+                        &[
+                            (0.0, hex(0x06210f)),
+                            (0.5, hex(0x1f7a3a)),
+                            (1.0, hex(0xd9f5b0)),
+                        ],
+                        l,
+                    ),
+                    0.7,
+                ))
             })
         }
         28 => {
-            let glow = npr::blur_rgb(p, 6.0 * u);
+            let glow = npr::at_work_size(p, npr::WORK_PIXELS, |s| {
+                npr::blur_rgb(s, 6.0 * npr::unit(s))
+            });
             npr::map(p, |x, y, c| {
                 let soft = mix(c, npr::px(&glow, y * w + x), 0.4);
                 let l = npr::luma_of(soft);
-                let ice = gradient(&[(0.0, hex(0x1a2a40)), (0.5, hex(0x8fb4d4)), (1.0, hex(0xf4fbff))], 0.2 + 0.8 * l);
+                let ice = gradient(
+                    &[
+                        (0.0, hex(0x1a2a40)),
+                        (0.5, hex(0x8fb4d4)),
+                        (1.0, hex(0xf4fbff)),
+                    ],
+                    0.2 + 0.8 * l,
+                );
                 npr::clamp01(mix(ice, npr::saturate(soft, 0.3), 0.25))
             })
         }
         _ => {
             let lines = style::outlines(p, u, 1.2);
-            let smooth = npr::edge_preserving(p, 30.0 * u, 0.3);
+            let smooth = npr::smooth(p, 30.0, 0.3);
             npr::map(&smooth, |x, y, c| {
                 let l = npr::quantise(npr::luma_of(c), 5.0, 6.0);
-                let gold = gradient(&[(0.0, hex(0x0a0806)), (0.45, hex(0x5a3d0c)), (0.75, hex(0xc9962c)), (1.0, hex(0xfff0b3))], l);
+                let gold = gradient(
+                    &[
+                        (0.0, hex(0x0a0806)),
+                        (0.45, hex(0x5a3d0c)),
+                        (0.75, hex(0xc9962c)),
+                        (1.0, hex(0xfff0b3)),
+                    ],
+                    l,
+                );
                 let sheen = 0.9 + 0.15 * npr::fbm(x as f32 / (15.0 * u), y as f32 / (15.0 * u), 29);
                 npr::scale(npr::clamp01(npr::scale(gold, sheen)), lines.at(x, y))
             })
@@ -306,7 +469,9 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
 
 /// Keeps a rendering's tones and replaces its colours by `stops` (luma to colour).
 fn recolour(img: &Rgb, stops: &[(f32, [f32; 3])]) -> Rgb {
-    npr::map(img, |_, _, c| mix(gradient(stops, npr::luma_of(c)), c, 0.15))
+    npr::map(img, |_, _, c| {
+        mix(gradient(stops, npr::luma_of(c)), c, 0.15)
+    })
 }
 
 /// sRGB encoding, linear light in 0..1.
@@ -421,7 +586,13 @@ fn stats(lab: &Rgb, detail: &Plane) -> Stats {
         .collect();
     let mean = [sum[0] / n, sum[1] / n];
     let std = std::array::from_fn(|c| (sq[c] / n - mean[c] * mean[c]).max(0.0).sqrt());
-    Stats { cdf, mean, std, detail: (dsq / n).sqrt(), palette: kmeans(lab, 8) }
+    Stats {
+        cdf,
+        mean,
+        std,
+        detail: (dsq / n).sqrt(),
+        palette: kmeans(lab, 8),
+    }
 }
 
 /// Eight dominant colours by k-means (deterministic initialisation along L).
@@ -472,6 +643,10 @@ pub(crate) fn transfer(img: &RgbImage, style: &RgbImage) -> RgbImage {
     if img.width() == 0 || img.height() == 0 || style.width() == 0 || style.height() == 0 {
         return img.clone();
     }
+    npr::render_capped(img, |img| transfer_rendered(img, style))
+}
+
+fn transfer_rendered(img: &RgbImage, style: &RgbImage) -> RgbImage {
     let decode = decode_table();
     let enc = Encoder::new();
     let to_lab = |p: &Rgb| npr::map(p, |_, _, c| oklab(c, &decode));
@@ -491,16 +666,15 @@ pub(crate) fn transfer(img: &RgbImage, style: &RgbImage) -> RgbImage {
     // A flat style (painting, poster) flattens the photo before anything else.
     let gain = (target.detail / source.detail.max(1e-4)).clamp(0.0, 3.0) as f32;
     let base = if gain < 0.8 {
-        npr::edge_preserving(&input, 30.0 * u * (1.0 - gain).max(0.3), 0.35)
+        npr::smooth(&input, 30.0 * (1.0 - gain).max(0.3), 0.35)
     } else {
         input
     };
     let lab = to_lab(&base);
     let detail = detail_layer(&lab[0], u);
     let lut = match_histogram(&source.cdf, &target.cdf);
-    let scale_ab: [f32; 2] = std::array::from_fn(|c| {
-        (target.std[c] / source.std[c].max(1e-4)).clamp(0.2, 3.0) as f32
-    });
+    let scale_ab: [f32; 2] =
+        std::array::from_fn(|c| (target.std[c] / source.std[c].max(1e-4)).clamp(0.2, 3.0) as f32);
     let detail_gain = gain.clamp(0.5, 2.5);
     let (w, _) = npr::dims(&lab);
     let out = npr::render(lab[0].width, lab[0].height, |x, y| {
@@ -566,7 +740,12 @@ mod tests {
     fn oklab_round_trips() {
         let decode = decode_table();
         let enc = Encoder::new();
-        for c in [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.8, 0.2, 0.4], [0.1, 0.6, 0.9]] {
+        for c in [
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 1.0],
+            [0.8, 0.2, 0.4],
+            [0.1, 0.6, 0.9],
+        ] {
             let back = from_oklab(oklab(c, &decode), &enc);
             for k in 0..3 {
                 assert!((back[k] - c[k]).abs() < 0.01, "{c:?} -> {back:?}");
@@ -579,12 +758,17 @@ mod tests {
         let img = photo();
         // An orange-and-purple style image.
         let style = RgbImage::from_fn(80, 80, |x, _| {
-            if x < 40 { image::Rgb([240, 130, 40]) } else { image::Rgb([90, 40, 140]) }
+            if x < 40 {
+                image::Rgb([240, 130, 40])
+            } else {
+                image::Rgb([90, 40, 140])
+            }
         });
         let out = transfer(&img, &style);
         assert_eq!(out.dimensions(), img.dimensions());
         let mean = |im: &RgbImage, c: usize| {
-            im.pixels().map(|p| f64::from(p.0[c])).sum::<f64>() / f64::from(im.width() * im.height())
+            im.pixels().map(|p| f64::from(p.0[c])).sum::<f64>()
+                / f64::from(im.width() * im.height())
         };
         // Red up, green down relative to the photo: the style's hues came across.
         assert!(mean(&out, 0) > mean(&img, 0) + 10.0);

@@ -65,7 +65,11 @@ fn every_request_keeps_size_and_format() {
                 assert_eq!(image::guess_format(&out.image).unwrap(), ImageFormat::Png);
                 assert_eq!(decoded_size(&out.scoremap.unwrap()), (97, 61));
             } else {
-                assert_eq!(image::guess_format(&out.image).unwrap(), format, "{request:?}");
+                assert_eq!(
+                    image::guess_format(&out.image).unwrap(),
+                    format,
+                    "{request:?}"
+                );
             }
         }
     }
@@ -76,7 +80,10 @@ fn grey_rgba_and_palette_inputs() {
     let engine = Engine::new();
     let style = style_png();
     let base = picture(64, 80);
-    let grey = encode(&DynamicImage::ImageRgb8(base.clone()).grayscale(), ImageFormat::Png);
+    let grey = encode(
+        &DynamicImage::ImageRgb8(base.clone()).grayscale(),
+        ImageFormat::Png,
+    );
     let rgba = encode(
         &DynamicImage::ImageRgba8(image::RgbaImage::from_fn(64, 80, |x, y| {
             let p = base.get_pixel(x, y).0;
@@ -88,7 +95,9 @@ fn grey_rgba_and_palette_inputs() {
     let palette = palette_png(64, 80);
     for request in requests(&style) {
         for (name, input) in [("grey", &grey), ("rgba", &rgba), ("palette", &palette)] {
-            let out = engine.process(&request, input).unwrap_or_else(|e| panic!("{name} {request:?}: {e}"));
+            let out = engine
+                .process(&request, input)
+                .unwrap_or_else(|e| panic!("{name} {request:?}: {e}"));
             assert_eq!(decoded_size(&out.image), (64, 80), "{name} {request:?}");
             if name == "rgba" && request != Request::SkySeg {
                 let img = image::load_from_memory(&out.image).unwrap();
@@ -122,7 +131,11 @@ fn png_encoder(out: &mut Vec<u8>, w: u32, h: u32) -> impl FnMut(&[u8]) + '_ {
         for &b in bytes {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -141,7 +154,11 @@ fn png_encoder(out: &mut Vec<u8>, w: u32, h: u32) -> impl FnMut(&[u8]) + '_ {
         ihdr.extend_from_slice(&h.to_be_bytes());
         ihdr.extend_from_slice(&[8, 3, 0, 0, 0]);
         chunk(out, b"IHDR", &ihdr);
-        chunk(out, b"PLTE", &[250, 240, 220, 30, 60, 120, 200, 60, 40, 90, 160, 80]);
+        chunk(
+            out,
+            b"PLTE",
+            &[250, 240, 220, 30, 60, 120, 200, 60, 40, 90, 160, 80],
+        );
         // zlib stream of stored blocks.
         let mut z = vec![0x78, 0x01];
         let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
@@ -174,9 +191,15 @@ fn the_palette_png_really_is_indexed() {
 #[test]
 fn same_bytes_on_any_thread_count() {
     let style = style_png();
-    let input = encode(&DynamicImage::ImageRgb8(picture(203, 117)), ImageFormat::Png);
+    let input = encode(
+        &DynamicImage::ImageRgb8(picture(203, 117)),
+        ImageFormat::Png,
+    );
     let run = |threads: usize| -> Vec<Vec<u8>> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let engine = Engine::new();
             requests(&style)
@@ -223,10 +246,19 @@ fn the_nine_styles_differ_from_the_photo_and_each_other() {
         })
         .collect();
     for (i, a) in outs.iter().enumerate() {
-        assert!(distance(a, &photo) > 8.0, "{:?} is too close to the photo", Style::ALL[i]);
+        assert!(
+            distance(a, &photo) > 8.0,
+            "{:?} is too close to the photo",
+            Style::ALL[i]
+        );
         for (j, b) in outs.iter().enumerate().skip(i + 1) {
             let d = distance(a, b);
-            assert!(d > 8.0, "{:?} and {:?} differ by only {d:.1}", Style::ALL[i], Style::ALL[j]);
+            assert!(
+                d > 8.0,
+                "{:?} and {:?} differ by only {d:.1}",
+                Style::ALL[i],
+                Style::ALL[j]
+            );
         }
     }
 }
@@ -239,16 +271,38 @@ fn presets_are_documented_and_out_of_range_ids_refused() {
     }
     let input = encode(&DynamicImage::ImageRgb8(picture(40, 40)), ImageFormat::Png);
     let engine = Engine::new();
-    assert!(engine.process(&Request::Stylize(StyleSource::Preset(30)), &input).is_err());
-    assert!(engine.process(&Request::SelfieAnime { mask: Some(9) }, &input).is_err());
-    assert!(engine.process(&Request::SelfieAnime { mask: Some(0) }, &input).is_err());
-    assert!(engine.process(&Request::Stylize(StyleSource::Image(b"not an image")), &input).is_err());
+    assert!(
+        engine
+            .process(&Request::Stylize(StyleSource::Preset(30)), &input)
+            .is_err()
+    );
+    assert!(
+        engine
+            .process(&Request::SelfieAnime { mask: Some(9) }, &input)
+            .is_err()
+    );
+    assert!(
+        engine
+            .process(&Request::SelfieAnime { mask: Some(0) }, &input)
+            .is_err()
+    );
+    assert!(
+        engine
+            .process(
+                &Request::Stylize(StyleSource::Image(b"not an image")),
+                &input
+            )
+            .is_err()
+    );
 }
 
 #[test]
 fn sky_of_the_test_picture_is_its_upper_part() {
     let engine = Engine::new();
-    let input = encode(&DynamicImage::ImageRgb8(picture(200, 150)), ImageFormat::Png);
+    let input = encode(
+        &DynamicImage::ImageRgb8(picture(200, 150)),
+        ImageFormat::Png,
+    );
     let out = engine.process(&Request::SkySeg, &input).unwrap();
     let mask = image::load_from_memory(&out.image).unwrap().to_luma8();
     // Top corners are sky, bottom corners ground.
