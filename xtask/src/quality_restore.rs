@@ -465,29 +465,13 @@ pub fn run(args: &[String]) -> Result<()> {
     if wants("stretch") {
         let mut t = Table::new("stretch restore, aspect error in % (lower is better)");
         t.lower_is_better = true;
-        let cases: [(&str, f32, f32, FilterType, Option<u8>); 5] = [
-            (
-                "1.4× wide (bicubic)",
-                1.4,
-                1.0,
-                FilterType::CatmullRom,
-                None,
-            ),
+        let cases: Vec<(&str, f32, f32, FilterType, Option<u8>)> = vec![
+            ("1.4× wide (bicubic)", 1.4, 1.0, FilterType::CatmullRom, None),
             ("1.3× tall (bilinear)", 1.0, 1.3, FilterType::Triangle, None),
-            (
-                "1.4× wide, JPEG q90",
-                1.4,
-                1.0,
-                FilterType::CatmullRom,
-                Some(90),
-            ),
-            (
-                "1.3× tall, JPEG q90",
-                1.0,
-                1.3,
-                FilterType::Triangle,
-                Some(90),
-            ),
+            ("1.4× wide, JPEG q90", 1.4, 1.0, FilterType::CatmullRom, Some(90)),
+            ("1.3× tall, JPEG q90", 1.0, 1.3, FilterType::Triangle, Some(90)),
+            ("1.4× wide, JPEG q80", 1.4, 1.0, FilterType::CatmullRom, Some(80)),
+            ("1.3× tall, JPEG q80", 1.0, 1.3, FilterType::Triangle, Some(80)),
             ("unstretched", 1.0, 1.0, FilterType::Nearest, None),
         ];
         let mut errors: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
