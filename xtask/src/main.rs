@@ -16,6 +16,7 @@ mod quality;
 mod quality_restore;
 mod readme_images;
 mod train_colourize;
+mod train_definition;
 mod train_enhance;
 
 /// (name, what it does, entry point)
@@ -51,6 +52,11 @@ const TASKS: &[Task] = &[
         "train-colourize",
         "Train the colourize model from examples/images/ (reproducible)",
         train_colourize::run,
+    ),
+    (
+        "train-definition",
+        "Train the definition-enhance filters on the train split of /work/photos (reproducible)",
+        train_definition::run,
     ),
     (
         "fuzz",

@@ -228,7 +228,7 @@ fn synthesise(c: &mut Canvas, r: &Rect, rng: &mut u64) {
                     let tx = if forward { tx0 + i } else { tx1 - i };
                     let at = ((ty - ty0) * tw + tx - tx0) as usize;
                     let mut best = nnf[at];
-                    let mut consider = |sx: i64, sy: i64, best: &mut (i64, i64, f32)| {
+                    let consider = |sx: i64, sy: i64, best: &mut (i64, i64, f32)| {
                         if is_valid(sx, sy) {
                             let d = distance(c, tx, ty, sx, sy, best.2);
                             if d < best.2 {
