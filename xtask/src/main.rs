@@ -15,6 +15,7 @@ mod metrics;
 mod quality;
 mod quality_restore;
 mod readme_images;
+mod restore_images;
 mod train_colourize;
 mod train_definition;
 mod train_enhance;
@@ -72,6 +73,11 @@ const TASKS: &[Task] = &[
         "load",
         "Load-test a release emulator: --seconds N --concurrency C",
         load::run,
+    ),
+    (
+        "restore-images",
+        "Render the restoration operations' before/after pictures under docs/images/",
+        restore_images::run,
     ),
     (
         "readme-images",
