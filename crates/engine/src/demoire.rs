@@ -139,7 +139,8 @@ fn filter_tiles(p: &Plane) -> Plane {
     let ratio_parts: Vec<Vec<f32>> = survey
         .par_chunks(16)
         .map(|chunk| {
-            let mut acc = vec![0.0f32; TILE * TILE];
+            // Ratios to the neighbourhood, then magnitudes.
+            let mut acc = vec![0.0f32; 2 * TILE * TILE];
             let mut re = vec![0.0f32; TILE * TILE];
             let mut im = vec![0.0f32; TILE * TILE];
             for &t in chunk {
@@ -148,23 +149,53 @@ fn filter_tiles(p: &Plane) -> Plane {
                 load_tile(p, x0, y0, &window, &mut re);
                 fft.forward_2d(&mut re, &mut im);
                 let (m, bg) = magnitude_and_background(&re, &im);
-                for ((a, &mi), &b) in acc.iter_mut().zip(&m).zip(&bg) {
+                let (ratios, magnitudes) = acc.split_at_mut(TILE * TILE);
+                for (((a, s), &mi), &b) in ratios
+                    .iter_mut()
+                    .zip(magnitudes.iter_mut())
+                    .zip(&m)
+                    .zip(&bg)
+                {
                     *a += (mi / b.max(1e-6)).min(20.0);
+                    *s += mi;
                 }
             }
             acc
         })
         .collect();
-    let mut ratio = vec![0.0f32; TILE * TILE];
+    let mut ratio = vec![0.0f32; 2 * TILE * TILE];
     for part in ratio_parts {
         ratio.iter_mut().zip(part).for_each(|(a, b)| *a += b);
     }
     let tiles_count = survey.len().max(1) as f32;
-    let pattern: Vec<bool> = ratio
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| !low(i) && r / tiles_count > PEAK_FACTOR)
-        .collect();
+    let (ratio, magnitude) = ratio.split_at(TILE * TILE);
+    // A pattern is an isolated peak: well above its neighbourhood on average, and a
+    // strict local maximum of the mean magnitude. Straight edges in the picture make
+    // ridges through the origin instead, which fall steadily along their length.
+    let at = |v: &[f32], u: isize, w: isize| {
+        v[(w.rem_euclid(TILE as isize) as usize) * TILE + u.rem_euclid(TILE as isize) as usize]
+    };
+    let mut pattern = vec![false; TILE * TILE];
+    for i in 0..TILE * TILE {
+        if low(i) || ratio[i] / tiles_count <= PEAK_FACTOR {
+            continue;
+        }
+        let (u, v) = ((i % TILE) as isize, (i / TILE) as isize);
+        let centre = magnitude[i];
+        let isolated = (-1..=1).all(|dv| {
+            (-1..=1).all(|du| (du == 0 && dv == 0) || at(magnitude, u + du, v + dv) < centre)
+        });
+        if isolated {
+            // The window spreads a peak over its neighbours: take them too.
+            for dv in -1..=1isize {
+                for du in -1..=1isize {
+                    let j = ((v + dv).rem_euclid(TILE as isize) as usize) * TILE
+                        + (u + du).rem_euclid(TILE as isize) as usize;
+                    pattern[j] = !low(j);
+                }
+            }
+        }
+    }
     if !pattern.iter().any(|&b| b) {
         return p.clone();
     }
@@ -178,7 +209,7 @@ fn filter_tiles(p: &Plane) -> Plane {
             fft.forward_2d(&mut re, &mut im);
             let (m, bg) = magnitude_and_background(&re, &im);
             for i in 0..TILE * TILE {
-                if pattern[i] && m[i] > bg[i] {
+                if pattern[i] && m[i] > PEAK_FACTOR * bg[i] {
                     let g = bg[i] / m[i];
                     re[i] *= g;
                     im[i] *= g;
