@@ -13,7 +13,11 @@ use crate::degrade;
 
 fn row(panels: &[&RgbImage]) -> RgbImage {
     let h = panels.iter().map(|p| p.height()).max().unwrap_or(1);
-    let w = panels.iter().map(|p| p.width() + 8).sum::<u32>().saturating_sub(8);
+    let w = panels
+        .iter()
+        .map(|p| p.width() + 8)
+        .sum::<u32>()
+        .saturating_sub(8);
     let mut canvas = RgbImage::from_pixel(w.max(1), h, image::Rgb([255, 255, 255]));
     let mut x = 0;
     for p in panels {
@@ -26,8 +30,15 @@ fn row(panels: &[&RgbImage]) -> RgbImage {
 fn save(img: &RgbImage, name: &str) -> Result<()> {
     let path = Path::new("docs/images").join(name);
     let mut out = std::fs::File::create(&path)?;
-    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88))?;
-    println!("wrote {} ({}×{})", path.display(), img.width(), img.height());
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut out, 88,
+    ))?;
+    println!(
+        "wrote {} ({}×{})",
+        path.display(),
+        img.width(),
+        img.height()
+    );
     Ok(())
 }
 
@@ -37,7 +48,12 @@ fn crop(img: &RgbImage, x: u32, y: u32, w: u32, h: u32) -> RgbImage {
 
 /// Nearest-neighbour zoom, so restored detail is visible in the README.
 fn zoom(img: &RgbImage, k: u32) -> RgbImage {
-    imageops::resize(img, img.width() * k, img.height() * k, imageops::FilterType::Nearest)
+    imageops::resize(
+        img,
+        img.width() * k,
+        img.height() * k,
+        imageops::FilterType::Nearest,
+    )
 }
 
 fn open(name: &str) -> Result<RgbImage> {
@@ -53,22 +69,37 @@ pub fn run(_args: &[String]) -> Result<()> {
     // Denoise: σ 25, strength 100, a 2x crop of the cat's face.
     let face = crop(&chelsea, 100, 40, 220, 160);
     let noisy = degrade::gaussian_noise(&face, 25.0, 1);
-    save(&row(&[&zoom(&noisy, 2), &zoom(&restoration::denoise(&noisy, 100), 2)]), "denoise.jpg")?;
+    save(
+        &row(&[
+            &zoom(&noisy, 2),
+            &zoom(&restoration::denoise(&noisy, 100), 2),
+        ]),
+        "denoise.jpg",
+    )?;
 
     // Definition: blur σ 1.2 + JPEG q85.
     let detail = crop(&astronaut, 150, 60, 220, 200);
     let soft = degrade::jpeg(&degrade::blur(&detail, 1.2), 85)?;
-    save(&row(&[&zoom(&soft, 2), &zoom(&restoration::definition(&soft), 2)]), "definition.jpg")?;
+    save(
+        &row(&[&zoom(&soft, 2), &zoom(&restoration::definition(&soft), 2)]),
+        "definition.jpg",
+    )?;
 
     // Colour enhance: saturation × 0.6.
     let small = imageops::resize(&astronaut, 320, 320, imageops::FilterType::Lanczos3);
     let faded = degrade::saturate(&small, 0.6);
-    save(&row(&[&faded, &restoration::colour_enhance(&faded)]), "colour-enhance.jpg")?;
+    save(
+        &row(&[&faded, &restoration::colour_enhance(&faded)]),
+        "colour-enhance.jpg",
+    )?;
 
     // Stretch restore: 1.4× wide.
     let base = imageops::resize(&chelsea, 300, 200, imageops::FilterType::Lanczos3);
     let wide = degrade::stretch(&base, 1.4, 1.0, imageops::FilterType::CatmullRom);
-    save(&row(&[&wide, &restoration::stretch_restore(&wide)]), "stretch-restore.jpg")?;
+    save(
+        &row(&[&wide, &restoration::stretch_restore(&wide)]),
+        "stretch-restore.jpg",
+    )?;
 
     // Inpainting: the three rectangles; black | OpenCV TELEA | ours.
     let scene = crop(&rocket, 0, 80, 420, 300);
@@ -105,7 +136,10 @@ pub fn run(_args: &[String]) -> Result<()> {
     // Document de-shading: a synthetic page, half size.
     let page = degrade::shade_page(&degrade::synthetic_page(720, 960, 4), 4);
     let half = |i: &RgbImage| imageops::resize(i, 360, 480, imageops::FilterType::Triangle);
-    save(&row(&[&half(&page), &half(&restoration::doc_repair(&page))]), "doc-repair.jpg")?;
+    save(
+        &row(&[&half(&page), &half(&restoration::doc_repair(&page))]),
+        "doc-repair.jpg",
+    )?;
 
     // Moiré: a crop at 1:1.
     let (moire, _) = degrade::moire(&chelsea, 2);

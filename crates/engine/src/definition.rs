@@ -94,7 +94,7 @@ pub fn classes(y: &Plane) -> Vec<u16> {
         .into_par_iter()
         .map(|i| {
             let (a, b, d) = (xx.data[i], xy.data[i], yy.data[i]);
-            let half_trace = (a + d) / 2.0;
+            let half_trace = f32::midpoint(a, d);
             let root = ((a - d) * (a - d) / 4.0 + b * b).sqrt();
             let (l1, l2) = (half_trace + root, (half_trace - root).max(0.0));
             // Direction of the dominant gradient, folded to 0..π.

@@ -134,7 +134,7 @@ fn filter_tiles(p: &Plane) -> Plane {
     // Non-overlapping tiles suffice to find the pattern. Fixed chunks, summed in order:
     // the result does not depend on the thread count.
     let survey: Vec<usize> = (0..nx * ny)
-        .filter(|t| (t % nx) % 2 == 0 && (t / nx) % 2 == 0)
+        .filter(|t| (t % nx).is_multiple_of(2) && (t / nx).is_multiple_of(2))
         .collect();
     let ratio_parts: Vec<Vec<f32>> = survey
         .par_chunks(16)
@@ -335,8 +335,9 @@ impl Fft {
     fn inverse_2d(&self, re: &mut [f32], im: &mut [f32]) {
         self.transform_2d(re, im, true);
         let scale = 1.0 / (self.n * self.n) as f32;
-        re.iter_mut().for_each(|v| *v *= scale);
-        im.iter_mut().for_each(|v| *v *= scale);
+        for v in re.iter_mut().chain(im.iter_mut()) {
+            *v *= scale;
+        }
     }
 }
 

@@ -83,8 +83,8 @@ fn membrane(c: &mut Canvas, r: &Rect) {
         for x in (x0 - 1).max(0)..(x1 + 1).min(c.w) {
             let i = c.idx(x, y);
             if !c.hole[i] {
-                for k in 0..3 {
-                    sum[k] += c.px[i][k];
+                for (acc, v) in sum.iter_mut().zip(c.px[i]) {
+                    *acc += v;
                 }
                 n += 1.0;
             }
@@ -112,16 +112,15 @@ fn membrane(c: &mut Canvas, r: &Rect) {
                     let (nx, ny) = (x + dx, y + dy);
                     if nx >= 0 && ny >= 0 && nx < c.w && ny < c.h {
                         let p = c.px[c.idx(nx, ny)];
-                        for ch in 0..3 {
-                            s[ch] += p[ch];
+                        for (acc, v) in s.iter_mut().zip(p) {
+                            *acc += v;
                         }
                         k += 1.0;
                     }
                 }
                 if k > 0.0 {
-                    for ch in 0..3 {
-                        let target = s[ch] / k;
-                        c.px[i][ch] += omega * (target - c.px[i][ch]);
+                    for (v, total) in c.px[i].iter_mut().zip(s) {
+                        *v += omega * (total / k - *v);
                     }
                 }
             }

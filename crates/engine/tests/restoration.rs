@@ -49,8 +49,14 @@ fn every_colour_type_and_format_round_trips() {
         (DynamicImage::ImageRgb8(rgba.to_rgb8()), ImageFormat::Bmp),
         (rgba.clone(), ImageFormat::Png),
         (DynamicImage::ImageLuma8(rgba.to_luma8()), ImageFormat::Png),
-        (DynamicImage::ImageLumaA8(rgba.to_luma_alpha8()), ImageFormat::Png),
-        (DynamicImage::ImageLuma16(rgba.to_luma16()), ImageFormat::Png),
+        (
+            DynamicImage::ImageLumaA8(rgba.to_luma_alpha8()),
+            ImageFormat::Png,
+        ),
+        (
+            DynamicImage::ImageLuma16(rgba.to_luma16()),
+            ImageFormat::Png,
+        ),
     ];
     for (img, format) in cases {
         let bytes = encode(&img, format);
@@ -82,7 +88,15 @@ fn every_colour_type_and_format_round_trips() {
 #[test]
 fn tiny_and_extreme_aspect_images_do_not_panic() {
     let engine = Engine::new();
-    for (w, h) in [(1, 1), (2, 3), (1, 300), (300, 1), (2000, 2), (3, 700), (9, 9)] {
+    for (w, h) in [
+        (1, 1),
+        (2, 3),
+        (1, 300),
+        (300, 1),
+        (2000, 2),
+        (3, 700),
+        (9, 9),
+    ] {
         let png = encode(&DynamicImage::ImageRgba8(textured(w, h)), ImageFormat::Png);
         for request in requests() {
             let out = engine.process(&request, &png);
@@ -120,7 +134,10 @@ fn inpainting_rejects_rectangles_outside_and_keeps_every_other_pixel() {
             height: 20,
         },
     ];
-    let out = engine.process(&Request::Inpaint(&rects), &png).unwrap().image;
+    let out = engine
+        .process(&Request::Inpaint(&rects), &png)
+        .unwrap()
+        .image;
     let out = image::load_from_memory(&out).unwrap().to_rgb8();
     let src = img.to_rgb8();
     for (x, y, p) in out.enumerate_pixels() {
