@@ -168,7 +168,9 @@ impl Table {
         md.push_str("\n| worst |");
         for i in 0..first.cells.len() {
             let vals = self.rows.iter().filter_map(|r| r.cells.get(i).map(|c| c.1));
-            let worst = if self.lower_is_better {
+            // Clipping shares and aspect errors: the worst is the largest.
+            let lower = self.lower_is_better || first.cells[i].0.contains("clipped");
+            let worst = if lower {
                 vals.fold(f64::MIN, f64::max)
             } else {
                 vals.fold(f64::MAX, f64::min)
