@@ -13,6 +13,9 @@ use image::{RgbImage, imageops::FilterType};
 
 use crate::degrade;
 
+/// One timed call of an operation on its prepared input.
+type Operation<'a> = Box<dyn Fn() -> RgbImage + Sync + 'a>;
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -90,7 +93,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let page = degrade::shade_page(&degrade::synthetic_page(w, h, 3), 3);
     let (moire, _) = degrade::moire(&frame, 5);
 
-    let cases: Vec<(&str, String, Box<dyn Fn() -> RgbImage + Sync>)> = vec![
+    let cases: Vec<(&str, String, Operation<'_>)> = vec![
         (
             "denoise (strength 60)",
             "σ 15 noise".into(),

@@ -278,7 +278,7 @@ pub fn moire(img: &RgbImage, seed: u64) -> (RgbImage, RgbImage) {
     let f2 = f1 * (1.03 + 0.05 * rng.f32());
     let a1 = rng.f32() * std::f32::consts::PI;
     let a2 = a1 + 0.05 + 0.1 * rng.f32();
-    let amplitude = 0.12;
+    let amplitude = 0.25;
     let mut gratings = img.clone();
     for (x, y, px) in gratings.enumerate_pixels_mut() {
         let (fx, fy) = (x as f32, y as f32);

@@ -19,7 +19,9 @@ mod photos;
 mod quality;
 mod quality_restore;
 mod readme_images;
+mod restore_images;
 mod train_colourize;
+mod train_definition;
 mod train_enhance;
 
 /// (name, what it does, entry point)
@@ -62,6 +64,11 @@ const TASKS: &[Task] = &[
         train_colourize::run,
     ),
     (
+        "train-definition",
+        "Train the definition-enhance filters on the train split of /work/photos (reproducible)",
+        train_definition::run,
+    ),
+    (
         "fuzz",
         "Fuzz reply parsing and image sniffing: --seconds N",
         fuzz::run,
@@ -90,6 +97,11 @@ const TASKS: &[Task] = &[
         "browser-test",
         "Run the emulator console's self-test in headless Chromium (--screenshot: docs/images/console.png)",
         browser_test::run,
+    ),
+    (
+        "restore-images",
+        "Render the restoration operations' before/after pictures under docs/images/",
+        restore_images::run,
     ),
     (
         "readme-images",

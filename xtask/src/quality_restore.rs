@@ -1,11 +1,11 @@
-//! `cargo xtask quality-restore [--op OP] [--photos DIR] [--max-side N] [--no-opencv]
+//! `cargo xtask quality-restore [--op OP] [--photos DIR | --split S] [--max-side N] [--no-opencv]
 //! [--no-write]`: the quality rows of the restoration operations (issue 15). Degrades
 //! each photo (see `degrade.rs`), runs the engine and the OpenCV baselines of
 //! `xtask/py/restore_baselines.py` in the same run, and reports every photo, the mean
 //! and the worst photo. Writes docs/quality-restoration-results.md.
 //!
-//! Photos: `--photos DIR` (every .jpg/.png in it), else the validation split of
-//! /work/photos when its manifest exists, else examples/images. Photos are area-scaled
+//! Photos: `--photos DIR` (every .jpg/.png in it), else the `--split` (default
+//! `validation`) of /work/photos when its manifest.tsv exists, else examples/images. Photos are area-scaled
 //! to at most `--max-side` (default 1024) pixels a side first.
 //!
 //! OP is one of denoise, definition, colour, stretch, inpaint, doc, demoire.
@@ -29,43 +29,22 @@ fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// The validation photos of /work/photos, from its manifest (one JSON object per photo
-/// with `file` and `split`), if it exists.
-fn manifest_photos() -> Option<Vec<PathBuf>> {
+/// The photos of one split (`validation` or `train`) of /work/photos, from its
+/// manifest.tsv (a header line naming the `name` and `split` columns, then one photo a
+/// line), if it exists.
+pub fn manifest_photos(split: &str) -> Option<Vec<PathBuf>> {
     let root = Path::new("/work/photos");
-    for name in ["manifest.json", "manifest.jsonl"] {
-        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
-            continue;
-        };
-        let entries: Vec<serde_json::Value> = match serde_json::from_str(&text) {
-            Ok(serde_json::Value::Array(v)) => v,
-            Ok(serde_json::Value::Object(o)) => o
-                .get("photos")
-                .and_then(|p| p.as_array())
-                .cloned()
-                .unwrap_or_default(),
-            _ => text
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect(),
-        };
-        let files: Vec<PathBuf> = entries
-            .iter()
-            .filter(|e| {
-                e.get("split")
-                    .and_then(|s| s.as_str())
-                    .is_some_and(|s| s.starts_with("val"))
-            })
-            .filter_map(|e| {
-                let f = e.get("file").or_else(|| e.get("path"))?.as_str()?;
-                Some(root.join(f))
-            })
-            .collect();
-        if !files.is_empty() {
-            return Some(files);
-        }
-    }
-    None
+    let text = std::fs::read_to_string(root.join("manifest.tsv")).ok()?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next()?.split('\t').collect();
+    let name_col = header.iter().position(|c| *c == "name")?;
+    let split_col = header.iter().position(|c| *c == "split")?;
+    let files: Vec<PathBuf> = lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|cols| cols.get(split_col).is_some_and(|s| *s == split))
+        .filter_map(|cols| Some(root.join(cols.get(name_col)?)))
+        .collect();
+    (!files.is_empty()).then_some(files)
 }
 
 /// The photos to evaluate on: (name, image), colour only, at most `max_side` a side.
@@ -85,8 +64,14 @@ pub fn load_photos(args: &[String]) -> Result<(String, Vec<(String, RgbImage)>)>
             .collect();
         v.sort();
         (dir.to_owned(), v)
-    } else if let Some(v) = manifest_photos() {
-        ("the validation split of /work/photos".to_owned(), v)
+    } else if let Some(v) = manifest_photos(arg(args, "--split").unwrap_or("validation")) {
+        (
+            format!(
+                "the {} split of /work/photos",
+                arg(args, "--split").unwrap_or("validation")
+            ),
+            v,
+        )
     } else {
         let v = crate::quality::photos()?
             .into_iter()
@@ -183,7 +168,9 @@ impl Table {
         md.push_str("\n| worst |");
         for i in 0..first.cells.len() {
             let vals = self.rows.iter().filter_map(|r| r.cells.get(i).map(|c| c.1));
-            let worst = if self.lower_is_better {
+            // Clipping shares and aspect errors: the worst is the largest.
+            let lower = self.lower_is_better || first.cells[i].0.contains("clipped");
+            let worst = if lower {
                 vals.fold(f64::MIN, f64::max)
             } else {
                 vals.fold(f64::MAX, f64::min)
@@ -465,7 +452,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if wants("stretch") {
         let mut t = Table::new("stretch restore, aspect error in % (lower is better)");
         t.lower_is_better = true;
-        let cases: [(&str, f32, f32, FilterType, Option<u8>); 5] = [
+        let cases: Vec<(&str, f32, f32, FilterType, Option<u8>)> = vec![
             (
                 "1.4× wide (bicubic)",
                 1.4,
@@ -487,6 +474,20 @@ pub fn run(args: &[String]) -> Result<()> {
                 1.3,
                 FilterType::Triangle,
                 Some(90),
+            ),
+            (
+                "1.4× wide, JPEG q80",
+                1.4,
+                1.0,
+                FilterType::CatmullRom,
+                Some(80),
+            ),
+            (
+                "1.3× tall, JPEG q80",
+                1.0,
+                1.3,
+                FilterType::Triangle,
+                Some(80),
             ),
             ("unstretched", 1.0, 1.0, FilterType::Nearest, None),
         ];

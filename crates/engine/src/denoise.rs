@@ -178,9 +178,7 @@ fn vertical_forward(src: &[f32], y0: usize, nx: usize, basis: &[[f32; N]; N], co
             .filter(|(i, _)| i % N == k1)
             .map(|(_, c)| c)
             .collect();
-        let Ok(mut outs): Result<[&mut [f32]; N], _> =
-            outs.drain(..).collect::<Vec<_>>().try_into()
-        else {
+        let Ok(mut outs): Result<[&mut [f32]; N], _> = std::mem::take(&mut outs).try_into() else {
             return;
         };
         mix8(basis, rows, &mut outs, false);
@@ -226,7 +224,9 @@ fn shrink_plane(noisy: &Plane, sigma: f32, step: usize) -> Plane {
                             *k += f32::from(u8::from(keep));
                         }
                     }
-                    patch_weight.iter_mut().for_each(|k| *k = 1.0 / *k);
+                    for k in patch_weight.iter_mut() {
+                        *k = 1.0 / *k;
+                    }
                     // Weight, then vertical inverse into the band's rows.
                     for chunk in coef.chunks_mut(nx) {
                         for (c, &pw) in chunk.iter_mut().zip(patch_weight.iter()) {
@@ -245,7 +245,7 @@ fn shrink_plane(noisy: &Plane, sigma: f32, step: usize) -> Plane {
                             .take(N)
                             .collect();
                         let Ok(mut outs): Result<[&mut [f32]; N], _> =
-                            outs.drain(..).collect::<Vec<_>>().try_into()
+                            std::mem::take(&mut outs).try_into()
                         else {
                             return;
                         };

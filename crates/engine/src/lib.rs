@@ -51,9 +51,9 @@ mod style;
 mod stylize;
 
 // Shared by the restoration operations; their direct entry points for the xtasks.
-mod restore_filters;
 #[doc(hidden)]
 pub mod restoration;
+mod restore_filters;
 
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 pub use stylize::PRESETS;

@@ -40,3 +40,9 @@ pub fn doc_repair(img: &RgbImage) -> RgbImage {
 pub fn demoire(img: &RgbImage) -> RgbImage {
     crate::demoire::remove(img)
 }
+
+/// Training of the definition-enhance filters (for `cargo xtask train-definition`).
+pub mod definition_training {
+    pub use crate::definition::training::Accumulator;
+    pub use crate::definition::{luma, model_bytes, model_status};
+}
