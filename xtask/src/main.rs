@@ -14,6 +14,7 @@ mod photos;
 mod quality;
 mod readme_images;
 mod train_colourize;
+mod train_contrast;
 mod train_enhance;
 
 /// (name, what it does, entry point)
@@ -39,6 +40,11 @@ const TASKS: &[Task] = &[
         "train-enhance",
         "Train the 2x enhance filters from examples/images/ (reproducible)",
         train_enhance::run,
+    ),
+    (
+        "train-contrast",
+        "Build the contrast model from the training photos (reproducible)",
+        train_contrast::run,
     ),
     (
         "train-colourize",

@@ -11,7 +11,7 @@ use baidu_imageprocess_engine::planes::Plane;
 use image::{RgbImage, imageops};
 
 use crate::metrics::{colourfulness, psnr};
-use crate::quality::photos;
+use crate::photos::{self, Split};
 
 pub const MODEL_PATH: &str = "crates/engine/models/colourize.bin";
 /// Pseudo-samples of grey added to every cell.
@@ -35,8 +35,11 @@ fn grey_rgb(img: &RgbImage) -> RgbImage {
         .to_rgb8()
 }
 
-pub fn run(_args: &[String]) -> Result<()> {
-    let all = photos()?;
+pub fn run(args: &[String]) -> Result<()> {
+    let all: Vec<(String, RgbImage, bool)> = photos::load(&photos::photo_dir(args), Split::Train)?
+        .into_iter()
+        .map(|(n, i)| (n, i, false))
+        .collect();
     let mut train = Vec::new();
     for (_, img, held) in &all {
         if !held {

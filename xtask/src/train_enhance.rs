@@ -14,7 +14,8 @@ use image::{RgbImage, imageops};
 use rayon::prelude::*;
 
 use crate::metrics::y_psnr;
-use crate::quality::{downscale_2x, photos};
+use crate::photos::{self, Split};
+use crate::quality::downscale_2x;
 
 pub const MODEL_PATH: &str = "crates/engine/models/enhance.bin";
 /// JPEG quality of the compressed training inputs (teaches the filters to leave
@@ -49,9 +50,12 @@ fn crop_even(img: &RgbImage) -> RgbImage {
     imageops::crop_imm(img, 0, 0, img.width() & !1, img.height() & !1).to_image()
 }
 
-pub fn run(_args: &[String]) -> Result<()> {
+pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
-    let all = photos()?;
+    let all: Vec<(String, RgbImage, bool)> = photos::load(&photos::photo_dir(args), Split::Train)?
+        .into_iter()
+        .map(|(n, i)| (n, i, false))
+        .collect();
     let train: Vec<&RgbImage> = all
         .iter()
         .filter(|(_, _, held)| !held)

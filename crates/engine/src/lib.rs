@@ -28,7 +28,8 @@ mod codec;
 mod color;
 #[doc(hidden)]
 pub mod colourize;
-mod contrast;
+#[doc(hidden)]
+pub mod contrast;
 mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
