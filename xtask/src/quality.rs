@@ -22,6 +22,10 @@ use crate::photos::{self, Split};
 /// PSNR ceiling, so an untouched photo (infinite PSNR) does not swamp a mean.
 const PSNR_CAP: f64 = 60.0;
 
+/// Colourfulness below which a photo is taken as monochrome and left out of the colourize
+/// figures (it has no colour to recover, and its grey PSNR would swamp the mean).
+pub const COLOUR_MIN: f64 = 5.0;
+
 /// Long side of the evaluated photos.
 pub const EVAL_SIDE: u32 = 1024;
 
@@ -158,6 +162,7 @@ enum Better {
 struct Family {
     op: &'static str,
     name: String,
+    photos: Vec<String>,
     columns: Vec<(String, Better, Vec<f64>)>,
 }
 
@@ -166,6 +171,7 @@ impl Family {
         Self {
             op,
             name: name.into(),
+            photos: Vec::new(),
             columns: Vec::new(),
         }
     }
@@ -290,6 +296,7 @@ pub fn run(args: &[String]) -> Result<()> {
         let clean = &photos[*i].1;
         let f = family(&mut families, op, name);
         let fam = &mut families[f];
+        fam.photos.push(photos[*i].0.clone());
         match *op {
             "contrast" => {
                 let ours = engine.contrast(input);
@@ -341,7 +348,11 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     if wants("colourize") {
         let f = family(&mut families, "colourize", "grey input");
-        for (_, clean) in &photos {
+        for (photo, clean) in &photos {
+            if colourfulness(clean) < COLOUR_MIN {
+                continue;
+            }
+            families[f].photos.push(photo.clone());
             let luma = image::DynamicImage::ImageRgb8(clean.clone()).to_luma8();
             let ours = engine.colourize(&luma);
             let (g, o) = (psnr(&grey(clean), clean), psnr(&ours, clean));
@@ -359,10 +370,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 
-    let names: Vec<&str> = photos.iter().map(|(n, _)| n.as_str()).collect();
     let summary = summarise(&families);
     let verdicts = verdicts(&families);
-    let details = per_photo(&families, &names);
+    let details = per_photo(&families);
     let split = if opts.split == Split::Validation {
         "validation"
     } else {
@@ -436,7 +446,7 @@ fn summarise(families: &[Family]) -> String {
     md
 }
 
-fn per_photo(families: &[Family], names: &[&str]) -> String {
+fn per_photo(families: &[Family]) -> String {
     let mut md = String::new();
     for fam in families {
         let _ = write!(md, "\n### {}: {}\n\n| photo |", fam.op, fam.name);
@@ -446,7 +456,7 @@ fn per_photo(families: &[Family], names: &[&str]) -> String {
         md.push_str("\n|---|");
         md.push_str(&"---|".repeat(fam.columns.len()));
         md.push('\n');
-        for (i, name) in names.iter().enumerate() {
+        for (i, name) in fam.photos.iter().enumerate() {
             let _ = write!(md, "| {name} |");
             for (_, _, v) in &fam.columns {
                 match v.get(i) {
