@@ -101,6 +101,12 @@ pub(crate) fn encode(
     Ok(out.into_inner())
 }
 
+/// Encodes `rgb` as the engine's JPEG output (for the benchmarks).
+#[doc(hidden)]
+pub fn encode_jpeg_rgb(rgb: &RgbImage) -> Result<Vec<u8>, EngineError> {
+    encode_jpeg(&DynamicImage::ImageRgb8(rgb.clone()))
+}
+
 /// JPEG at [`JPEG_QUALITY`] with the `jpeg-encoder` crate (SIMD where the CPU has it) and
 /// libjpeg's default 4:2:0 chroma subsampling: several times faster than the `image`
 /// crate's encoder, and smaller files.

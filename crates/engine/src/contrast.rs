@@ -245,7 +245,7 @@ impl Model {
         // A fixed order, so the sum is the same however the costs were computed.
         weights.sort_by(|a, b| b.0.total_cmp(&a.0));
         let total: f32 = weights.iter().map(|(w, _)| w).sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return stretch_lut(hist);
         }
         std::array::from_fn(|i| {

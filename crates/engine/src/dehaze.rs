@@ -26,8 +26,8 @@ const HAZE_FULL: f32 = 0.50;
 /// of the normalised dark channel (the haze floor) below `FLOOR_NONE` says the photo has
 /// real blacks and is left alone (a bright sky or a white wall is not haze); above
 /// `FLOOR_FULL` the full correction applies.
-const FLOOR_NONE: f32 = 0.06;
-const FLOOR_FULL: f32 = 0.14;
+const FLOOR_NONE: f32 = 0.10;
+const FLOOR_FULL: f32 = 0.16;
 /// Input blockiness from which the 8 × 8 grid of a JPEG is smoothed before dehazing (the
 /// division by a small transmission would otherwise amplify it).
 const BLOCKY: f32 = 1.08;
@@ -61,9 +61,6 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
     let floor = percentile(&normalised_dark, 0.02);
     let ramp = |v: f32, none: f32, full: f32| ((v - none) / (full - none)).clamp(0.0, 1.0);
     let strength = ramp(haze, HAZE_NONE, HAZE_FULL) * ramp(floor, FLOOR_NONE, FLOOR_FULL);
-    if std::env::var_os("BDIP_DEBUG_DEHAZE").is_some() {
-        eprintln!("dehaze: haze {haze:.3} floor {floor:.3} strength {strength:.3}");
-    }
     if strength <= 0.0 {
         return img.clone();
     }

@@ -50,6 +50,8 @@ mod stretch;
 mod style;
 mod stylize;
 
+#[doc(hidden)]
+pub use codec::encode_jpeg_rgb;
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 
 /// One of the fifteen operations the engine computes, without its parameters.
