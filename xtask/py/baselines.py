@@ -7,7 +7,8 @@ quality DIR: for every `NAME.OP.in.png` in DIR writes `NAME.OP.BASELINE.png`:
   contrast -> clahe      (cv2 CLAHE clip 2.0, 8x8 tiles, on Lab L)
            -> stretch    (global 1st-99th percentile stretch over all channels)
   enhance  -> bicubic    (cv2.resize INTER_CUBIC 2x)
-bench W H REPEATS: prints JSON timings (seconds, median) of dcp and clahe at W x H.
+bench W H REPEATS: prints JSON timings (seconds, median) of dcp, clahe, bicubic, and JPEG
+  imencode (quality 92) / imdecode at W x H.
 """
 import json, os, sys, time
 import numpy as np
@@ -80,6 +81,13 @@ def bench(w, h, repeats):
         times = []
         for _ in range(repeats):
             t = time.perf_counter(); fn(src); times.append(time.perf_counter() - t)
+        out[tag] = sorted(times)[len(times) // 2]
+    for tag, fn in [("imencode", lambda: cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])),
+                    ("imdecode", lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR))]:
+        jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
         out[tag] = sorted(times)[len(times) // 2]
     print(json.dumps(out))
 

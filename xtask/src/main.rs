@@ -22,6 +22,7 @@ mod readme_images;
 mod restore_images;
 mod train_colourize;
 mod train_definition;
+mod train_contrast;
 mod train_enhance;
 
 /// (name, what it does, entry point)
@@ -59,13 +60,18 @@ const TASKS: &[Task] = &[
         train_enhance::run,
     ),
     (
+        "train-contrast",
+        "Build the contrast model from the training photos (reproducible)",
+        train_contrast::run,
+    ),
+    (
         "train-colourize",
         "Train the colourize model from examples/images/ (reproducible)",
         train_colourize::run,
     ),
     (
         "train-definition",
-        "Train the definition-enhance filters on the train split of /work/photos (reproducible)",
+        "Train the definition-enhance filters on the train split of the fetched photos (reproducible)",
         train_definition::run,
     ),
     (

@@ -61,3 +61,36 @@ pub fn colourfulness(img: &RgbImage) -> f64 {
     );
     (vrg + vyb).sqrt() + 0.3 * (mrg * mrg + myb * myb).sqrt()
 }
+
+/// Blockiness: the mean luma step across the boundaries of a `period`-pixel grid over the
+/// mean step elsewhere (about 1 without blocking; JPEG's 8 × 8 grid raises it).
+pub fn blockiness(img: &RgbImage, period: u32) -> f64 {
+    let (w, h) = (img.width(), img.height());
+    let y = |x: u32, yy: u32| luma(img.get_pixel(x, yy).0);
+    let (mut edge, mut ne, mut inner, mut ni) = (0.0, 0u64, 0.0, 0u64);
+    for yy in 0..h {
+        for x in 0..w {
+            if x + 1 < w {
+                let d = (y(x + 1, yy) - y(x, yy)).abs();
+                if (x + 1) % period == 0 {
+                    edge += d;
+                    ne += 1;
+                } else {
+                    inner += d;
+                    ni += 1;
+                }
+            }
+            if yy + 1 < h {
+                let d = (y(x, yy + 1) - y(x, yy)).abs();
+                if (yy + 1) % period == 0 {
+                    edge += d;
+                    ne += 1;
+                } else {
+                    inner += d;
+                    ni += 1;
+                }
+            }
+        }
+    }
+    (edge / ne.max(1) as f64) / (inner / ni.max(1) as f64).max(1e-9)
+}

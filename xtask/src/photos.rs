@@ -229,7 +229,7 @@ fn split_of(name: &str) -> Split {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    if h % 3 == 0 {
+    if h.is_multiple_of(3) {
         Split::Validation
     } else {
         Split::Train

@@ -5,7 +5,7 @@
 //! and the worst photo. Writes docs/quality-restoration-results.md.
 //!
 //! Photos: `--photos DIR` (every .jpg/.png in it), else the `--split` (default
-//! `validation`) of /work/photos when its manifest.tsv exists, else examples/images. Photos are area-scaled
+//! `validation`) of the fetched photos (`cargo xtask photos`; `BDIP_PHOTOS` names their folder) when present, else examples/images. Photos are area-scaled
 //! to at most `--max-side` (default 1024) pixels a side first.
 //!
 //! OP is one of denoise, definition, colour, stretch, inpaint, doc, demoire.
@@ -29,20 +29,21 @@ fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// The photos of one split (`validation` or `train`) of /work/photos, from its
-/// manifest.tsv (a header line naming the `name` and `split` columns, then one photo a
-/// line), if it exists.
+/// The photos of one split (`validation` or `train`) named by the committed manifest,
+/// found in the photo folder (`BDIP_PHOTOS`, default `target/photos`), if any are there.
 pub fn manifest_photos(split: &str) -> Option<Vec<PathBuf>> {
-    let root = Path::new("/work/photos");
-    let text = std::fs::read_to_string(root.join("manifest.tsv")).ok()?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next()?.split('\t').collect();
-    let name_col = header.iter().position(|c| *c == "name")?;
-    let split_col = header.iter().position(|c| *c == "split")?;
-    let files: Vec<PathBuf> = lines
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|cols| cols.get(split_col).is_some_and(|s| *s == split))
-        .filter_map(|cols| Some(root.join(cols.get(name_col)?)))
+    let dir = crate::photos::photo_dir(&[]);
+    let want = if split == "train" {
+        crate::photos::Split::Train
+    } else {
+        crate::photos::Split::Validation
+    };
+    let files: Vec<PathBuf> = crate::photos::manifest()
+        .ok()?
+        .into_iter()
+        .filter(|row| row.split == want)
+        .map(|row| dir.join(row.name))
+        .filter(|path| path.exists())
         .collect();
     (!files.is_empty()).then_some(files)
 }
@@ -67,15 +68,17 @@ pub fn load_photos(args: &[String]) -> Result<(String, Vec<(String, RgbImage)>)>
     } else if let Some(v) = manifest_photos(arg(args, "--split").unwrap_or("validation")) {
         (
             format!(
-                "the {} split of /work/photos",
-                arg(args, "--split").unwrap_or("validation")
+                "the {} split of {}",
+                arg(args, "--split").unwrap_or("validation"),
+                crate::photos::photo_dir(&[]).display()
             ),
             v,
         )
     } else {
-        let v = crate::quality::photos()?
-            .into_iter()
-            .map(|(n, _, _)| Path::new("examples/images").join(n))
+        let v = std::fs::read_dir("examples/images")?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "png"))
+            .filter(|p| !p.ends_with("hazy.jpg") && !p.ends_with("dark.jpg"))
             .collect();
         ("examples/images".to_owned(), v)
     };

@@ -1,5 +1,5 @@
 //! `cargo xtask train-definition [--max-side N]`: trains the definition-enhance filters on
-//! the train split of /work/photos (else examples/images without the held-out photos),
+//! the train split of the fetched photos (else examples/images without the held-out photos),
 //! degraded as in the evaluation (Gaussian blur σ 1.2, then JPEG quality 85), and writes
 //! crates/engine/models/definition.bin. Deterministic: photos in name order, sums in f64.
 

@@ -22,6 +22,15 @@ const ESTIMATION_PIXELS: usize = 500_000;
 /// above `HAZE_FULL` the full correction applies.
 const HAZE_NONE: f32 = 0.20;
 const HAZE_FULL: f32 = 0.50;
+/// Haze veils the whole frame, so even its darkest places are lifted: the 2nd percentile
+/// of the normalised dark channel (the haze floor) below `FLOOR_NONE` says the photo has
+/// real blacks and is left alone (a bright sky or a white wall is not haze); above
+/// `FLOOR_FULL` the full correction applies.
+const FLOOR_NONE: f32 = 0.10;
+const FLOOR_FULL: f32 = 0.16;
+/// Input blockiness from which the 8 × 8 grid of a JPEG is smoothed before dehazing (the
+/// division by a small transmission would otherwise amplify it).
+const BLOCKY: f32 = 1.08;
 
 /// Removes haze from `img`.
 pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
@@ -49,13 +58,73 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         .zip(&small[2].map(|v| v / air[2]), f32::min);
     let normalised_dark = min_filter(&normalised, radius);
     let haze = mean(&normalised_dark);
-    let strength = ((haze - HAZE_NONE) / (HAZE_FULL - HAZE_NONE)).clamp(0.0, 1.0);
+    let floor = percentile(&normalised_dark, 0.02);
+    let ramp = |v: f32, none: f32, full: f32| ((v - none) / (full - none)).clamp(0.0, 1.0);
+    let strength = ramp(haze, HAZE_NONE, HAZE_FULL) * ramp(floor, FLOOR_NONE, FLOOR_FULL);
     if strength <= 0.0 {
         return img.clone();
     }
     let transmission = normalised_dark.map(|d| 1.0 - OMEGA * strength * d);
     let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
-    recover(img, &a, &b, air)
+    let full_luma = crate::enhance::luma_plane(img);
+    if crate::enhance::blockiness(&full_luma) >= BLOCKY {
+        recover(&deblock(img), &a, &b, air)
+    } else {
+        recover(img, &a, &b, air)
+    }
+}
+
+/// The `q` quantile of a plane's values.
+fn percentile(p: &Plane, q: f32) -> f32 {
+    let mut v = p.data.clone();
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = ((v.len() - 1) as f32 * q) as usize;
+    let (_, x, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+    *x
+}
+
+/// Smooths small steps across the 8 × 8 block boundaries of a decoded JPEG (an
+/// H.264-style edge filter: a step is smoothed only where both sides are flat, so real
+/// edges on the grid are kept).
+fn deblock(img: &RgbImage) -> RgbImage {
+    const STEP: i32 = 10;
+    const FLAT: i32 = 5;
+    const CLIP: i32 = 4;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = img.as_raw().clone();
+    // One pass across vertical boundaries, then one across horizontal ones: `at(i, k)`
+    // is the sample `k` pixels from the boundary's left or top side (k = -2..=1).
+    let filter = |buf: &mut [u8], idx: [usize; 4]| {
+        let [p1, p0, q0, q1] = idx.map(|i| i32::from(buf[i]));
+        if (p0 - q0).abs() < STEP && (p1 - p0).abs() < FLAT && (q1 - q0).abs() < FLAT {
+            let delta = ((4 * (q0 - p0) + (p1 - q1) + 4) >> 3).clamp(-CLIP, CLIP);
+            let set = |v: i32| v.clamp(0, 255) as u8;
+            buf[idx[1]] = set(p0 + delta);
+            buf[idx[2]] = set(q0 - delta);
+            buf[idx[0]] = set(p1 + delta / 2);
+            buf[idx[3]] = set(q1 - delta / 2);
+        }
+    };
+    out.par_chunks_mut((w * 3).max(1)).for_each(|row| {
+        for bx in (8..w.saturating_sub(1)).step_by(8) {
+            for c in 0..3 {
+                filter(row, [bx - 2, bx - 1, bx, bx + 1].map(|x| x * 3 + c));
+            }
+        }
+    });
+    for by in (8..h.saturating_sub(1)).step_by(8) {
+        for x in 0..w {
+            for c in 0..3 {
+                filter(
+                    &mut out,
+                    [by - 2, by - 1, by, by + 1].map(|y| (y * w + x) * 3 + c),
+                );
+            }
+        }
+    }
+    RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| img.clone())
 }
 
 /// Area-downscales an 8-bit image straight into R, G, B planes in 0..1.

@@ -28,7 +28,8 @@ mod codec;
 mod color;
 #[doc(hidden)]
 pub mod colourize;
-mod contrast;
+#[doc(hidden)]
+pub mod contrast;
 mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
@@ -55,6 +56,8 @@ mod stylize;
 pub mod restoration;
 mod restore_filters;
 
+#[doc(hidden)]
+pub use codec::encode_jpeg_rgb;
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 pub use stylize::PRESETS;
 
