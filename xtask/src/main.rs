@@ -8,9 +8,9 @@ mod bench_client;
 mod bench_engine;
 mod bench_restore;
 mod bench_stylise;
+mod browser_test;
 mod contact_sheet;
 mod degrade;
-mod browser_test;
 mod docs;
 mod fuzz;
 mod load;
@@ -21,8 +21,8 @@ mod quality_restore;
 mod readme_images;
 mod restore_images;
 mod train_colourize;
-mod train_definition;
 mod train_contrast;
+mod train_definition;
 mod train_enhance;
 
 /// (name, what it does, entry point)
