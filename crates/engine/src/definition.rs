@@ -246,52 +246,14 @@ pub mod training {
                 for i in 0..TAPS {
                     a[i * TAPS + i] += lambda * diag;
                 }
-                let b = self.atb[c * TAPS..(c + 1) * TAPS].to_vec();
-                match cholesky_solve(&mut a, b) {
+                let mut b = self.atb[c * TAPS..(c + 1) * TAPS].to_vec();
+                match crate::enhance::training::cholesky_solve(&mut a, &mut b, 0.0) {
                     Some(x) => out.extend(x.iter().map(|&v| v as f32)),
                     None => out.extend(identity),
                 }
             }
             out
         }
-    }
-
-    /// Solves `a x = b` for symmetric positive definite `a` (overwritten).
-    fn cholesky_solve(a: &mut [f64], mut b: Vec<f64>) -> Option<Vec<f64>> {
-        let n = b.len();
-        for j in 0..n {
-            let mut d = a[j * n + j];
-            for k in 0..j {
-                d -= a[j * n + k] * a[j * n + k];
-            }
-            if d <= 0.0 {
-                return None;
-            }
-            let d = d.sqrt();
-            a[j * n + j] = d;
-            for i in j + 1..n {
-                let mut s = a[i * n + j];
-                for k in 0..j {
-                    s -= a[i * n + k] * a[j * n + k];
-                }
-                a[i * n + j] = s / d;
-            }
-        }
-        for i in 0..n {
-            let mut s = b[i];
-            for k in 0..i {
-                s -= a[i * n + k] * b[k];
-            }
-            b[i] = s / a[i * n + i];
-        }
-        for i in (0..n).rev() {
-            let mut s = b[i];
-            for k in i + 1..n {
-                s -= a[k * n + i] * b[k];
-            }
-            b[i] = s / a[i * n + i];
-        }
-        Some(b)
     }
 }
 

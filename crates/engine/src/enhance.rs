@@ -476,7 +476,7 @@ pub mod training {
                     a[i * TAPS + i] += lambda;
                 }
                 b[centre] += lambda;
-                let h = cholesky_solve(&mut a, &mut b).unwrap_or_else(|| {
+                let h = cholesky_solve(&mut a, &mut b, 1e-12).unwrap_or_else(|| {
                     let mut id = vec![0.0; TAPS];
                     id[centre] = 1.0;
                     id
@@ -487,15 +487,21 @@ pub mod training {
         }
     }
 
-    /// Solves `A x = b` for symmetric positive definite `A` (overwritten).
-    fn cholesky_solve(a: &mut [f64], b: &mut [f64]) -> Option<Vec<f64>> {
+    /// Solves `A x = b` for symmetric positive definite `A` (overwritten); `None` when a
+    /// pivot is at most `pivot_floor` (the system is not positive definite enough).
+    /// Shared by the trainers of the learned filter banks.
+    pub(crate) fn cholesky_solve(
+        a: &mut [f64],
+        b: &mut [f64],
+        pivot_floor: f64,
+    ) -> Option<Vec<f64>> {
         let n = b.len();
         for j in 0..n {
             let mut d = a[j * n + j];
             for k in 0..j {
                 d -= a[j * n + k] * a[j * n + k];
             }
-            if d <= 1e-12 {
+            if d <= pivot_floor {
                 return None;
             }
             let d = d.sqrt();
