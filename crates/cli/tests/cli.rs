@@ -1,41 +1,14 @@
 //! `bdip` end to end: the embedded engine, and the emulator on loopback.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use baidu_imageprocess_emulator::Emulator;
 
+mod support;
+use support::{bdip, dims, tmp, write_png};
+
 const SECRET: &str = "sentinel-secret-4c1d";
-
-fn bdip() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
-    for var in [
-        "BAIDU_API_KEY",
-        "BAIDU_SECRET_KEY",
-        "BAIDU_IMAGEPROCESS_ENDPOINT",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
-
-fn write_png(path: &Path, w: u32, h: u32) {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    img.save(path).unwrap();
-}
-
-fn dims(path: &Path) -> (u32, u32) {
-    image::image_dimensions(path).unwrap()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
 
 #[test]
 fn no_credentials_runs_locally_with_one_notice() {

@@ -7,22 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use baidu_imageprocess_emulator::Emulator;
 
-fn bdip() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
-    for var in [
-        "BAIDU_API_KEY",
-        "BAIDU_SECRET_KEY",
-        "BAIDU_IMAGEPROCESS_ENDPOINT",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.timeout(Duration::from_secs(180));
-    cmd
-}
+mod support;
+use support::bdip;
 
 fn write_photo(path: &Path, w: u32, h: u32) {
     image::RgbImage::from_fn(w, h, |x, y| {

@@ -12,41 +12,10 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use baidu_imageprocess_emulator::Emulator;
 
-fn bdip() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
-    for var in [
-        "BAIDU_API_KEY",
-        "BAIDU_SECRET_KEY",
-        "BAIDU_IMAGEPROCESS_ENDPOINT",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
-
-fn write_png(path: &Path, w: u32, h: u32) {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    img.save(path).unwrap();
-}
-
-fn dims(path: &Path) -> (u32, u32) {
-    image::image_dimensions(path).unwrap()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod support;
+use support::{bdip, dims, stderr_of, tmp, write_png};
 
 fn mkfifo(path: &Path) {
     assert!(

@@ -1,0 +1,46 @@
+//! Set-up shared by the `bdip` integration tests: a clean command, test images, temp folders.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// `bdip` with no credentials, endpoint or log filter inherited from the caller's
+/// environment, and a timeout so a hung child fails the test instead of the suite.
+pub fn bdip() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
+    for var in [
+        "BAIDU_API_KEY",
+        "BAIDU_SECRET_KEY",
+        "BAIDU_IMAGEPROCESS_ENDPOINT",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.timeout(Duration::from_secs(180));
+    cmd
+}
+
+/// A `w`×`h` PNG with a gradient in red and green, so every operation has structure to see.
+pub fn write_png(path: &Path, w: u32, h: u32) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    img.save(path).unwrap();
+}
+
+/// The width and height in an image file's header.
+pub fn dims(path: &Path) -> (u32, u32) {
+    image::image_dimensions(path).unwrap()
+}
+
+/// A temporary folder removed when dropped.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A finished child's stderr as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
