@@ -6,7 +6,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_
 
 use crate::limits::{LimitViolation, MAX_BASE64_LEN, base64_len};
 
-/// Bytes of input encoded per chunk: a multiple of 3, so only the last chunk pads.
+/// Bytes of input encoded per chunk: a multiple of 12, the bytes taken per step.
 const CHUNK_IN: usize = 3 * 1024;
 
 /// Characters left bare in `application/x-www-form-urlencoded` values.
@@ -69,29 +69,43 @@ impl FormWriter {
 
     /// Appends `name=<base64 of bytes>`, escaped, in one pass: every 3 input bytes are
     /// two 12-bit lookups into a table of escaped character pairs, written through a
-    /// small stack buffer into the body. (Twice the speed of encoding with the `base64`
-    /// crate and escaping in a second scan, measured side by side at 1 and 3 MB.)
+    /// small stack buffer into the body. Twelve input bytes go per step into a 64-byte
+    /// window checked once, so the eight writes need no bounds checks of their own.
+    /// (Twice the speed of encoding with the `base64` crate and escaping in a second
+    /// scan; a third faster than one bounds-checked write per pair; a fast path for
+    /// words without `+` or `/` was slower, its branch being too often mispredicted.)
     pub(crate) fn base64(&mut self, name: &str, bytes: &[u8]) {
         self.name(name);
-        let whole = bytes.len() / 3 * 3;
-        let (groups, tail) = bytes.split_at(whole);
-        // A pair escapes to at most 6 bytes; each write is 8 wide.
-        let mut buf = [0u8; CHUNK_IN / 3 * 12 + 8];
-        for chunk in groups.chunks(CHUNK_IN) {
+        let (wide, rest) = bytes.split_at(bytes.len() / 12 * 12);
+        let mut buf = [0u8; CHUNK_IN / 3 * 12 + WINDOW];
+        for chunk in wide.chunks(CHUNK_IN) {
             let mut pos = 0;
-            for group in chunk.chunks_exact(3) {
-                let n = usize::from(group[0]) << 16
-                    | usize::from(group[1]) << 8
-                    | usize::from(group[2]);
-                for entry in [&PAIRS[n >> 12], &PAIRS[n & 0xFFF]] {
-                    if let Some(slot) = buf.get_mut(pos..pos + 8) {
-                        slot.copy_from_slice(entry);
-                    }
-                    pos += usize::from(entry[7]);
-                }
+            for group in chunk.chunks_exact(12) {
+                let (Some(window), Ok(&[a, b, c, d, e, f, g, h, i, j, k, l])) = (
+                    buf.get_mut(pos..pos + WINDOW)
+                        .and_then(|w| <&mut [u8; WINDOW]>::try_from(w).ok()),
+                    <&[u8; 12]>::try_from(group),
+                ) else {
+                    break;
+                };
+                // Two 48-bit halves, from one 8-byte and one 4-byte big-endian load.
+                let high = u64::from_be_bytes([a, b, c, d, e, f, g, h]);
+                let low = u32::from_be_bytes([i, j, k, l]);
+                let len = write_six(window, 0, high >> 16);
+                pos += write_six(window, len, (high << 32 | u64::from(low)) & SIX_BYTES);
             }
             self.out
                 .extend_from_slice(buf.get(..pos).unwrap_or_default());
+        }
+        let (groups, tail) = rest.split_at(rest.len() / 3 * 3);
+        for group in groups.chunks_exact(3) {
+            let n =
+                usize::from(group[0]) << 16 | usize::from(group[1]) << 8 | usize::from(group[2]);
+            for entry in [PAIRS[n >> 12], PAIRS[n & 0xFFF]] {
+                let bytes = entry.to_le_bytes();
+                self.out
+                    .extend_from_slice(bytes.get(..pair_len(entry)).unwrap_or_default());
+            }
         }
         if !tail.is_empty() {
             let mut scratch = [0u8; 4];
@@ -115,12 +129,43 @@ impl FormWriter {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Output bytes written per step at most: two six-byte groups of four pairs, each pair
+/// at most 6 bytes and written 8 wide, the second group starting at most 31 bytes in.
+const WINDOW: usize = 64;
+
+/// The low 48 bits of a `u64`: six input bytes.
+const SIX_BYTES: u64 = (1 << 48) - 1;
+
+/// Writes the 8 escaped characters of 6 input bytes (the low 48 bits of `six`, big-endian)
+/// into `window` from `at` (at most 31), and returns where they end. Each pair is stored
+/// 8 wide, the next one overwriting the slack; masking each length to 3 bits lets the
+/// compiler prove every store in bounds.
+fn write_six(window: &mut [u8; WINDOW], at: usize, six: u64) -> usize {
+    let pairs = [
+        PAIRS[(six >> 36) as usize & 0xFFF],
+        PAIRS[(six >> 24) as usize & 0xFFF],
+        PAIRS[(six >> 12) as usize & 0xFFF],
+        PAIRS[six as usize & 0xFFF],
+    ];
+    let mut pos = at & 31;
+    for entry in pairs {
+        window[pos..pos + 8].copy_from_slice(&entry.to_le_bytes());
+        pos += pair_len(entry);
+    }
+    pos
+}
+
+/// The length of a pair's escaped text (2, 4 or 6), kept in the entry's top byte.
+const fn pair_len(entry: u64) -> usize {
+    (entry >> 56) as usize & 7
+}
+
 /// For every 12-bit value: its two base64 characters with `+` and `/` percent-encoded,
-/// padded to 8 bytes, the length in the last byte.
+/// little-endian in the low bytes, the length in the top byte.
 // Evaluated at compile time only (into `PAIRS`): the array never lives on a stack.
 #[allow(clippy::large_stack_arrays)]
-const fn pair_table() -> [[u8; 8]; 4096] {
-    let mut table = [[0u8; 8]; 4096];
+const fn pair_table() -> [u64; 4096] {
+    let mut table = [0u64; 4096];
     let mut v = 0;
     while v < 4096 {
         let mut entry = [0u8; 8];
@@ -140,13 +185,13 @@ const fn pair_table() -> [[u8; 8]; 4096] {
             k += 1;
         }
         entry[7] = len as u8;
-        table[v] = entry;
+        table[v] = u64::from_le_bytes(entry);
         v += 1;
     }
     table
 }
 
-static PAIRS: [[u8; 8]; 4096] = pair_table();
+static PAIRS: [u64; 4096] = pair_table();
 
 const LOW_BITS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 const fn splat(b: u8) -> u64 {
@@ -350,7 +395,15 @@ mod tests {
             out
         };
         let mut rng = fastrand::Rng::with_seed(7);
-        for len in (0..70).chain([3 * 1024 - 1, 3 * 1024, 3 * 1024 + 1, 10_000, 100_003]) {
+        for len in (0..70).chain([
+            3 * 1024 - 1,
+            3 * 1024,
+            3 * 1024 + 1,
+            6143,
+            6157,
+            10_000,
+            100_003,
+        ]) {
             let mut data = vec![0u8; len];
             rng.fill(&mut data);
             assert_eq!(
