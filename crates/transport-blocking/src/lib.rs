@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Read as _;
 use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
@@ -96,12 +97,28 @@ impl Transport for UreqTransport {
             .build();
         let response = self.agent.run(request).map_err(map_error)?;
         let (parts, mut body) = response.into_parts();
-        let bytes = body
-            .with_config()
+        // Sized from Content-Length (within the cap) so a multi-megabyte reply is read
+        // into one buffer, not grown by doubling and copied at every step.
+        let announced = body
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut bytes = Vec::with_capacity(announced.min(MAX_REPLY_BYTES));
+        body.with_config()
             .limit(MAX_REPLY_BYTES as u64)
-            .read_to_vec()
-            .map_err(map_error)?;
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(map_read_error)?;
         Ok(HttpResponse::from_parts(parts, Bytes::from(bytes)))
+    }
+}
+
+/// Maps an error reading the body to ours: ureq's own errors (the size cap, a timeout)
+/// travel inside the `io::Error` its reader returns.
+#[allow(clippy::needless_pass_by_value)] // shaped for `map_err`
+fn map_read_error(error: std::io::Error) -> TransportError {
+    match error.downcast::<ureq::Error>() {
+        Ok(error) => map_error(error),
+        Err(error) => map_error(ureq::Error::Io(error)),
     }
 }
 
