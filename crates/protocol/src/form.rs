@@ -53,9 +53,14 @@ pub(crate) struct FormWriter {
 
 impl FormWriter {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            out: Vec::with_capacity(capacity),
-        }
+        Self::into_buffer(Vec::new(), capacity)
+    }
+
+    /// A writer into `buffer` (emptied first), with room for `capacity` bytes.
+    pub(crate) fn into_buffer(mut buffer: Vec<u8>, capacity: usize) -> Self {
+        buffer.clear();
+        buffer.reserve(capacity);
+        Self { out: buffer }
     }
 
     fn name(&mut self, name: &str) {

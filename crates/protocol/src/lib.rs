@@ -74,6 +74,7 @@ pub mod optable;
 mod params;
 mod policy;
 mod rate;
+mod recycle;
 mod reply;
 mod request;
 mod secret;
@@ -110,6 +111,7 @@ pub use params::{
 };
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rate::RateLimiter;
+pub use recycle::{MAX_RECYCLED, Recycler};
 pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
 pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};
