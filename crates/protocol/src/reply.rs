@@ -212,6 +212,118 @@ pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error>
 
 /// Decodes an operation's reply of `kind` (see [`crate::optable::OperationSpec::reply`]).
 pub fn decode_reply(kind: ReplyKind, status: u16, body: &[u8]) -> Result<ImageReply, Error> {
+    decode_reply_around_image(kind, status, strip_bom(body))
+        .map_or_else(|| decode_reply_whole(kind, status, body, None), Ok)
+}
+
+/// Most of the rest of a reply beside its image: `{"log_id":…,"image":""}` and a few
+/// fields. Longer rests take the ordinary path.
+const SMALL_REST: usize = 1024;
+
+/// The usual success, `{log_id, image}`, without serde_json scanning the megabytes of
+/// base64 for escapes: the image's text is found by skipping strings with `memchr`, the
+/// rest is parsed from a copy on the stack with the image left empty. `None` (the
+/// ordinary path judges the whole body then) for anything else: an image with escapes,
+/// a second `"image"`, a long rest, an error of any kind.
+fn decode_reply_around_image(kind: ReplyKind, status: u16, body: &[u8]) -> Option<ImageReply> {
+    let (start, end) = image_span(body)?;
+    let (before, after) = (body.get(..start)?, body.get(end..)?);
+    if memchr::memmem::find(after, b"\"image\"").is_some() {
+        return None;
+    }
+    let mut rest = [0u8; SMALL_REST];
+    let rest = rest.get_mut(..before.len() + after.len())?;
+    let (head, tail) = rest.split_at_mut(before.len());
+    head.copy_from_slice(before);
+    tail.copy_from_slice(after);
+    decode_reply_whole(kind, status, rest, body.get(start..end)).ok()
+}
+
+/// Where the text of the top-level `"image"` string lies in `body` (after its opening
+/// quote, up to its closing one), when it holds no escape. Only the top level's
+/// structure is followed; strings are skipped with `memchr`.
+fn image_span(body: &[u8]) -> Option<(usize, usize)> {
+    /// What comes next in the top-level object.
+    #[derive(PartialEq)]
+    enum Next {
+        Key,
+        Colon,
+        Value,
+        Comma,
+    }
+    let (mut depth, mut next, mut key_is_image) = (0u32, Next::Key, false);
+    let mut i = 0;
+    while let Some(&c) = body.get(i) {
+        match c {
+            b'"' => {
+                let (end, plain) = string_end(body, i + 1)?;
+                if depth == 1 {
+                    match next {
+                        Next::Key => {
+                            key_is_image = plain && body.get(i + 1..end) == Some(b"image");
+                            next = Next::Colon;
+                        }
+                        Next::Value if key_is_image => return plain.then_some((i + 1, end)),
+                        Next::Value => next = Next::Comma,
+                        Next::Colon | Next::Comma => return None,
+                    }
+                }
+                i = end + 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth == 1 {
+                    if next != Next::Value || key_is_image {
+                        return None;
+                    }
+                    next = Next::Comma;
+                }
+                depth += 1;
+            }
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            b':' if depth == 1 => {
+                if next != Next::Colon {
+                    return None;
+                }
+                next = Next::Value;
+            }
+            b',' if depth == 1 => next = Next::Key,
+            // A number or literal at the top level.
+            _ if depth == 1 && next == Next::Value && !c.is_ascii_whitespace() => {
+                if key_is_image {
+                    return None;
+                }
+                next = Next::Comma;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The closing quote of the string whose text starts at `from`, and whether the text has
+/// no escape.
+fn string_end(body: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut plain = true;
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', body.get(from..)?)?;
+        if body.get(at) == Some(&b'"') {
+            return Some((at, plain));
+        }
+        plain = false;
+        from = at + 2;
+    }
+}
+
+/// Decodes a reply parsed whole by serde_json; `image_text`, when given, is the image's
+/// base64 text, left empty in `body`.
+fn decode_reply_whole(
+    kind: ReplyKind,
+    status: u16,
+    body: &[u8],
+    image_text: Option<&[u8]>,
+) -> Result<ImageReply, Error> {
     let decode_error = |kind| Error::Decode(DecodeError::new(kind, status, Some(body), body.len()));
     let raw: RawReply<'_> = match serde_json::from_slice(strip_bom(body)) {
         Ok(raw) => raw,
@@ -244,8 +356,12 @@ pub fn decode_reply(kind: ReplyKind, status: u16, body: &[u8]) -> Result<ImageRe
         _ if !success => Err(decode_error(DecodeErrorKind::HttpStatus)),
         _ if !shaped => Err(decode_error(DecodeErrorKind::UnexpectedShape)),
         Some(text) => {
-            let image = decode_base64(text.as_bytes())
-                .ok_or_else(|| decode_error(DecodeErrorKind::BadBase64))?;
+            let text = match image_text {
+                Some(outside) if text.is_empty() => outside,
+                _ => text.as_bytes(),
+            };
+            let image =
+                decode_base64(text).ok_or_else(|| decode_error(DecodeErrorKind::BadBase64))?;
             Ok(ImageReply {
                 log_id: LogId(raw.log_id.unwrap_or(0)),
                 image,
@@ -474,6 +590,45 @@ mod tests {
                 String::from_utf8_lossy(&text)
             );
         }
+    }
+
+    #[test]
+    fn skipping_the_image_gives_what_parsing_it_gives() {
+        let bodies: [&[u8]; 14] = [
+            br#"{"log_id":1,"image":"aGVsbG8="}"#,
+            br#" { "log_id" : "2" , "image" : "aGk=" , "extra" : [1, {"image": "x"}] } "#,
+            br#"{"nested":{"image":"aGk="},"image":"aGVsbG8=","log_id":3}"#,
+            br#"{"image":"aGk=","image":"aGVsbG8="}"#,
+            br#"{"image":"aGk=","image":""}"#,
+            br#"{"image":"\/\/8=","log_id":4}"#,
+            br#"{"image":null,"log_id":5}"#,
+            br#"{"image":"","log_id":6}"#,
+            br#"{"error_code":17,"error_msg":"Open api daily request limit reached","image":"aGk="}"#,
+            br#"{"log_id":7,"labelmap":"aGk=","scoremap":"aGVsbG8="}"#,
+            br#"{"log_id":8,"image":"aGk*"}"#,
+            br#"{"log_id":9,"image":"aGk="#,
+            b"\xEF\xBB\xBF{\"log_id\":10,\"image\":\"aGk=\"}",
+            br#"{"msg":"an \"image\": \"x\"","image":"aGk="}"#,
+        ];
+        for body in bodies {
+            for kind in [ReplyKind::Image, ReplyKind::SkySegmentation] {
+                for status in [200, 500] {
+                    let whole = decode_reply_whole(kind, status, body, None);
+                    assert_eq!(
+                        format!("{:?}", decode_reply(kind, status, body)),
+                        format!("{whole:?}"),
+                        "{}",
+                        String::from_utf8_lossy(body)
+                    );
+                }
+            }
+        }
+        // The usual reply does take the short path, and finds the image.
+        let body = br#"{"log_id":11,"image":"aGVsbG8="}"#;
+        assert_eq!(
+            decode_reply_around_image(ReplyKind::Image, 200, body).map(|r| r.image),
+            Some(b"hello".to_vec())
+        );
     }
 
     #[test]
