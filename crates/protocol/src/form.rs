@@ -569,3 +569,48 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod throughput {
+    use super::*;
+
+    /// Encoding and reply-decoding speed as the best of 30 runs, which a loaded machine
+    /// disturbs less than criterion's mean (run with --release --ignored --nocapture).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn best_of_30() {
+        let mut rng = fastrand::Rng::with_seed(0x5EED);
+        for mb in [1, 3] {
+            let mut image = vec![0u8; mb * 1024 * 1024];
+            rng.fill(&mut image);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&image);
+            let reply = format!(r#"{{"log_id":6876747463538438254,"image":"{b64}"}}"#);
+            let best = |f: &dyn Fn()| {
+                (0..30)
+                    .map(|_| {
+                        let t = std::time::Instant::now();
+                        f();
+                        t.elapsed().as_secs_f64()
+                    })
+                    .fold(f64::MAX, f64::min)
+            };
+            let encode = best(&|| {
+                std::hint::black_box(encode_image_form(std::hint::black_box(&image), &[]));
+            });
+            let decode = best(&|| {
+                std::hint::black_box(
+                    crate::reply::decode_image_reply(200, std::hint::black_box(reply.as_bytes()))
+                        .unwrap(),
+                );
+            });
+            let gbs = |s: f64| b64.len() as f64 / s / 1e9;
+            println!(
+                "{mb} MB: encode {:.2} ms ({:.2} GB/s of base64), decode {:.2} ms ({:.2} GB/s)",
+                encode * 1e3,
+                gbs(encode),
+                decode * 1e3,
+                gbs(decode)
+            );
+        }
+    }
+}
