@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use axum::body::Body;
 use futures_util::StreamExt as _;
 
-use baidu_imageprocess_protocol::percent_decode_prefix;
-
-use crate::ops::{Fields, Refusal};
+use baidu_imageprocess_protocol::{
+    LimitViolation, ParamFields, percent_decode_prefix, rectangle_from_text,
+};
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -44,16 +44,13 @@ impl FormFields {
     }
 }
 
-impl Fields for FormFields {
+impl ParamFields for FormFields {
     fn text(&self, name: &str) -> Option<Cow<'_, str>> {
         self.get(name).map(String::from_utf8_lossy)
     }
 
-    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
-        let text = self.get("rectangle")?;
-        Some(serde_json::from_slice(text).map_err(|_| {
-            Refusal::invalid("param[rectangle] must be a JSON array of {left, top, width, height}")
-        }))
+    fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>> {
+        self.get("rectangle").map(rectangle_from_text)
     }
 }
 
@@ -291,7 +288,7 @@ pub(crate) async fn read_all(body: Body, cap: usize) -> Result<Vec<u8>, BodyErro
 #[derive(Debug)]
 pub(crate) struct JsonFields(pub(crate) serde_json::Map<String, serde_json::Value>);
 
-impl Fields for JsonFields {
+impl ParamFields for JsonFields {
     fn text(&self, name: &str) -> Option<Cow<'_, str>> {
         match self.0.get(name)? {
             serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
@@ -301,12 +298,10 @@ impl Fields for JsonFields {
         }
     }
 
-    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
-        let value = self.0.get("rectangle")?;
-        Some(match value {
+    fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>> {
+        Some(match self.0.get("rectangle")? {
             // Some clients send the array as a JSON string.
-            serde_json::Value::String(s) => serde_json::from_str(s)
-                .map_err(|_| Refusal::invalid("param[rectangle] is not a JSON array")),
+            serde_json::Value::String(s) => rectangle_from_text(s.as_bytes()),
             other => Ok(other.clone()),
         })
     }

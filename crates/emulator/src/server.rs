@@ -10,12 +10,14 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{self as protocol, ErrorCode, parse_pairs, sign};
+use baidu_imageprocess_protocol::{
+    self as protocol, ErrorCode, ParamFields as _, parse_pairs, sign,
+};
 use base64::Engine as _;
 use serde_json::json;
 
 use crate::body::{self, BodyError, FormFields, JsonFields};
-use crate::ops::{self, Endpoint, Fields as _, Refusal};
+use crate::ops::{self, Endpoint, Refusal};
 use crate::state::{AppState, TokenCheck};
 
 /// Largest request body any operation accepts: its base64 limits (10 MB for the image
@@ -474,19 +476,12 @@ async fn read_request(
     body: Body,
     size_hint: usize,
 ) -> Result<(protocol::Request<'static>, Option<Vec<u8>>), RequestError> {
-    let style = |text: &[u8]| {
-        decode_base64_image(
-            text,
-            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len,
-            "the style image",
-        )
-    };
     let (image, params, text) = if endpoint.is_json() {
         let raw = body::read_all(body, endpoint.max_body()).await?;
         let object = json_object(endpoint, &raw)?;
         drop(raw);
         let fields = JsonFields(object);
-        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let params = protocol::decode_params(endpoint.op, &fields).map_err(Refusal::from)?;
         let image = match fields.0.get("image") {
             Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
                 decode_image(endpoint, text.as_bytes())?
@@ -503,7 +498,7 @@ async fn read_request(
     } else {
         let mut fields =
             body::read_form(body, endpoint.max_body(), endpoint.max_fields(), size_hint).await?;
-        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let params = protocol::decode_params(endpoint.op, &fields).map_err(Refusal::from)?;
         let (image, text) = form_image(state, endpoint, &mut fields).await?;
         (image, params, text)
     };

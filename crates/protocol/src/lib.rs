@@ -91,7 +91,7 @@ pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
 pub use config::ClientConfig;
 pub use credentials::Credentials;
-pub use decode_request::decode_request;
+pub use decode_request::{ParamFields, decode_params, decode_request, rectangle_from_text};
 pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
 pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
@@ -107,7 +107,8 @@ pub use log_id::LogId;
 pub use operation::{Operation, UnknownOperation};
 pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
 pub use params::{
-    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, Rect, Style, StyleId, check_rects,
+    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Rect, Style, StyleId,
+    check_rects,
 };
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rate::RateLimiter;
