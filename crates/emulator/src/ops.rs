@@ -1,13 +1,13 @@
 //! The operations as the emulator serves them, read from the protocol crate's operation
-//! table: the body's size caps, the decoding of a request's fields into a typed
-//! [`Request`], and that request as the engine's.
+//! table: the body's size caps, the refusals, and a typed [`Request`] as the engine's
+//! (the fields are decoded by `protocol::decode_params`).
 
 use std::borrow::Cow;
 
 use baidu_imageprocess_engine as engine;
 use baidu_imageprocess_protocol::{
-    self as protocol, AnimeMask, BodyKind, CustomStyle, DenoiseStrength, ErrorCode, Input,
-    InputKind, LimitViolation, Operation, OperationSpec, Params, Rect, Request, Style, StyleId,
+    self as protocol, AnimeMask, BodyKind, CustomStyle, ErrorCode, Input, InputKind,
+    LimitViolation, Operation, OperationSpec, Params, Request, Style,
 };
 
 /// A refusal: the error code and the message the reply carries.
@@ -113,131 +113,6 @@ pub(crate) const LARGEST_BODY: usize = {
     largest
 };
 
-/// The allowed values of `op`'s parameter `name`, in words, from the table.
-fn allowed(op: Operation, name: &str) -> &'static str {
-    protocol::optable::spec(op)
-        .param(name)
-        .map_or("", |p| p.allowed)
-}
-
-/// Read access to a request's parameters, whatever the body kind.
-pub(crate) trait Fields {
-    /// The text of a scalar parameter (a JSON number is given as its decimal text).
-    fn text(&self, name: &str) -> Option<Cow<'_, str>>;
-    /// The `rectangle` parameter as JSON; `None` if absent.
-    fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>>;
-}
-
-/// The parameters of `op` from `fields`; `decode_style` decodes the base64 of a custom
-/// style image.
-pub(crate) fn decode_params(
-    op: Operation,
-    fields: &dyn Fields,
-    decode_style: impl FnOnce(&[u8]) -> Result<Vec<u8>, Refusal>,
-) -> Result<Params<'static>, Refusal> {
-    let present = |name: &str| {
-        fields
-            .text(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let required = |name: &'static str| {
-        present(name).ok_or_else(|| {
-            Refusal::from(LimitViolation::MissingParameter {
-                op,
-                name,
-                allowed: allowed(op, name),
-            })
-        })
-    };
-    Ok(match op {
-        Operation::StyleTrans => Params::StyleTrans(required("option")?.parse::<Style>()?),
-        Operation::Denoise => Params::Denoise(required("option")?.parse::<DenoiseStrength>()?),
-        Operation::SelfieAnime => {
-            let mask = match present("type").as_deref() {
-                None | Some("anime") => None,
-                Some("anime_mask") => present("mask_id")
-                    .map(|m| m.parse::<AnimeMask>())
-                    .transpose()?,
-                Some(other) => {
-                    return Err(Refusal::invalid(format!(
-                        "param[type] `{other}` is not one of anime, anime_mask"
-                    )));
-                }
-            };
-            Params::SelfieAnime { mask }
-        }
-        Operation::CustomizeStylization => match present("style") {
-            Some(style) => Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(
-                decode_style(style.as_bytes())?,
-            ))),
-            None => match present("style_id") {
-                Some(id) => {
-                    Params::CustomizeStylization(CustomStyle::Preset(id.parse::<StyleId>()?))
-                }
-                None => {
-                    return Err(Refusal::new(
-                        ErrorCode::NOT_ENOUGH_PARAM,
-                        "param[style_id] or param[style] is required",
-                    ));
-                }
-            },
-        },
-        Operation::Inpainting => {
-            let value = fields.rectangle().ok_or_else(|| {
-                Refusal::from(LimitViolation::MissingParameter {
-                    op,
-                    name: "rectangle",
-                    allowed: allowed(op, "rectangle"),
-                })
-            })??;
-            Params::Inpainting(Cow::Owned(rectangles(&value)?))
-        }
-        Operation::ImageQualityEnhance
-        | Operation::Dehaze
-        | Operation::ContrastEnhance
-        | Operation::Colourize
-        | Operation::StretchRestore
-        | Operation::ImageDefinitionEnhance
-        | Operation::ColorEnhance
-        | Operation::SkySeg
-        | Operation::RemoveMoire
-        | Operation::DocRepair => Params::defaults(op)?,
-    })
-}
-
-/// Inpainting rectangles from JSON: an array of objects with non-negative integer
-/// `left`, `top`, `width`, `height` (numbers, or numbers as strings).
-fn rectangles(value: &serde_json::Value) -> Result<Vec<Rect>, Refusal> {
-    let shape = || {
-        Refusal::invalid(format!(
-            "param[rectangle] must be {}",
-            allowed(Operation::Inpainting, "rectangle")
-        ))
-    };
-    let items = value.as_array().ok_or_else(shape)?;
-    items
-        .iter()
-        .map(|item| {
-            let field = |name: &str| {
-                item.get(name)
-                    .and_then(|v| {
-                        v.as_u64()
-                            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                    })
-                    .and_then(|v| u32::try_from(v).ok())
-                    .ok_or_else(shape)
-            };
-            Ok(Rect::new(
-                field("left")?,
-                field("top")?,
-                field("width")?,
-                field("height")?,
-            ))
-        })
-        .collect()
-}
-
 /// Checks a decoded image and its parameters as the service does, from the table.
 pub(crate) fn validated(
     image: Vec<u8>,
@@ -313,18 +188,20 @@ pub(crate) fn run(
 mod tests {
     use super::*;
 
+    use baidu_imageprocess_protocol::{ParamFields, Rect};
+
     struct Map(Vec<(&'static str, &'static str)>);
 
-    impl Fields for Map {
+    impl ParamFields for Map {
         fn text(&self, name: &str) -> Option<Cow<'_, str>> {
             self.0
                 .iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| Cow::Borrowed(*v))
         }
-        fn rectangle(&self) -> Option<Result<serde_json::Value, Refusal>> {
-            let text = self.text("rectangle")?;
-            Some(serde_json::from_str(&text).map_err(|_| Refusal::invalid("not JSON")))
+        fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>> {
+            self.text("rectangle")
+                .map(|text| protocol::rectangle_from_text(text.as_bytes()))
         }
     }
 
@@ -332,7 +209,7 @@ mod tests {
         op: Operation,
         fields: &[(&'static str, &'static str)],
     ) -> Result<Params<'static>, Refusal> {
-        decode_params(op, &Map(fields.to_vec()), |b| Ok(b.to_vec()))
+        protocol::decode_params(op, &Map(fields.to_vec())).map_err(Refusal::from)
     }
 
     fn code(op: Operation, fields: &[(&'static str, &'static str)]) -> u32 {
@@ -370,14 +247,19 @@ mod tests {
         assert_eq!(code(Operation::SelfieAnime, &[("type", "manga")]), 216_100);
         assert_eq!(code(Operation::Denoise, &[("option", "201")]), 216_100);
         assert_eq!(code(Operation::Denoise, &[]), 216_101);
+        // The style image wins over the preset; its base64 is decoded.
         assert_eq!(
             params(
                 Operation::CustomizeStylization,
-                &[("style_id", "3"), ("style", "abc")]
+                &[("style_id", "3"), ("style", "YWJj")]
             ),
             Ok(Params::CustomizeStylization(CustomStyle::Image(
                 Cow::Owned(b"abc".to_vec())
             )))
+        );
+        assert_eq!(
+            code(Operation::CustomizeStylization, &[("style", "a*c=")]),
+            216_201
         );
         assert_eq!(
             code(Operation::CustomizeStylization, &[("style_id", "30")]),

@@ -10,12 +10,14 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{self as protocol, ErrorCode, parse_pairs, sign};
+use baidu_imageprocess_protocol::{
+    self as protocol, ErrorCode, ParamFields as _, parse_pairs, sign,
+};
 use base64::Engine as _;
 use serde_json::json;
 
 use crate::body::{self, BodyError, FormFields, JsonFields};
-use crate::ops::{self, Endpoint, Fields as _, Refusal};
+use crate::ops::{self, Endpoint, Refusal};
 use crate::state::{AppState, TokenCheck};
 
 /// Largest request body any operation accepts: its base64 limits (10 MB for the image
@@ -385,14 +387,15 @@ async fn operation(
     let Ok(_admitted) = Arc::clone(&state.admission).try_acquire_owned() else {
         return api_error(state, ErrorCode::QPS_LIMIT);
     };
-    let request = {
+    let size_hint = content_length(request.headers()).unwrap_or(0);
+    let (request, image_text) = {
         let Ok(_uploading) = Arc::clone(&state.uploads).acquire_owned().await else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
         let Some(body) = unread.take() else {
             return api_error(state, ErrorCode::SERVICE_UNAVAILABLE);
         };
-        let read = read_request(state, endpoint, body);
+        let read = read_request(state, endpoint, body, size_hint);
         match tokio::time::timeout(state.config.body_timeout, read).await {
             Ok(Ok(decoded)) => decoded,
             Ok(Err(RequestError::TooLarge)) => return body_too_large(state, endpoint),
@@ -417,7 +420,7 @@ async fn operation(
         return api_error(state, ErrorCode::IMAGE_SIZE_ERROR);
     }
     let result = if state.config.echo {
-        Ok(echo(endpoint, request))
+        Ok(echo(endpoint, request, image_text))
     } else {
         run_engine(state, request).await
     };
@@ -465,24 +468,20 @@ impl From<BodyError> for RequestError {
 /// Reads the body (form or JSON, as the table says), decodes the parameters, gets the
 /// image from `image`, `url` or (refused) `pdf_file`, and checks the whole request as the
 /// service does (limits from the table, rectangles inside the image, the style image).
+/// With `--echo`, the image's base64 text comes back too when it is exactly what encoding
+/// the image gives, so the reply can send it again instead of encoding it anew.
 async fn read_request(
     state: &AppState,
     endpoint: &Endpoint,
     body: Body,
-) -> Result<protocol::Request<'static>, RequestError> {
-    let style = |text: &[u8]| {
-        decode_base64_image(
-            text,
-            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len,
-            "the style image",
-        )
-    };
-    let (image, params) = if endpoint.is_json() {
+    size_hint: usize,
+) -> Result<(protocol::Request<'static>, Option<Vec<u8>>), RequestError> {
+    let (image, params, text) = if endpoint.is_json() {
         let raw = body::read_all(body, endpoint.max_body()).await?;
         let object = json_object(endpoint, &raw)?;
         drop(raw);
         let fields = JsonFields(object);
-        let params = ops::decode_params(endpoint.op, &fields, style)?;
+        let params = protocol::decode_params(endpoint.op, &fields).map_err(Refusal::from)?;
         let image = match fields.0.get("image") {
             Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
                 decode_image(endpoint, text.as_bytes())?
@@ -495,14 +494,16 @@ async fn read_request(
                 None => return Err(missing_input().into()),
             },
         };
-        (image, params)
+        (image, params, None)
     } else {
-        let mut fields = body::read_form(body, endpoint.max_body(), endpoint.max_fields()).await?;
-        let params = ops::decode_params(endpoint.op, &fields, style)?;
-        let image = form_image(state, endpoint, &mut fields).await?;
-        (image, params)
+        let mut fields =
+            body::read_form(body, endpoint.max_body(), endpoint.max_fields(), size_hint).await?;
+        let params = protocol::decode_params(endpoint.op, &fields).map_err(Refusal::from)?;
+        let (image, text) = form_image(state, endpoint, &mut fields).await?;
+        (image, params, text)
     };
-    Ok(ops::validated(image, params)?)
+    let request = ops::validated(image, params)?;
+    Ok((request, text.filter(|_| state.config.echo)))
 }
 
 fn missing_input() -> Refusal {
@@ -533,18 +534,24 @@ fn json_object(
     }
 }
 
+/// The image of a form body, and its base64 text when that is exactly the image's
+/// canonical encoding (padded, no whitespace).
 async fn form_image(
     state: &AppState,
     endpoint: &Endpoint,
     fields: &mut FormFields,
-) -> Result<Vec<u8>, Refusal> {
+) -> Result<(Vec<u8>, Option<Vec<u8>>), Refusal> {
     let image = fields.take("image");
-    if let Some(text) = image.as_deref().filter(|t| !t.trim_ascii().is_empty()) {
-        return decode_image(endpoint, text);
+    if let Some(text) = image.filter(|t| !t.trim_ascii().is_empty()) {
+        let bytes = decode_image(endpoint, &text)?;
+        // The decoder accepts only canonical trailing bits, so the text is canonical when
+        // it is as long as the padded encoding (no whitespace dropped, no padding missing).
+        let canonical = protocol::base64_len(bytes.len()) == text.len();
+        return Ok((bytes, canonical.then_some(text)));
     }
     if let Some(url) = fields.get("url").filter(|u| !u.trim_ascii().is_empty()) {
         let url = String::from_utf8_lossy(url).into_owned();
-        return fetch(state, endpoint, &url).await;
+        return Ok((fetch(state, endpoint, &url).await?, None));
     }
     if endpoint.accepts_pdf() && fields.get("pdf_file").is_some_and(|p| !p.is_empty()) {
         return Err(Refusal::new(
@@ -552,7 +559,7 @@ async fn form_image(
             "image format error: the emulator renders no PDFs (pdf_file); send the page as image or url",
         ));
     }
-    if image.is_some() {
+    if fields.get("image").is_some() {
         return Err(Refusal::plain(ErrorCode::EMPTY_IMAGE));
     }
     Err(missing_input())
@@ -590,46 +597,91 @@ async fn fetch(state: &AppState, endpoint: &Endpoint, url: &str) -> Result<Vec<u
     state.fetcher.fetch(url, max_bytes).await
 }
 
+/// A field of the reply: image bytes to encode, or base64 text ready to send.
+enum Payload {
+    Bytes(Vec<u8>),
+    Base64(Vec<u8>),
+}
+
+impl Payload {
+    fn base64_len(&self) -> usize {
+        match self {
+            Self::Bytes(bytes) => protocol::base64_len(bytes.len()),
+            Self::Base64(text) => text.len(),
+        }
+    }
+
+    /// Appends the field's base64 text to `out`, encoding straight into it.
+    fn write_base64(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Bytes(bytes) => {
+                let start = out.len();
+                out.resize(start + protocol::base64_len(bytes.len()), 0);
+                let b64 = &base64::engine::general_purpose::STANDARD;
+                let written = out
+                    .get_mut(start..)
+                    .and_then(|room| b64.encode_slice(bytes, room).ok())
+                    .unwrap_or(0);
+                out.truncate(start + written);
+            }
+            Self::Base64(text) => out.extend_from_slice(text),
+        }
+    }
+}
+
 /// What an operation produced: the reply's base64 fields.
 struct Produced {
-    image: Option<Vec<u8>>,
-    labelmap: Option<Vec<u8>>,
-    scoremap: Option<Vec<u8>>,
+    image: Option<Payload>,
+    labelmap: Option<Payload>,
+    scoremap: Option<Payload>,
 }
 
 /// `--echo`: the input back as `image` (for sky segmentation, as both maps too, so the
-/// reply keeps its shape).
-fn echo(endpoint: &Endpoint, request: protocol::Request<'static>) -> Produced {
-    let image = match request.into_parts().0 {
-        protocol::Input::Image(bytes) => bytes.into_owned(),
-        protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Vec::new(),
+/// reply keeps its shape). The image's own base64 text, when the request's was canonical,
+/// goes back as it came: encoding the image again would give the same bytes.
+fn echo(
+    endpoint: &Endpoint,
+    request: protocol::Request<'static>,
+    text: Option<Vec<u8>>,
+) -> Produced {
+    let image = match (text, request.into_parts().0) {
+        (Some(text), _) => Payload::Base64(text),
+        (None, protocol::Input::Image(bytes)) => Payload::Bytes(bytes.into_owned()),
+        (None, protocol::Input::Url(_) | protocol::Input::Pdf { .. }) => Payload::Bytes(Vec::new()),
     };
     let sky = endpoint.spec.reply == protocol::ReplyKind::SkySegmentation;
+    let copy = |p: &Payload| match p {
+        Payload::Bytes(b) => Payload::Bytes(b.clone()),
+        Payload::Base64(t) => Payload::Base64(t.clone()),
+    };
     Produced {
-        labelmap: sky.then(|| image.clone()),
-        scoremap: sky.then(|| image.clone()),
+        labelmap: sky.then(|| copy(&image)),
+        scoremap: sky.then(|| copy(&image)),
         image: Some(image),
     }
 }
 
 /// The success reply: `{log_id, image}`, or `{log_id, labelmap, scoremap}` for sky
-/// segmentation. Written by hand: serde_json would copy the multi-megabyte strings again.
+/// segmentation. Written by hand into one buffer: serde_json would copy the
+/// multi-megabyte strings again.
 fn reply(log_id: u64, output: Produced) -> Response {
-    let b64 = &base64::engine::general_purpose::STANDARD;
-    let fields: Vec<(&str, String)> = [
+    let fields: Vec<(&str, Payload)> = [
         ("image", output.image),
         ("labelmap", output.labelmap),
         ("scoremap", output.scoremap),
     ]
     .into_iter()
-    .filter_map(|(name, bytes)| Some((name, b64.encode(bytes?))))
+    .filter_map(|(name, payload)| Some((name, payload?)))
     .collect();
-    let len: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    let len: usize = fields
+        .iter()
+        .map(|(k, v)| k.len() + v.base64_len() + 8)
+        .sum();
     let mut body = Vec::with_capacity(len + 32);
     body.extend_from_slice(format!("{{\"log_id\":{log_id}").as_bytes());
     for (name, value) in fields {
         body.extend_from_slice(format!(",\"{name}\":\"").as_bytes());
-        body.extend_from_slice(value.as_bytes());
+        value.write_base64(&mut body);
         body.push(b'"');
     }
     body.push(b'}');
@@ -662,11 +714,11 @@ async fn run_engine(
         Ok(Ok(output)) => Ok(match output.scoremap {
             Some(scoremap) => Produced {
                 image: None,
-                labelmap: Some(output.image),
-                scoremap: Some(scoremap),
+                labelmap: Some(Payload::Bytes(output.image)),
+                scoremap: Some(Payload::Bytes(scoremap)),
             },
             None => Produced {
-                image: Some(output.image),
+                image: Some(Payload::Bytes(output.image)),
                 labelmap: None,
                 scoremap: None,
             },

@@ -89,6 +89,50 @@ fn present(field: Option<&String>) -> Option<&str> {
     field.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
+/// A request's parameters as they arrived, whatever the body kind: what
+/// [`decode_params`] reads. [`decode_request`] implements it over a whole body; a server
+/// that decodes bodies its own way (the emulator streams them) implements it over its
+/// fields.
+pub trait ParamFields {
+    /// The text of the scalar parameter `name` (a JSON number given as its digits);
+    /// `None` when absent.
+    fn text(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// The `rectangle` parameter as JSON: `None` when absent, an error when its text is
+    /// not JSON (a form, and some JSON clients, send the array as JSON text).
+    fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>>;
+}
+
+impl ParamFields for Fields {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        let field = match name {
+            "option" => &self.option,
+            "type" => &self.kind,
+            "mask_id" => &self.mask_id,
+            "style_id" => &self.style_id,
+            "style" => &self.style,
+            _ => return None,
+        };
+        field.as_deref().map(Cow::Borrowed)
+    }
+
+    fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>> {
+        Some(match self.rectangle.as_ref()? {
+            serde_json::Value::String(text) => rectangle_from_text(text.as_bytes()),
+            other => Ok(other.clone()),
+        })
+    }
+}
+
+/// The `rectangle` parameter sent as JSON text, parsed (216100 when it is not JSON): for
+/// [`ParamFields::rectangle`] implementations.
+pub fn rectangle_from_text(text: &[u8]) -> Result<serde_json::Value, LimitViolation> {
+    serde_json::from_slice(text).map_err(|_| LimitViolation::InvalidParameter {
+        name: "rectangle",
+        got: shown(&String::from_utf8_lossy(text)),
+        allowed: RECT_ALLOWED,
+    })
+}
+
 /// Decodes the body of a request to `op` into the typed request, checked as the service
 /// checks it (every limit of the table, rectangles inside the image).
 pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request<'static>, LimitViolation> {
@@ -98,7 +142,7 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request<'static>, Li
         BodyKind::Json => Fields::from_json(body)?,
     };
     let input = input(row, &fields)?;
-    let params = params(op, &fields)?;
+    let params = decode_params(op, &fields)?;
     let request = Request::new(input, params);
     request.validate_as_service()?;
     Ok(request)
@@ -131,30 +175,34 @@ fn input(row: &OperationSpec, fields: &Fields) -> Result<Input<'static>, LimitVi
     Err(LimitViolation::Empty)
 }
 
-fn params(op: Operation, fields: &Fields) -> Result<Params<'static>, LimitViolation> {
-    fn required<'f>(
-        op: Operation,
-        name: &'static str,
-        value: Option<&'f String>,
-    ) -> Result<&'f str, LimitViolation> {
-        present(value).ok_or_else(|| LimitViolation::MissingParameter {
+/// The typed parameters of a request to `op` from its fields, checked as the service
+/// checks them (216100 for an invalid value, 216101 for a missing one, the custom style
+/// image's base64 within its own limit).
+pub fn decode_params(
+    op: Operation,
+    fields: &dyn ParamFields,
+) -> Result<Params<'static>, LimitViolation> {
+    let present = |name: &str| {
+        fields
+            .text(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let required = |name: &'static str| {
+        present(name).ok_or_else(|| LimitViolation::MissingParameter {
             op,
             name,
             allowed: spec(op).param(name).map_or("", |p| p.allowed),
         })
-    }
+    };
     Ok(match op {
-        Operation::StyleTrans => {
-            Params::StyleTrans(required(op, "option", fields.option.as_ref())?.parse::<Style>()?)
-        }
-        Operation::Denoise => Params::Denoise(
-            required(op, "option", fields.option.as_ref())?.parse::<DenoiseStrength>()?,
-        ),
+        Operation::StyleTrans => Params::StyleTrans(required("option")?.parse::<Style>()?),
+        Operation::Denoise => Params::Denoise(required("option")?.parse::<DenoiseStrength>()?),
         Operation::SelfieAnime => {
-            let mask = match present(fields.kind.as_ref()) {
+            let mask = match present("type").as_deref() {
                 None | Some("anime") => None,
-                Some("anime_mask") => present(fields.mask_id.as_ref())
-                    .map(str::parse::<AnimeMask>)
+                Some("anime_mask") => present("mask_id")
+                    .map(|m| m.parse::<AnimeMask>())
                     .transpose()?,
                 Some(other) => {
                     return Err(LimitViolation::InvalidParameter {
@@ -166,26 +214,25 @@ fn params(op: Operation, fields: &Fields) -> Result<Params<'static>, LimitViolat
             };
             Params::SelfieAnime { mask }
         }
-        Operation::CustomizeStylization => {
-            if let Some(text) = present(fields.style.as_ref()) {
+        Operation::CustomizeStylization => match present("style") {
+            Some(text) => {
                 let image =
                     decode_base64_field(text.as_bytes(), STYLE_IMAGE_LIMITS.max_base64_len)?;
                 Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(image)))
-            } else {
-                let id = required(op, "style_id", fields.style_id.as_ref())?.parse::<StyleId>()?;
-                Params::CustomizeStylization(CustomStyle::Preset(id))
             }
-        }
+            None => Params::CustomizeStylization(CustomStyle::Preset(
+                required("style_id")?.parse::<StyleId>()?,
+            )),
+        },
         Operation::Inpainting => {
             let value = fields
-                .rectangle
-                .as_ref()
+                .rectangle()
                 .ok_or(LimitViolation::MissingParameter {
                     op,
                     name: "rectangle",
                     allowed: RECT_ALLOWED,
-                })?;
-            Params::Inpainting(Cow::Owned(rects(value)?))
+                })??;
+            Params::Inpainting(Cow::Owned(rects(&value)?))
         }
         Operation::ImageQualityEnhance
         | Operation::Dehaze
@@ -200,7 +247,8 @@ fn params(op: Operation, fields: &Fields) -> Result<Params<'static>, LimitViolat
     })
 }
 
-/// `[{"left","top","width","height"}, ...]`, each a non-negative integer.
+/// `[{"left","top","width","height"}, ...]`, each a non-negative integer (a number, or
+/// a number as a string, as some clients send them).
 fn rects(value: &serde_json::Value) -> Result<Vec<Rect>, LimitViolation> {
     let invalid = || LimitViolation::InvalidParameter {
         name: "rectangle",
@@ -213,7 +261,10 @@ fn rects(value: &serde_json::Value) -> Result<Vec<Rect>, LimitViolation> {
         .map(|item| {
             let field = |name: &str| {
                 item.get(name)
-                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|v| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                    })
                     .and_then(|n| u32::try_from(n).ok())
                     .ok_or_else(invalid)
             };
@@ -298,6 +349,23 @@ mod tests {
         assert_eq!(
             code(Operation::Inpainting, br#"{"url":"https://x.com/a.jpg"}"#),
             Err(ErrorCode::NOT_ENOUGH_PARAM)
+        );
+    }
+
+    #[test]
+    fn rectangles_as_json_text_or_with_numbers_as_strings_are_read() {
+        let expected = Params::Inpainting(Cow::Owned(vec![Rect::new(1, 2, 3, 4)]));
+        for body in [
+            &br#"{"url":"https://x.com/a.jpg","rectangle":[{"left":1,"top":2,"width":3,"height":"4"}]}"#[..],
+            br#"{"url":"https://x.com/a.jpg","rectangle":"[{\"left\":1,\"top\":2,\"width\":3,\"height\":4}]"}"#,
+        ] {
+            let request = decode_request(Operation::Inpainting, body).unwrap();
+            assert_eq!(request.params(), &expected);
+        }
+        let not_json = br#"{"url":"https://x.com/a.jpg","rectangle":"[{"}"#;
+        assert_eq!(
+            decode_request(Operation::Inpainting, not_json).map_err(|e| e.code()),
+            Err(ErrorCode::INVALID_PARAM)
         );
     }
 

@@ -6,7 +6,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_
 
 use crate::limits::{LimitViolation, MAX_BASE64_LEN, base64_len};
 
-/// Bytes of input encoded per chunk: a multiple of 3, so only the last chunk pads.
+/// Bytes of input encoded per chunk: a multiple of 12, the bytes taken per step.
 const CHUNK_IN: usize = 3 * 1024;
 
 /// Characters left bare in `application/x-www-form-urlencoded` values.
@@ -53,9 +53,14 @@ pub(crate) struct FormWriter {
 
 impl FormWriter {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            out: Vec::with_capacity(capacity),
-        }
+        Self::into_buffer(Vec::new(), capacity)
+    }
+
+    /// A writer into `buffer` (emptied first), with room for `capacity` bytes.
+    pub(crate) fn into_buffer(mut buffer: Vec<u8>, capacity: usize) -> Self {
+        buffer.clear();
+        buffer.reserve(capacity);
+        Self { out: buffer }
     }
 
     fn name(&mut self, name: &str) {
@@ -69,29 +74,43 @@ impl FormWriter {
 
     /// Appends `name=<base64 of bytes>`, escaped, in one pass: every 3 input bytes are
     /// two 12-bit lookups into a table of escaped character pairs, written through a
-    /// small stack buffer into the body. (Twice the speed of encoding with the `base64`
-    /// crate and escaping in a second scan, measured side by side at 1 and 3 MB.)
+    /// small stack buffer into the body. Twelve input bytes go per step into a 64-byte
+    /// window checked once, so the eight writes need no bounds checks of their own.
+    /// (Twice the speed of encoding with the `base64` crate and escaping in a second
+    /// scan; a third faster than one bounds-checked write per pair; a fast path for
+    /// words without `+` or `/` was slower, its branch being too often mispredicted.)
     pub(crate) fn base64(&mut self, name: &str, bytes: &[u8]) {
         self.name(name);
-        let whole = bytes.len() / 3 * 3;
-        let (groups, tail) = bytes.split_at(whole);
-        // A pair escapes to at most 6 bytes; each write is 8 wide.
-        let mut buf = [0u8; CHUNK_IN / 3 * 12 + 8];
-        for chunk in groups.chunks(CHUNK_IN) {
+        let (wide, rest) = bytes.split_at(bytes.len() / 12 * 12);
+        let mut buf = [0u8; CHUNK_IN / 3 * 12 + WINDOW];
+        for chunk in wide.chunks(CHUNK_IN) {
             let mut pos = 0;
-            for group in chunk.chunks_exact(3) {
-                let n = usize::from(group[0]) << 16
-                    | usize::from(group[1]) << 8
-                    | usize::from(group[2]);
-                for entry in [&PAIRS[n >> 12], &PAIRS[n & 0xFFF]] {
-                    if let Some(slot) = buf.get_mut(pos..pos + 8) {
-                        slot.copy_from_slice(entry);
-                    }
-                    pos += usize::from(entry[7]);
-                }
+            for group in chunk.chunks_exact(12) {
+                let (Some(window), Ok(&[a, b, c, d, e, f, g, h, i, j, k, l])) = (
+                    buf.get_mut(pos..pos + WINDOW)
+                        .and_then(|w| <&mut [u8; WINDOW]>::try_from(w).ok()),
+                    <&[u8; 12]>::try_from(group),
+                ) else {
+                    break;
+                };
+                // Two 48-bit halves, from one 8-byte and one 4-byte big-endian load.
+                let high = u64::from_be_bytes([a, b, c, d, e, f, g, h]);
+                let low = u32::from_be_bytes([i, j, k, l]);
+                let len = write_six(window, 0, high >> 16);
+                pos += write_six(window, len, (high << 32 | u64::from(low)) & SIX_BYTES);
             }
             self.out
                 .extend_from_slice(buf.get(..pos).unwrap_or_default());
+        }
+        let (groups, tail) = rest.split_at(rest.len() / 3 * 3);
+        for group in groups.chunks_exact(3) {
+            let n =
+                usize::from(group[0]) << 16 | usize::from(group[1]) << 8 | usize::from(group[2]);
+            for entry in [PAIRS[n >> 12], PAIRS[n & 0xFFF]] {
+                let bytes = entry.to_le_bytes();
+                self.out
+                    .extend_from_slice(bytes.get(..pair_len(entry)).unwrap_or_default());
+            }
         }
         if !tail.is_empty() {
             let mut scratch = [0u8; 4];
@@ -115,12 +134,43 @@ impl FormWriter {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Output bytes written per step at most: two six-byte groups of four pairs, each pair
+/// at most 6 bytes and written 8 wide, the second group starting at most 31 bytes in.
+const WINDOW: usize = 64;
+
+/// The low 48 bits of a `u64`: six input bytes.
+const SIX_BYTES: u64 = (1 << 48) - 1;
+
+/// Writes the 8 escaped characters of 6 input bytes (the low 48 bits of `six`, big-endian)
+/// into `window` from `at` (at most 31), and returns where they end. Each pair is stored
+/// 8 wide, the next one overwriting the slack; masking each length to 3 bits lets the
+/// compiler prove every store in bounds.
+fn write_six(window: &mut [u8; WINDOW], at: usize, six: u64) -> usize {
+    let pairs = [
+        PAIRS[(six >> 36) as usize & 0xFFF],
+        PAIRS[(six >> 24) as usize & 0xFFF],
+        PAIRS[(six >> 12) as usize & 0xFFF],
+        PAIRS[six as usize & 0xFFF],
+    ];
+    let mut pos = at & 31;
+    for entry in pairs {
+        window[pos..pos + 8].copy_from_slice(&entry.to_le_bytes());
+        pos += pair_len(entry);
+    }
+    pos
+}
+
+/// The length of a pair's escaped text (2, 4 or 6), kept in the entry's top byte.
+const fn pair_len(entry: u64) -> usize {
+    (entry >> 56) as usize & 7
+}
+
 /// For every 12-bit value: its two base64 characters with `+` and `/` percent-encoded,
-/// padded to 8 bytes, the length in the last byte.
+/// little-endian in the low bytes, the length in the top byte.
 // Evaluated at compile time only (into `PAIRS`): the array never lives on a stack.
 #[allow(clippy::large_stack_arrays)]
-const fn pair_table() -> [[u8; 8]; 4096] {
-    let mut table = [[0u8; 8]; 4096];
+const fn pair_table() -> [u64; 4096] {
+    let mut table = [0u64; 4096];
     let mut v = 0;
     while v < 4096 {
         let mut entry = [0u8; 8];
@@ -140,13 +190,13 @@ const fn pair_table() -> [[u8; 8]; 4096] {
             k += 1;
         }
         entry[7] = len as u8;
-        table[v] = entry;
+        table[v] = u64::from_le_bytes(entry);
         v += 1;
     }
     table
 }
 
-static PAIRS: [[u8; 8]; 4096] = pair_table();
+static PAIRS: [u64; 4096] = pair_table();
 
 const LOW_BITS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 const fn splat(b: u8) -> u64 {
@@ -233,46 +283,82 @@ pub fn parse_pairs(text: &[u8]) -> impl Iterator<Item = (String, Vec<u8>)> + '_ 
 }
 
 /// Percent-decodes `text` (a `%` not followed by two hex digits stays literal, as does
-/// `+`), copying the runs between escapes eight bytes at a time.
+/// `+`): runs of plain bytes and escapes eight bytes at a time, the rest byte by byte.
 fn unescape(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut start = 0;
-    let mut i = 0;
+    // The decoded text is never longer; the slack takes the 8-byte writes.
+    let mut out = vec![0u8; text.len() + 8];
+    let (mut read, mut written) = (0, 0);
     loop {
-        // Find the next `%`.
-        let at = loop {
-            match text.get(i..i + 8) {
-                Some(word) => {
-                    let mut bytes = [0u8; 8];
-                    bytes.copy_from_slice(word);
-                    let found = zero_bytes(u64::from_le_bytes(bytes) ^ splat(b'%'));
-                    if found == 0 {
-                        i += 8;
-                    } else {
-                        break Some(i + (found.trailing_zeros() / 8) as usize);
-                    }
-                }
-                None => {
-                    break text
-                        .get(i..)
-                        .and_then(|rest| rest.iter().position(|&c| c == b'%'))
-                        .map(|p| i + p);
-                }
-            }
+        let (r, w) = percent_decode_prefix(
+            text.get(read..).unwrap_or_default(),
+            out.get_mut(written..).unwrap_or_default(),
+        );
+        read += r;
+        written += w;
+        let Some(&c) = text.get(read) else { break };
+        let escaped = match text.get(read..read + 3) {
+            Some(&[b'%', hi, lo]) => hex_pair([hi, lo]),
+            _ => None,
         };
-        let Some(at) = at else { break };
-        let hex = |k: usize| text.get(k).and_then(|&c| (c as char).to_digit(16));
-        if let (Some(hi), Some(lo)) = (hex(at + 1), hex(at + 2)) {
-            out.extend_from_slice(text.get(start..at).unwrap_or_default());
-            out.push((hi * 16 + lo) as u8);
-            start = at + 3;
-            i = at + 3;
-        } else {
-            i = at + 1;
+        if let Some(slot) = out.get_mut(written) {
+            *slot = escaped.unwrap_or(c);
+        }
+        written += 1;
+        read += if escaped.is_some() { 3 } else { 1 };
+    }
+    out.truncate(written);
+    out
+}
+
+/// The byte two hex digits encode.
+pub(crate) fn hex_pair(digits: [u8; 2]) -> Option<u8> {
+    let hex = |c: u8| (c as char).to_digit(16);
+    Some((hex(digits[0])? * 16 + hex(digits[1])?) as u8)
+}
+
+/// Percent-decodes the start of a form value from `input` into `out`, eight bytes at a
+/// time: plain bytes and complete `%XY` escapes. Stops before a `&`, before a `%` that
+/// does not start a valid escape within `input`, when fewer than 8 bytes of `input` are
+/// left or fewer than 8 of `out`; the caller takes the byte it stopped at its own way.
+/// Returns the bytes read and the bytes written (`out` beyond them may hold scratch).
+///
+/// Base64 sent as a form value has an escape every 30-odd bytes: copying each word whole
+/// and then stepping back to the escape keeps the loop free of `memcpy` calls (1.4x the
+/// speed of a `memchr`-driven loop on a 4 MB body). A branch-free step, advancing by
+/// the escape's offset, was twice as slow: it chains every step on the previous load,
+/// where the predicted branch lets clean words run ahead.
+pub fn percent_decode_prefix(input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let (mut read, mut written) = (0, 0);
+    while let (Some(word), Some(slot)) =
+        (input.get(read..read + 8), out.get_mut(written..written + 8))
+    {
+        slot.copy_from_slice(word);
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let word = u64::from_le_bytes(bytes);
+        let found = zero_bytes(word ^ splat(b'%')) | zero_bytes(word ^ splat(b'&'));
+        if found == 0 {
+            read += 8;
+            written += 8;
+            continue;
+        }
+        let plain = (found.trailing_zeros() / 8) as usize;
+        read += plain;
+        written += plain;
+        let escaped = match input.get(read..read + 3) {
+            Some(&[b'%', hi, lo]) => hex_pair([hi, lo]),
+            _ => None,
+        };
+        match (escaped, out.get_mut(written)) {
+            (Some(byte), Some(slot)) => {
+                *slot = byte;
+                written += 1;
+                read += 3;
+            }
+            _ => break,
         }
     }
-    out.extend_from_slice(text.get(start..).unwrap_or_default());
-    out
+    (read, written)
 }
 
 /// The server side of [`encode_image_form`]: finds the `image` field of a form body and
@@ -350,7 +436,15 @@ mod tests {
             out
         };
         let mut rng = fastrand::Rng::with_seed(7);
-        for len in (0..70).chain([3 * 1024 - 1, 3 * 1024, 3 * 1024 + 1, 10_000, 100_003]) {
+        for len in (0..70).chain([
+            3 * 1024 - 1,
+            3 * 1024,
+            3 * 1024 + 1,
+            6143,
+            6157,
+            10_000,
+            100_003,
+        ]) {
             let mut data = vec![0u8; len];
             rng.fill(&mut data);
             assert_eq!(
@@ -396,6 +490,42 @@ mod tests {
     }
 
     #[test]
+    fn unescape_matches_percent_encoding_on_long_random_text() {
+        // Long enough for the 8-byte loop, with escapes valid, invalid and cut short.
+        let alphabet = b"AB%2F3D%zz&+=9";
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..2000 {
+            let len = rng.usize(0..120);
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            let expected: Vec<u8> = percent_decode(&text).collect();
+            assert_eq!(
+                unescape(&text),
+                expected,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+    }
+
+    #[test]
+    fn the_prefix_decoder_stops_where_it_must() {
+        let mut out = [0u8; 64];
+        // Stops before `&`, leaving it to the caller.
+        let (read, written) = percent_decode_prefix(b"abc%2Fdefgh&ijklmnop", &mut out);
+        assert_eq!((&out[..written], read), (&b"abc/defgh"[..], 11));
+        // Stops before an escape that is not one, and before one cut by the input's end.
+        let (read, _) = percent_decode_prefix(b"abcdefgh%zzabcdefgh", &mut out);
+        assert_eq!(read, 8);
+        let (read, written) = percent_decode_prefix(b"abcdefghijklmn%2", &mut out);
+        assert_eq!((read, written), (14, 14));
+        // Takes nothing from fewer than 8 bytes, or into fewer than 8.
+        assert_eq!(percent_decode_prefix(b"abcdefg", &mut out), (0, 0));
+        assert_eq!(percent_decode_prefix(b"abcdefghij", &mut out[..7]), (0, 0));
+    }
+
+    #[test]
     fn escaping_is_exact_at_every_offset() {
         // Every special character at every position relative to the 8-byte words.
         for len in 0..40 {
@@ -437,5 +567,50 @@ mod tests {
             decode_image_field(&big),
             Err(LimitViolation::TooLarge { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod throughput {
+    use super::*;
+
+    /// Encoding and reply-decoding speed as the best of 30 runs, which a loaded machine
+    /// disturbs less than criterion's mean (run with --release --ignored --nocapture).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn best_of_30() {
+        let mut rng = fastrand::Rng::with_seed(0x5EED);
+        for mb in [1, 3] {
+            let mut image = vec![0u8; mb * 1024 * 1024];
+            rng.fill(&mut image);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&image);
+            let reply = format!(r#"{{"log_id":6876747463538438254,"image":"{b64}"}}"#);
+            let best = |f: &dyn Fn()| {
+                (0..30)
+                    .map(|_| {
+                        let t = std::time::Instant::now();
+                        f();
+                        t.elapsed().as_secs_f64()
+                    })
+                    .fold(f64::MAX, f64::min)
+            };
+            let encode = best(&|| {
+                std::hint::black_box(encode_image_form(std::hint::black_box(&image), &[]));
+            });
+            let decode = best(&|| {
+                std::hint::black_box(
+                    crate::reply::decode_image_reply(200, std::hint::black_box(reply.as_bytes()))
+                        .unwrap(),
+                );
+            });
+            let gbs = |s: f64| b64.len() as f64 / s / 1e9;
+            println!(
+                "{mb} MB: encode {:.2} ms ({:.2} GB/s of base64), decode {:.2} ms ({:.2} GB/s)",
+                encode * 1e3,
+                gbs(encode),
+                decode * 1e3,
+                gbs(decode)
+            );
+        }
     }
 }

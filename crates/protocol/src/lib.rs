@@ -74,6 +74,7 @@ pub mod optable;
 mod params;
 mod policy;
 mod rate;
+mod recycle;
 mod reply;
 mod request;
 mod secret;
@@ -90,12 +91,13 @@ pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
 pub use config::ClientConfig;
 pub use credentials::Credentials;
-pub use decode_request::decode_request;
+pub use decode_request::{ParamFields, decode_params, decode_request, rectangle_from_text};
 pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
 pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
 pub use form::{
     decode_image_field, decode_image_form, encode_image_form, encode_pairs, parse_pairs,
+    percent_decode_prefix,
 };
 pub use limits::{
     ImageFormat, ImageInfo, LimitViolation, Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len,
@@ -105,10 +107,12 @@ pub use log_id::LogId;
 pub use operation::{Operation, UnknownOperation};
 pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
 pub use params::{
-    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, Rect, Style, StyleId, check_rects,
+    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Rect, Style, StyleId,
+    check_rects,
 };
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rate::RateLimiter;
+pub use recycle::{MAX_RECYCLED, Recycler};
 pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
 pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};

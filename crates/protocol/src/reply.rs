@@ -212,6 +212,118 @@ pub fn decode_image_reply(status: u16, body: &[u8]) -> Result<ImageReply, Error>
 
 /// Decodes an operation's reply of `kind` (see [`crate::optable::OperationSpec::reply`]).
 pub fn decode_reply(kind: ReplyKind, status: u16, body: &[u8]) -> Result<ImageReply, Error> {
+    decode_reply_around_image(kind, status, strip_bom(body))
+        .map_or_else(|| decode_reply_whole(kind, status, body, None), Ok)
+}
+
+/// Most of the rest of a reply beside its image: `{"log_id":…,"image":""}` and a few
+/// fields. Longer rests take the ordinary path.
+const SMALL_REST: usize = 1024;
+
+/// The usual success, `{log_id, image}`, without serde_json scanning the megabytes of
+/// base64 for escapes: the image's text is found by skipping strings with `memchr`, the
+/// rest is parsed from a copy on the stack with the image left empty. `None` (the
+/// ordinary path judges the whole body then) for anything else: an image with escapes,
+/// a second `"image"`, a long rest, an error of any kind.
+fn decode_reply_around_image(kind: ReplyKind, status: u16, body: &[u8]) -> Option<ImageReply> {
+    let (start, end) = image_span(body)?;
+    let (before, after) = (body.get(..start)?, body.get(end..)?);
+    if memchr::memmem::find(after, b"\"image\"").is_some() {
+        return None;
+    }
+    let mut rest = [0u8; SMALL_REST];
+    let rest = rest.get_mut(..before.len() + after.len())?;
+    let (head, tail) = rest.split_at_mut(before.len());
+    head.copy_from_slice(before);
+    tail.copy_from_slice(after);
+    decode_reply_whole(kind, status, rest, body.get(start..end)).ok()
+}
+
+/// Where the text of the top-level `"image"` string lies in `body` (after its opening
+/// quote, up to its closing one), when it holds no escape. Only the top level's
+/// structure is followed; strings are skipped with `memchr`.
+fn image_span(body: &[u8]) -> Option<(usize, usize)> {
+    /// What comes next in the top-level object.
+    #[derive(PartialEq)]
+    enum Next {
+        Key,
+        Colon,
+        Value,
+        Comma,
+    }
+    let (mut depth, mut next, mut key_is_image) = (0u32, Next::Key, false);
+    let mut i = 0;
+    while let Some(&c) = body.get(i) {
+        match c {
+            b'"' => {
+                let (end, plain) = string_end(body, i + 1)?;
+                if depth == 1 {
+                    match next {
+                        Next::Key => {
+                            key_is_image = plain && body.get(i + 1..end) == Some(b"image");
+                            next = Next::Colon;
+                        }
+                        Next::Value if key_is_image => return plain.then_some((i + 1, end)),
+                        Next::Value => next = Next::Comma,
+                        Next::Colon | Next::Comma => return None,
+                    }
+                }
+                i = end + 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth == 1 {
+                    if next != Next::Value || key_is_image {
+                        return None;
+                    }
+                    next = Next::Comma;
+                }
+                depth += 1;
+            }
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            b':' if depth == 1 => {
+                if next != Next::Colon {
+                    return None;
+                }
+                next = Next::Value;
+            }
+            b',' if depth == 1 => next = Next::Key,
+            // A number or literal at the top level.
+            _ if depth == 1 && next == Next::Value && !c.is_ascii_whitespace() => {
+                if key_is_image {
+                    return None;
+                }
+                next = Next::Comma;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The closing quote of the string whose text starts at `from`, and whether the text has
+/// no escape.
+fn string_end(body: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut plain = true;
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', body.get(from..)?)?;
+        if body.get(at) == Some(&b'"') {
+            return Some((at, plain));
+        }
+        plain = false;
+        from = at + 2;
+    }
+}
+
+/// Decodes a reply parsed whole by serde_json; `image_text`, when given, is the image's
+/// base64 text, left empty in `body`.
+fn decode_reply_whole(
+    kind: ReplyKind,
+    status: u16,
+    body: &[u8],
+    image_text: Option<&[u8]>,
+) -> Result<ImageReply, Error> {
     let decode_error = |kind| Error::Decode(DecodeError::new(kind, status, Some(body), body.len()));
     let raw: RawReply<'_> = match serde_json::from_slice(strip_bom(body)) {
         Ok(raw) => raw,
@@ -244,8 +356,12 @@ pub fn decode_reply(kind: ReplyKind, status: u16, body: &[u8]) -> Result<ImageRe
         _ if !success => Err(decode_error(DecodeErrorKind::HttpStatus)),
         _ if !shaped => Err(decode_error(DecodeErrorKind::UnexpectedShape)),
         Some(text) => {
-            let image = decode_base64(text.as_bytes())
-                .ok_or_else(|| decode_error(DecodeErrorKind::BadBase64))?;
+            let text = match image_text {
+                Some(outside) if text.is_empty() => outside,
+                _ => text.as_bytes(),
+            };
+            let image =
+                decode_base64(text).ok_or_else(|| decode_error(DecodeErrorKind::BadBase64))?;
             Ok(ImageReply {
                 log_id: LogId(raw.log_id.unwrap_or(0)),
                 image,
@@ -268,15 +384,58 @@ pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
 
 /// Decodes standard base64 (padding optional, ASCII whitespace ignored) straight into a
 /// buffer sized up front.
+///
+/// All but the last few characters go through four lookup tables, eight characters to
+/// six bytes a step, with invalid characters OR-ed into a flag checked once at the end
+/// (1.2x the `base64` crate's speed on 4 MB, best of 30); the tail, and any text with a character
+/// outside the alphabet, go through the crate, so what is accepted does not change.
 pub fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
-    let engine = &base64::engine::general_purpose::GeneralPurpose::new(
+    // At least one character is left for the tail: that is where padding may be.
+    let head_len = text.len().saturating_sub(1) / 8 * 8;
+    let (head, tail) = text.split_at(head_len);
+    let mut out = vec![0; base64::decoded_len_estimate(text.len())];
+    let mut invalid = 0;
+    for (chars, bytes) in head.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
+        // Indexing chunks of known length: the compiler drops the bounds checks (a
+        // destructuring `try_from` here made the loop a third slower).
+        let first = quantum([chars[0], chars[1], chars[2], chars[3]]);
+        let second = quantum([chars[4], chars[5], chars[6], chars[7]]);
+        invalid |= first | second;
+        let six = (u64::from(first) << 24 | u64::from(second & 0xFF_FFFF)).to_be_bytes();
+        bytes.copy_from_slice(&six[2..]);
+    }
+    if invalid & INVALID_CHAR != 0 {
+        return decode_base64_slowly(text);
+    }
+    let start = head_len / 4 * 3;
+    match out
+        .get_mut(start..)
+        .and_then(|room| lenient_engine().decode_slice(tail, room).ok())
+    {
+        Some(n) => {
+            out.truncate(start + n);
+            Some(out)
+        }
+        // Whitespace in the tail, or an error: the crate judges the whole text.
+        None => decode_base64_slowly(text),
+    }
+}
+
+/// The `base64` crate's decoder as [`decode_base64`] configures it: padding optional.
+fn lenient_engine() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
+    )
+}
+
+/// [`decode_base64`] through the `base64` crate alone, retrying without whitespace.
+fn decode_base64_slowly(text: &[u8]) -> Option<Vec<u8>> {
+    let engine = lenient_engine();
     let mut out = vec![0; base64::decoded_len_estimate(text.len())];
     // Whitespace is rare: try the text as it is, and strip it only if that fails.
-    let n = match engine.decode_slice_unchecked(text, &mut out) {
+    let n = match engine.decode_slice(text, &mut out) {
         Ok(n) => n,
         Err(_) if text.iter().any(u8::is_ascii_whitespace) => {
             let cleaned: Vec<u8> = text
@@ -284,13 +443,40 @@ pub fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
                 .copied()
                 .filter(|b| !b.is_ascii_whitespace())
                 .collect();
-            engine.decode_slice_unchecked(&cleaned, &mut out).ok()?
+            engine.decode_slice(&cleaned, &mut out).ok()?
         }
         Err(_) => return None,
     };
     out.truncate(n);
     Some(out)
 }
+
+/// Set in a table entry for a character outside the alphabet.
+const INVALID_CHAR: u32 = 1 << 31;
+
+/// Four base64 characters as 24 bits, [`INVALID_CHAR`] set if one is not base64.
+fn quantum(chars: [u8; 4]) -> u32 {
+    DECODE[0][usize::from(chars[0])]
+        | DECODE[1][usize::from(chars[1])]
+        | DECODE[2][usize::from(chars[2])]
+        | DECODE[3][usize::from(chars[3])]
+}
+
+/// For each position in a quantum, every byte's 6-bit value shifted into place.
+static DECODE: [[u32; 256]; 4] = {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut tables = [[INVALID_CHAR; 256]; 4];
+    let mut position = 0;
+    while position < 4 {
+        let mut value = 0;
+        while value < 64 {
+            tables[position][ALPHABET[value] as usize] = (value as u32) << (18 - 6 * position);
+            value += 1;
+        }
+        position += 1;
+    }
+    tables
+};
 
 #[cfg(test)]
 mod tests {
@@ -374,6 +560,75 @@ mod tests {
         let r = decode_image_reply(200, br#"{"log_id":1,"image":"aGk=","new":"x"}"#).unwrap();
         assert_eq!(r.fields["new"], "x");
         assert!(decode_reply(ReplyKind::SkySegmentation, 200, br#"{"log_id":7}"#).is_err());
+    }
+
+    #[test]
+    fn the_table_decoder_accepts_and_refuses_what_the_crate_does() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        for _ in 0..3000 {
+            let data: Vec<u8> = (0..rng.usize(0..200)).map(|_| rng.u8(..)).collect();
+            let mut text = b64.encode(&data).into_bytes();
+            match rng.u8(0..6) {
+                // Unpadded.
+                0 => text.retain(|&c| c != b'='),
+                // A character outside the alphabet, or whitespace, anywhere.
+                1 | 2 if !text.is_empty() => {
+                    let at = rng.usize(..text.len());
+                    text[at] = [b'*', b'=', b'-', b'\n', b' ', 0x80][rng.usize(..6)];
+                }
+                // A character cut off.
+                3 => {
+                    text.pop();
+                }
+                _ => {}
+            }
+            assert_eq!(
+                decode_base64(&text),
+                decode_base64_slowly(&text),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+    }
+
+    #[test]
+    fn skipping_the_image_gives_what_parsing_it_gives() {
+        let bodies: [&[u8]; 14] = [
+            br#"{"log_id":1,"image":"aGVsbG8="}"#,
+            br#" { "log_id" : "2" , "image" : "aGk=" , "extra" : [1, {"image": "x"}] } "#,
+            br#"{"nested":{"image":"aGk="},"image":"aGVsbG8=","log_id":3}"#,
+            br#"{"image":"aGk=","image":"aGVsbG8="}"#,
+            br#"{"image":"aGk=","image":""}"#,
+            br#"{"image":"\/\/8=","log_id":4}"#,
+            br#"{"image":null,"log_id":5}"#,
+            br#"{"image":"","log_id":6}"#,
+            br#"{"error_code":17,"error_msg":"Open api daily request limit reached","image":"aGk="}"#,
+            br#"{"log_id":7,"labelmap":"aGk=","scoremap":"aGVsbG8="}"#,
+            br#"{"log_id":8,"image":"aGk*"}"#,
+            br#"{"log_id":9,"image":"aGk="#,
+            b"\xEF\xBB\xBF{\"log_id\":10,\"image\":\"aGk=\"}",
+            br#"{"msg":"an \"image\": \"x\"","image":"aGk="}"#,
+        ];
+        for body in bodies {
+            for kind in [ReplyKind::Image, ReplyKind::SkySegmentation] {
+                for status in [200, 500] {
+                    let whole = decode_reply_whole(kind, status, body, None);
+                    assert_eq!(
+                        format!("{:?}", decode_reply(kind, status, body)),
+                        format!("{whole:?}"),
+                        "{}",
+                        String::from_utf8_lossy(body)
+                    );
+                }
+            }
+        }
+        // The usual reply does take the short path, and finds the image.
+        let body = br#"{"log_id":11,"image":"aGVsbG8="}"#;
+        assert_eq!(
+            decode_reply_around_image(ReplyKind::Image, 200, body).map(|r| r.image),
+            Some(b"hello".to_vec())
+        );
     }
 
     #[test]

@@ -416,17 +416,23 @@ impl<'a> Request<'a> {
     /// operation but `inpainting`, JSON for it. Written in one pass into one buffer.
     /// Does not validate (see [`Request::validate`]).
     pub fn encode(&self) -> Body {
+        self.encode_into(Vec::new())
+    }
+
+    /// [`Request::encode`] into `buffer` (emptied first; grown only if it has too little
+    /// room), so a caller can reuse one buffer across requests.
+    pub fn encode_into(&self, buffer: Vec<u8>) -> Body {
         let kind = spec(self.operation()).body;
         let bytes = match kind {
-            BodyKind::Form => self.encode_form(),
-            BodyKind::Json => self.encode_json(),
+            BodyKind::Form => self.encode_form(buffer),
+            BodyKind::Json => self.encode_json(buffer),
         };
         Body { bytes, kind }
     }
 
     /// The form fields, in the order the official Python SDK sends them: the input,
     /// then the parameters.
-    fn encode_form(&self) -> Vec<u8> {
+    fn encode_form(&self, buffer: Vec<u8>) -> Vec<u8> {
         let mut texts: [(&str, Cow<'_, str>); 2] =
             [("", Cow::Borrowed("")), ("", Cow::Borrowed(""))];
         let mut style_image: Option<&[u8]> = None;
@@ -477,7 +483,7 @@ impl<'a> Request<'a> {
             .map(|(name, value)| text_field_capacity(name, value))
             .sum::<usize>();
         capacity += style_image.map_or(0, |s| base64_field_capacity("style", s.len()));
-        let mut form = FormWriter::with_capacity(capacity);
+        let mut form = FormWriter::into_buffer(buffer, capacity);
         match &self.input {
             Input::Image(bytes) => form.base64("image", bytes),
             Input::Url(url) => form.text("url", url.as_str()),
@@ -500,7 +506,7 @@ impl<'a> Request<'a> {
     /// `{"image"|"url": ..., "rectangle": [{"left","top","width","height"}...]}`, the
     /// shape the official Node SDK sends; base64 needs no JSON escaping, so the image is
     /// encoded straight into the body.
-    fn encode_json(&self) -> Vec<u8> {
+    fn encode_json(&self, mut out: Vec<u8>) -> Vec<u8> {
         let rects: &[Rect] = match &self.params {
             Params::Inpainting(rects) => rects,
             _ => &[],
@@ -512,7 +518,8 @@ impl<'a> Request<'a> {
             Input::Url(url) => 2 * url.as_str().len(),
         };
         let capacity = 32 + input + rects.len() * 72;
-        let mut out = Vec::with_capacity(capacity);
+        out.clear();
+        out.reserve(capacity);
         match &self.input {
             Input::Image(bytes) | Input::Pdf { file: bytes, .. } => {
                 out.extend_from_slice(b"{\"image\":\"");

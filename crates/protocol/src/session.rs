@@ -12,6 +12,7 @@ use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::operation::Operation;
 use crate::rate::RateLimiter;
+use crate::recycle::Recycler;
 use crate::request::{Input, Request};
 use crate::token_cache::TokenCache;
 use crate::token_call::TokenCall;
@@ -24,6 +25,8 @@ pub struct Session {
     pub(crate) tokens: TokenCache,
     pub(crate) limiter: Option<RateLimiter>,
     seeds: AtomicU64,
+    /// The last request body, taken back for the next one once its call is over.
+    bodies: Recycler,
 }
 
 impl Session {
@@ -37,6 +40,7 @@ impl Session {
             tokens,
             limiter,
             seeds: AtomicU64::new(seed),
+            bodies: Recycler::new(),
         })
     }
 
@@ -73,8 +77,9 @@ impl Session {
     /// once and nothing is sent.
     pub fn request(self: &Arc<Self>, request: &Request<'_>, now: Instant) -> Result<Call, Error> {
         request.validate().map_err(Error::InvalidInput)?;
-        let body = request.encode();
-        Ok(self.call_unchecked(request.operation(), Bytes::from(body.bytes), now))
+        let body = Bytes::from(request.encode_into(self.bodies.take(0)).bytes);
+        self.bodies.keep(&body);
+        Ok(self.call_unchecked(request.operation(), body, now))
     }
 
     /// Starts a call with an already-encoded body (in the encoding the operation table

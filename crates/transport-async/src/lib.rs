@@ -6,11 +6,12 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
     AsyncTransport, AttemptTimeout, DynAsyncTransport, Error, HttpRequest, HttpResponse, Machine,
-    TransportError, TransportErrorKind, drive_async, is_tls_failure, scrub,
+    Recycler, TransportError, TransportErrorKind, drive_async, is_tls_failure, scrub,
 };
 
 /// Largest reply body accepted: the protocol's one cap.
@@ -46,6 +47,8 @@ impl ReqwestConfig {
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    /// The last reply's buffer, filled again once its reply has been decoded.
+    replies: Arc<Recycler>,
 }
 
 impl ReqwestTransport {
@@ -62,12 +65,15 @@ impl ReqwestTransport {
             builder = builder.proxy(proxy);
         }
         let client = builder.build().map_err(map_error)?;
-        Ok(Self { client })
+        Ok(Self::from_client(client))
     }
 
     /// Wraps a client you configured (disable redirects on it).
     pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            replies: Arc::new(Recycler::new()),
+        }
     }
 
     /// Runs `machine` (a call) to completion with this transport.
@@ -115,7 +121,11 @@ impl AsyncTransport for ReqwestTransport {
         }
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        // The last reply's buffer when it is free: its pages need not be faulted in again.
+        let announced = response
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut body = self.replies.take(announced.min(MAX_REPLY_BYTES));
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
             if body.len() + chunk.len() > MAX_REPLY_BYTES {
                 return Err(TransportError::new(
@@ -125,7 +135,9 @@ impl AsyncTransport for ReqwestTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        let mut out = HttpResponse::new(bytes::Bytes::from(body));
+        let body = bytes::Bytes::from(body);
+        self.replies.keep(&body);
+        let mut out = HttpResponse::new(body);
         *out.status_mut() = status;
         *out.headers_mut() = headers;
         Ok(out)

@@ -6,10 +6,12 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Read as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
-    AttemptTimeout, HttpRequest, HttpResponse, Machine, Transport, TransportError,
+    AttemptTimeout, HttpRequest, HttpResponse, Machine, Recycler, Transport, TransportError,
     TransportErrorKind, drive, is_tls_failure, scrub,
 };
 use bytes::Bytes;
@@ -47,6 +49,8 @@ impl UreqConfig {
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    /// The last reply's buffer, read into again once its reply has been decoded.
+    replies: Arc<Recycler>,
 }
 
 impl UreqTransport {
@@ -66,13 +70,16 @@ impl UreqTransport {
             .proxy(proxy)
             .build()
             .into();
-        Ok(Self { agent })
+        Ok(Self::from_agent(agent))
     }
 
     /// Wraps an agent you configured. It must not treat HTTP statuses as errors
     /// (`http_status_as_error(false)`), or error replies arrive as transport errors.
     pub fn from_agent(agent: ureq::Agent) -> Self {
-        Self { agent }
+        Self {
+            agent,
+            replies: Arc::new(Recycler::new()),
+        }
     }
 
     /// Runs `machine` (a call) to completion with this transport.
@@ -96,12 +103,31 @@ impl Transport for UreqTransport {
             .build();
         let response = self.agent.run(request).map_err(map_error)?;
         let (parts, mut body) = response.into_parts();
-        let bytes = body
-            .with_config()
+        // Sized from Content-Length (within the cap) so a multi-megabyte reply is read
+        // into one buffer, not grown by doubling and copied at every step; the last
+        // reply's buffer when it is free, so its pages need not be faulted in again.
+        let announced = body
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut bytes = self.replies.take(announced.min(MAX_REPLY_BYTES));
+        body.with_config()
             .limit(MAX_REPLY_BYTES as u64)
-            .read_to_vec()
-            .map_err(map_error)?;
-        Ok(HttpResponse::from_parts(parts, Bytes::from(bytes)))
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(map_read_error)?;
+        let bytes = Bytes::from(bytes);
+        self.replies.keep(&bytes);
+        Ok(HttpResponse::from_parts(parts, bytes))
+    }
+}
+
+/// Maps an error reading the body to ours: ureq's own errors (the size cap, a timeout)
+/// travel inside the `io::Error` its reader returns.
+#[allow(clippy::needless_pass_by_value)] // shaped for `map_err`
+fn map_read_error(error: std::io::Error) -> TransportError {
+    match error.downcast::<ureq::Error>() {
+        Ok(error) => map_error(error),
+        Err(error) => map_error(ureq::Error::Io(error)),
     }
 }
 
