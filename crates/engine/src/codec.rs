@@ -67,11 +67,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, EngineError> {
         })
     });
     Ok(Decoded {
-        rgb: img.to_rgb8(),
+        // No copy when the decoder already produced 8-bit RGB (every colour JPEG).
+        rgb: img.into_rgb8(),
         alpha,
         format,
         grey: !color.has_color(),
     })
+}
+
+/// The luminance of `rgb`, as `image`'s greyscale conversion computes it, without copying
+/// the colour image first.
+pub(crate) fn luma(rgb: &RgbImage) -> GrayImage {
+    image::imageops::grayscale(rgb)
 }
 
 /// Encodes `rgb` (and `alpha`, where the format has one) as `format`; grey stays grey.
