@@ -34,6 +34,7 @@ pub mod contrast;
 mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
+mod jpeg;
 mod model_file;
 mod npr;
 #[doc(hidden)]
