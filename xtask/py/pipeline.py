@@ -6,6 +6,8 @@ opencv OP SRC DST: for every JPEG in SRC (sorted), cv2.imread, the operation, cv
   of baselines.py, the one `cargo xtask quality` compares against) or `contrast` (CLAHE of
   baselines.py). Prints JSON: images, loop wall seconds and loop CPU seconds (interpreter
   start-up and imports excluded), and per-stage wall seconds (read, operation, write).
+codec IMAGE REPEATS: median seconds of cv2.imencode (JPEG, quality 92) and cv2.imdecode
+  of that very image, on one thread (for `cargo xtask bench-engine`'s codec rows).
 time CMD...: runs CMD, prints JSON: wall seconds and the child's user and system CPU
   seconds (getrusage of the children), and the child's stdout.
 """
@@ -43,6 +45,24 @@ def opencv(op, src, dst):
     }))
 
 
+def codec(path, repeats):
+    import cv2
+
+    cv2.setNumThreads(1)
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+    out = {}
+    for tag, fn in [("imencode", lambda: cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])),
+                    ("imdecode", lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR))]:
+        fn()
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+        out[tag] = sorted(times)[len(times) // 2]
+    out["bytes"] = int(jpeg.size)
+    print(json.dumps(out))
+
+
 def stopwatch(cmd):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
@@ -62,6 +82,8 @@ def stopwatch(cmd):
 if __name__ == "__main__":
     if sys.argv[1] == "opencv":
         opencv(*sys.argv[2:5])
+    elif sys.argv[1] == "codec":
+        codec(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "time":
         stopwatch(sys.argv[2:])
     else:

@@ -119,9 +119,24 @@ pub async fn run(
                 task.wire
             )));
         };
-        let (output, times) = engine
-            .process_timed(&request, &image)
-            .map_err(|e| SendError::Api(refusal(&e, log_id)))?;
+        tracing::debug!(
+            operation = task.wire,
+            bytes = image.len(),
+            log_id,
+            "local engine: processing"
+        );
+        let (output, times) = engine.process_timed(&request, &image).map_err(|e| {
+            tracing::debug!(error = %e, log_id, "local engine refused the image");
+            SendError::Api(refusal(&e, log_id))
+        })?;
+        tracing::debug!(
+            decode_ms = times.decode.as_secs_f64() * 1e3,
+            operation_ms = times.operation.as_secs_f64() * 1e3,
+            encode_ms = times.encode.as_secs_f64() * 1e3,
+            bytes = output.image.len(),
+            log_id,
+            "local engine: done"
+        );
         profile::add(Stage::Decode, times.decode);
         profile::add(Stage::Operation, times.operation);
         profile::add(Stage::Encode, times.encode);
