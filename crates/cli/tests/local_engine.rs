@@ -43,7 +43,8 @@ fn write_truncated_png(path: &Path) {
     std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
 }
 
-/// Runs `args` on `inputs` into `out_dir` with `backend` flags; returns the report.
+/// Runs `args` on `inputs` into `out_dir` with `backend` flags (one input fails, so the
+/// exit status is 1); returns the report.
 fn run(args: &[&str], inputs: &Path, out_dir: &Path, backend: &[String]) -> serde_json::Value {
     let report = out_dir.with_extension("report.json");
     bdip()
@@ -54,7 +55,8 @@ fn run(args: &[&str], inputs: &Path, out_dir: &Path, backend: &[String]) -> serd
         .arg("--report")
         .arg(&report)
         .args(backend)
-        .assert();
+        .assert()
+        .code(1);
     serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap()
 }
 

@@ -342,18 +342,17 @@ impl Engine {
     ) -> Result<(Output, StageTimes), EngineError> {
         let started = Instant::now();
         let decoded = codec::decode(input)?;
-        let decode = started.elapsed();
+        let decoded_at = Instant::now();
         let result = self.apply(request, &decoded)?;
-        let operation = started.elapsed() - decode;
+        let applied_at = Instant::now();
         let output = match result {
             Applied::Image { rgb, grey } => image_output(rgb, &decoded, grey)?,
             Applied::Encoded(output) => output,
         };
-        let encode = started.elapsed() - decode - operation;
         let times = StageTimes {
-            decode,
-            operation,
-            encode,
+            decode: decoded_at.saturating_duration_since(started),
+            operation: applied_at.saturating_duration_since(decoded_at),
+            encode: applied_at.elapsed(),
         };
         Ok((output, times))
     }
