@@ -101,7 +101,9 @@ fn api_error(code: ErrorCode, message: String, log_id: u64) -> Error {
     }
 }
 
-/// Runs `task` on `image` with the engine, on tokio's blocking pool.
+/// Runs `task` on `image` with the engine, as one job on rayon's pool: decoding, the
+/// operation and encoding all happen on one of its threads (the operation's own parallel
+/// parts join that pool), and the async task waits without holding a thread.
 pub async fn run(
     engine: &engine::Engine,
     task: &Task,
@@ -110,7 +112,7 @@ pub async fn run(
 ) -> Result<Produced, SendError> {
     let (engine, task, style_image) = (engine.clone(), task.clone(), style_image.cloned());
     let log_id = next_log_id();
-    let joined = tokio::task::spawn_blocking(move || {
+    let work = move || {
         let mut rects = Vec::new();
         let style = style_image.as_deref().map(Vec::as_slice);
         let Some(request) = request(&task, style, &mut rects) else {
@@ -141,25 +143,25 @@ pub async fn run(
         profile::add(Stage::Operation, times.operation);
         profile::add(Stage::Encode, times.encode);
         Ok(output)
-    })
-    .await;
-    let output = match joined {
-        Ok(result) => result?,
+    };
+    let (done, result) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        // A panic must reach the caller as a failed image, not end the process.
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    });
+    let output = match result.await {
+        Ok(Ok(result)) => result?,
         // The emulator answers an engine panic with 282000.
-        Err(_) => {
+        Ok(Err(_)) | Err(_) => {
             let code = ErrorCode::INTERNAL_ERROR;
             let message = code.message().unwrap_or("error").to_owned();
             return Err(SendError::Api(api_error(code, message, log_id)));
         }
     };
-    let (image, scoremap) = match output.scoremap {
-        Some(scoremap) => (output.image, Some(scoremap)),
-        None => (output.image, None),
-    };
     Ok(Produced {
         log_id,
-        image,
-        scoremap,
+        image: output.image,
+        scoremap: output.scoremap,
     })
 }
 
