@@ -501,7 +501,15 @@ fn encode_colour(
     let mut cb_rows = vec![0f32; 8 * cstride];
     let mut cr_rows = vec![0f32; 8 * cstride];
     // Sums of R, G and B over one row pair, per column pair.
-    let mut sums = vec![[0f32; 3]; cstride];
+    let mut sums = vec![[0u32; 3]; cstride];
+    // Each channel's share of the level-shifted luma, looked up rather than converted
+    // and multiplied per pixel (as libjpeg does).
+    let share =
+        |k: f32, shift: f32| -> [f32; 256] { std::array::from_fn(|v| k * v as f32 - shift) };
+    let (luma_r, luma_g, luma_b) = (share(0.299, 0.0), share(0.587, 0.0), share(0.114, 128.0));
+    let luma_of = |r: u8, g: u8, b: u8| {
+        luma_r[usize::from(r)] + luma_g[usize::from(g)] + luma_b[usize::from(b)]
+    };
     let mut prev_dc = [0i32; 3];
     let mut block = [0f32; 64];
     let mut scratch = [0f32; 64];
@@ -511,7 +519,7 @@ fn encode_colour(
     };
     for my in 0..h.div_ceil(16) {
         for pair in 0..8 {
-            sums.fill([0.0; 3]);
+            sums.fill([0; 3]);
             for half in 0..2 {
                 let r = pair * 2 + half;
                 let y = (my * 16 + r).min(h - 1);
@@ -523,29 +531,26 @@ fn encode_colour(
                     .zip(src.chunks_exact(6))
                     .zip(sums.iter_mut())
                 {
-                    let p: [f32; 6] = std::array::from_fn(|i| f32::from(p[i]));
-                    d[0] = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0;
-                    d[1] = 0.299 * p[3] + 0.587 * p[4] + 0.114 * p[5] - 128.0;
-                    s[0] += p[0] + p[3];
-                    s[1] += p[1] + p[4];
-                    s[2] += p[2] + p[5];
+                    d[0] = luma_of(p[0], p[1], p[2]);
+                    d[1] = luma_of(p[3], p[4], p[5]);
+                    s[0] += u32::from(p[0]) + u32::from(p[3]);
+                    s[1] += u32::from(p[1]) + u32::from(p[4]);
+                    s[2] += u32::from(p[2]) + u32::from(p[5]);
                 }
                 // An odd last pixel, then the padding, repeat the edge.
                 let tail = w / 2 * 2;
                 let last = &src[(w - 1) * 3..w * 3];
-                let [red, green, blue] = [last[0], last[1], last[2]].map(f32::from);
-                let edge = 0.299 * red + 0.587 * green + 0.114 * blue - 128.0;
-                dst[tail..].fill(edge);
+                dst[tail..].fill(luma_of(last[0], last[1], last[2]));
                 for s in &mut sums[tail / 2..] {
-                    s[0] += 2.0 * red;
-                    s[1] += 2.0 * green;
-                    s[2] += 2.0 * blue;
+                    for (s, &v) in s.iter_mut().zip(last) {
+                        *s += 2 * u32::from(v);
+                    }
                 }
             }
             let cb = &mut cb_rows[pair * cstride..(pair + 1) * cstride];
             let cr = &mut cr_rows[pair * cstride..(pair + 1) * cstride];
             for ((s, b), r) in sums.iter().zip(cb.iter_mut()).zip(cr.iter_mut()) {
-                let [red, green, blue] = s.map(|v| v * 0.25);
+                let [red, green, blue] = s.map(|v| v as f32 * 0.25);
                 *b = -0.168_735_9 * red - 0.331_264_1 * green + 0.5 * blue;
                 *r = 0.5 * red - 0.418_687_6 * green - 0.081_312_4 * blue;
             }
