@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 mod bench_client;
 mod bench_engine;
+mod bench_pipeline;
 mod bench_restore;
 mod bench_stylise;
 mod browser_test;
@@ -48,6 +49,11 @@ const TASKS: &[Task] = &[
         "bench-engine",
         "Time each engine operation at 1080p and 4K next to OpenCV baselines (docs/benchmarks.md)",
         bench_engine::run,
+    ),
+    (
+        "bench-pipeline",
+        "Time `bdip dehaze`/`contrast` on twenty 1080p JPEGs against an OpenCV pipeline, one thread each (docs/benchmarks.md)",
+        bench_pipeline::run,
     ),
     (
         "bench-restore",

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use baidu_imageprocess::{Client, Credentials};
 use baidu_imageprocess_emulator::{EmulatorConfig, InProcessTransport};
+use baidu_imageprocess_engine::Engine;
 
 use crate::args::Connection;
 
@@ -12,8 +13,6 @@ use crate::args::Connection;
 /// accepts any).
 const PLACEHOLDER_KEY: &str = "bdip";
 
-/// The embedded engine admits every job `bdip` may run at once: its images are already in
-/// memory, so refusing them with 18 would only slow the batch down.
 /// The embedded engine's configuration: it admits every job `bdip` can run at once, and
 /// fetches `url` inputs from any host, since the user asked for them (with the same
 /// limits as the emulator).
@@ -28,6 +27,9 @@ fn embedded_config() -> EmulatorConfig {
 pub struct Backend {
     pub client: Client,
     pub local: bool,
+    /// The embedded engine, called directly for image inputs (`url` inputs go through the
+    /// client, whose in-process emulator fetches them).
+    pub engine: Option<Engine>,
 }
 
 /// A configuration problem: exit code 2.
@@ -74,6 +76,7 @@ pub fn choose(
         return Ok(Backend {
             client,
             local: true,
+            engine: Some(Engine::new()),
         });
     }
     let credentials = match (key, secret) {
@@ -100,6 +103,7 @@ pub fn choose(
     Ok(Backend {
         client,
         local: false,
+        engine: None,
     })
 }
 

@@ -10,11 +10,13 @@ use std::time::Instant;
 
 use baidu_imageprocess::protocol::{TransportError, TransportErrorKind};
 use baidu_imageprocess::{AuthError, Client, Error, ErrorClass, Operation, protocol};
+use baidu_imageprocess_engine::Engine;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::fit::{FIT_MAX_FILE_BYTES, fit};
 use crate::inputs::{Destination, Job, Source};
+use crate::profile::{self, Stage};
 use crate::report::{Outcome, Status};
 use crate::send::{self, Input, SendError};
 use crate::task::Task;
@@ -32,6 +34,9 @@ pub struct Settings {
     pub force: bool,
     pub fit: bool,
     pub jobs: usize,
+    /// The embedded engine, when images are processed locally: image inputs go to it
+    /// directly rather than through the client.
+    pub engine: Option<Engine>,
 }
 
 /// What a batch did.
@@ -271,6 +276,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     }
     let op = send::operation(&settings.task);
     let cap = read_cap(op, settings.fit);
+    let lap = Instant::now();
     let read = tokio::task::spawn_blocking({
         let (source, fit) = (job.source.clone(), settings.fit);
         move || read_bounded(&source, cap, fit)
@@ -284,6 +290,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         }
         Err(e) => return failed(job, started, format!("cannot read: {e}"), None),
     };
+    let lap = profile::lap(Stage::Read, lap);
     let url = match &job.source {
         Source::Url(url) => Some(url.as_str()),
         Source::File(_) | Source::Stdin => None,
@@ -318,12 +325,34 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             );
         }
     }
-    let input = match url {
-        Some(url) => Input::Url(url),
-        None => Input::Image(&image),
+    let lap = profile::lap(Stage::Check, lap);
+    let image = Arc::new(image);
+    let sent = match (url, &settings.engine) {
+        (None, Some(engine)) => {
+            crate::local::run(
+                engine,
+                &settings.task,
+                settings.style_image.as_ref(),
+                Arc::clone(&image),
+            )
+            .await
+        }
+        (Some(url), _) => {
+            let input = Input::Url(url);
+            send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+        }
+        (None, None) => {
+            let input = Input::Image(&image);
+            send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+        }
     };
-    let reply = match send::send(client, &settings.task, settings.style_image.as_ref(), input).await
-    {
+    // The local engine reports its own stages.
+    let lap = if url.is_some() || settings.engine.is_none() {
+        profile::lap(Stage::Call, lap)
+    } else {
+        Instant::now()
+    };
+    let reply = match sent {
         Ok(reply) => reply,
         Err(SendError::Unsupported(message)) => return failed(job, started, message, None),
         Err(SendError::Api(error)) => {
@@ -407,6 +436,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             path.display().to_string()
         }
     };
+    profile::lap(Stage::Write, lap);
     Outcome {
         input: job.source.display(),
         output: Some(output),

@@ -5,6 +5,8 @@ mod backend;
 mod batch;
 mod fit;
 mod inputs;
+mod local;
+mod profile;
 mod report;
 mod send;
 mod task;
@@ -122,10 +124,12 @@ fn process(task: Task, args: &ProcessArgs) -> ExitCode {
             force: args.force,
             fit: args.fit,
             jobs: args.jobs,
+            engine: backend.engine.clone(),
         };
         let started = Instant::now();
         let run = batch::run(&backend.client, jobs, &settings).await;
         let outcomes = run.outcomes;
+        profile::print();
         let summary = Summary::of(&outcomes, started.elapsed().as_millis() as u64);
         if outcomes.len() > 1 || summary.failed + summary.skipped > 0 || run.interrupted {
             eprintln!("{}", summary.line());

@@ -5,6 +5,7 @@ use std::io::Cursor;
 use image::{DynamicImage, GrayImage, ImageDecoder as _, ImageFormat, ImageReader, RgbImage};
 
 use crate::EngineError;
+use crate::jpeg;
 
 /// Largest side the engine decodes (the API's largest is 4096).
 pub const MAX_SIDE: u32 = 16_384;
@@ -67,11 +68,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, EngineError> {
         })
     });
     Ok(Decoded {
-        rgb: img.to_rgb8(),
+        // No copy when the decoder already produced 8-bit RGB (every colour JPEG).
+        rgb: img.into_rgb8(),
         alpha,
         format,
         grey: !color.has_color(),
     })
+}
+
+/// The luminance of `rgb`, as `image`'s greyscale conversion computes it, without copying
+/// the colour image first.
+pub(crate) fn luma(rgb: &RgbImage) -> GrayImage {
+    image::imageops::grayscale(rgb)
 }
 
 /// Encodes `rgb` (and `alpha`, where the format has one) as `format`; grey stays grey.
@@ -104,36 +112,32 @@ pub(crate) fn encode(
 /// Encodes `rgb` as the engine's JPEG output (for the benchmarks).
 #[doc(hidden)]
 pub fn encode_jpeg_rgb(rgb: &RgbImage) -> Result<Vec<u8>, EngineError> {
-    encode_jpeg(&DynamicImage::ImageRgb8(rgb.clone()))
+    jpeg::encode(
+        jpeg::Pixels::Rgb(rgb.as_raw()),
+        rgb.width(),
+        rgb.height(),
+        JPEG_QUALITY,
+    )
+    .map_err(|e| EngineError::Encode(e.0))
 }
 
-/// JPEG at [`JPEG_QUALITY`] with the `jpeg-encoder` crate (SIMD where the CPU has it) and
-/// libjpeg's default 4:2:0 chroma subsampling: several times faster than the `image`
-/// crate's encoder, and smaller files.
+/// JPEG at [`JPEG_QUALITY`] with the engine's own baseline encoder (libjpeg's default
+/// tables and 4:2:0 chroma; see [`crate::jpeg`]).
 fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, EngineError> {
     let (w, h) = (img.width(), img.height());
-    let (Ok(w16), Ok(h16)) = (u16::try_from(w), u16::try_from(h)) else {
-        return Err(EngineError::Encode(format!(
-            "{w}x{h} exceeds JPEG's 65535-pixel side"
-        )));
-    };
-    let mut out = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
     let result = match img {
         DynamicImage::ImageLuma8(g) => {
-            encoder.encode(g.as_raw(), w16, h16, jpeg_encoder::ColorType::Luma)
+            jpeg::encode(jpeg::Pixels::Grey(g.as_raw()), w, h, JPEG_QUALITY)
         }
         DynamicImage::ImageRgb8(rgb) => {
-            encoder.encode(rgb.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
+            jpeg::encode(jpeg::Pixels::Rgb(rgb.as_raw()), w, h, JPEG_QUALITY)
         }
         other => {
             let rgb = other.to_rgb8();
-            encoder.encode(rgb.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
+            jpeg::encode(jpeg::Pixels::Rgb(rgb.as_raw()), w, h, JPEG_QUALITY)
         }
     };
-    result.map_err(|e| EngineError::Encode(e.to_string()))?;
-    Ok(out)
+    result.map_err(|e| EngineError::Encode(e.0))
 }
 
 /// Encodes a single-channel mask as 8-bit greyscale PNG.

@@ -168,12 +168,7 @@ pub fn colourize_damped(model: &Model, damp: f32, src: &GrayImage) -> RgbImage {
         return RgbImage::new(src.width(), src.height());
     }
     let raw = src.as_raw();
-    let luma = Plane {
-        width: w,
-        height: h,
-        data: raw.iter().map(|&v| f32::from(v) / 255.0).collect(),
-    };
-    let small = luma.downscale(work_factor(w, h));
+    let small = downscale_luma(raw, w, h, work_factor(w, h));
     let (sw, sh) = (small.width, small.height);
     let f = features(small);
     let edges = (model.texture_edges, model.coarse_edges);
@@ -188,17 +183,22 @@ pub fn colourize_damped(model: &Model, damp: f32, src: &GrayImage) -> RgbImage {
     };
     // Refined at working size, then bilinearly upsampled: the coefficients themselves
     // would multiply full-size detail the working image never saw into colour noise.
-    let refined =
-        |k: usize| guided_filter(&f.luma, &predict(k), REFINE_RADIUS, REFINE_EPS).upscale_to(w, h);
+    let refined = |k: usize| guided_filter(&f.luma, &predict(k), REFINE_RADIUS, REFINE_EPS);
     let (cb, cr) = (refined(0), refined(1));
     let mut out = vec![0u8; w * h * 3];
+    let upsampler = Bilinear::new(&cb, w, h);
     out.par_chunks_mut((w * 3).max(1))
         .enumerate()
         .for_each(|(row, px_row)| {
-            for (x, px) in px_row.chunks_exact_mut(3).enumerate() {
-                let i = row * w + x;
-                let y = luma.data[i];
-                let (b, r) = (cb.data[i], cr.data[i]);
+            let luma_row = &raw[row * w..(row + 1) * w];
+            let (cb_row, cr_row) = (upsampler.row(&cb, row), upsampler.row(&cr, row));
+            for (((px, &v), b), r) in px_row
+                .chunks_exact_mut(3)
+                .zip(luma_row)
+                .zip(cb_row)
+                .zip(cr_row)
+            {
+                let y = f32::from(v) / 255.0;
                 // BT.601 full-range YCbCr to RGB.
                 let rgb = [
                     y + 1.402 * r,
@@ -211,6 +211,82 @@ pub fn colourize_damped(model: &Model, damp: f32, src: &GrayImage) -> RgbImage {
             }
         });
     RgbImage::from_raw(w as u32, h as u32, out).unwrap_or_default()
+}
+
+/// The luminance of `raw` (`w × h`) in 0..1, area-downscaled by `factor`: the same values
+/// as [`Plane::downscale`] of the full-size plane, without building that plane.
+fn downscale_luma(raw: &[u8], w: usize, h: usize, factor: usize) -> Plane {
+    let factor = factor.max(1);
+    let (sw, sh) = (w.div_ceil(factor), h.div_ceil(factor));
+    Plane::from_fn(sw, sh, |x, y| {
+        let (x0, y0) = (x * factor, y * factor);
+        let (x1, y1) = ((x0 + factor).min(w), (y0 + factor).min(h));
+        let mut sum = 0.0;
+        for yy in y0..y1 {
+            sum += raw[yy * w + x0..yy * w + x1]
+                .iter()
+                .map(|&v| f32::from(v) / 255.0)
+                .sum::<f32>();
+        }
+        sum / ((x1 - x0) * (y1 - y0)) as f32
+    })
+}
+
+/// Bilinear upsampling of working-size planes to `width × height`, one output row at a
+/// time (the arithmetic of [`Plane::upscale_to`], with the column taps computed once).
+struct Bilinear {
+    /// Left tap, right tap and weight of the right one, per output column.
+    columns: Vec<(usize, usize, f32)>,
+    width: usize,
+    sy: f32,
+    max_y: f32,
+    same_size: bool,
+}
+
+impl Bilinear {
+    fn new(src: &Plane, width: usize, height: usize) -> Self {
+        let sx = src.width as f32 / width as f32;
+        let max_x = src.width.saturating_sub(1) as f32;
+        let columns = (0..width)
+            .map(|x| {
+                let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, max_x);
+                let x0 = fx as usize;
+                (x0, (x0 + 1).min(src.width - 1), fx - x0 as f32)
+            })
+            .collect();
+        Self {
+            columns,
+            width,
+            sy: src.height as f32 / height as f32,
+            max_y: src.height.saturating_sub(1) as f32,
+            same_size: width == src.width && height == src.height,
+        }
+    }
+
+    /// Output row `y` of `src` (a plane of the size given to [`Bilinear::new`]).
+    fn row<'a>(&'a self, src: &'a Plane, y: usize) -> impl Iterator<Item = f32> + 'a {
+        let fy = ((y as f32 + 0.5) * self.sy - 0.5).clamp(0.0, self.max_y);
+        let y0 = fy as usize;
+        let y1 = (y0 + 1).min(src.height - 1);
+        let ty = fy - y0 as f32;
+        let (top_row, bottom_row) = (
+            &src.data[y0 * src.width..(y0 + 1) * src.width],
+            &src.data[y1 * src.width..(y1 + 1) * src.width],
+        );
+        let same = self.same_size;
+        self.columns
+            .iter()
+            .take(self.width)
+            .enumerate()
+            .map(move |(x, &(x0, x1, tx))| {
+                if same {
+                    return src.data[y * src.width + x];
+                }
+                let top = top_row[x0] * (1.0 - tx) + top_row[x1] * tx;
+                let bottom = bottom_row[x0] * (1.0 - tx) + bottom_row[x1] * tx;
+                top * (1.0 - ty) + bottom * ty
+            })
+    }
 }
 
 #[doc(hidden)]
@@ -296,6 +372,24 @@ mod tests {
         bad[40] ^= 4;
         assert!(Model::from_bytes(&bad).is_err());
         assert!(Model::from_bytes(&[]).is_err());
+    }
+
+    #[test]
+    fn fused_upsampling_matches_the_plane_functions() {
+        for (w, h, factor) in [(70, 64, 4), (33, 17, 2), (9, 5, 1), (1, 1, 1)] {
+            let raw: Vec<u8> = (0..w * h).map(|i| ((i * 37) % 256) as u8).collect();
+            let full = Plane {
+                width: w,
+                height: h,
+                data: raw.iter().map(|&v| f32::from(v) / 255.0).collect(),
+            };
+            let small = full.downscale(factor);
+            assert_eq!(downscale_luma(&raw, w, h, factor).data, small.data);
+            let up = small.upscale_to(w, h);
+            let bilinear = Bilinear::new(&small, w, h);
+            let rows: Vec<f32> = (0..h).flat_map(|y| bilinear.row(&small, y)).collect();
+            assert_eq!(rows, up.data, "{w}x{h} / {factor}");
+        }
     }
 
     #[test]

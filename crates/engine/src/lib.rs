@@ -21,6 +21,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use image::{GrayImage, RgbImage, imageops::FilterType};
 
@@ -33,6 +34,7 @@ pub mod contrast;
 mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
+mod jpeg;
 mod model_file;
 mod npr;
 #[doc(hidden)]
@@ -328,23 +330,50 @@ impl Engine {
     /// image where the operation changes its size); greyscale inputs stay greyscale
     /// unless the operation adds colour.
     pub fn process(&self, request: &Request<'_>, input: &[u8]) -> Result<Output, EngineError> {
+        self.process_timed(request, input).map(|(output, _)| output)
+    }
+
+    /// [`Engine::process`], also saying how long decoding, the operation and encoding
+    /// took (for profiles of whole pipelines, such as `bdip`'s `BDIP_PROFILE`).
+    pub fn process_timed(
+        &self,
+        request: &Request<'_>,
+        input: &[u8],
+    ) -> Result<(Output, StageTimes), EngineError> {
+        let started = Instant::now();
         let decoded = codec::decode(input)?;
+        let decoded_at = Instant::now();
+        let result = self.apply(request, &decoded)?;
+        let applied_at = Instant::now();
+        let output = match result {
+            Applied::Image { rgb, grey } => image_output(rgb, &decoded, grey)?,
+            Applied::Encoded(output) => output,
+        };
+        let times = StageTimes {
+            decode: decoded_at.saturating_duration_since(started),
+            operation: applied_at.saturating_duration_since(decoded_at),
+            encode: applied_at.elapsed(),
+        };
+        Ok((output, times))
+    }
+
+    /// Runs `request` on a decoded input.
+    fn apply(
+        &self,
+        request: &Request<'_>,
+        decoded: &codec::Decoded,
+    ) -> Result<Applied, EngineError> {
         let rgb = &decoded.rgb;
+        let coloured = |rgb| Ok(Applied::Image { rgb, grey: false });
         let result = match *request {
             Request::Enhance => self.enhance(rgb),
             Request::Dehaze => self.dehaze(rgb),
             Request::Contrast => self.contrast(rgb),
-            Request::Colourize => {
-                let grey = image::DynamicImage::ImageRgb8(decoded.rgb.clone()).to_luma8();
-                let coloured = self.colourize(&grey);
-                return image_output(coloured, &decoded, false);
-            }
+            Request::Colourize => return coloured(self.colourize(&codec::luma(rgb))),
             Request::StretchRestore => stretch::restore(rgb),
             Request::Definition => definition::sharpen(rgb),
             Request::ColourEnhance => colour_enhance::enhance(rgb),
-            Request::Style(style) => {
-                return image_output(style::transfer(rgb, style), &decoded, false);
-            }
+            Request::Style(style) => return coloured(style::transfer(rgb, style)),
             Request::SelfieAnime { mask } => {
                 if mask.is_some_and(|m| !(1..=8).contains(&m)) {
                     return Err(EngineError::InvalidParameter(format!(
@@ -352,7 +381,7 @@ impl Engine {
                         mask.unwrap_or_default()
                     )));
                 }
-                return image_output(anime::selfie_anime(rgb, mask), &decoded, false);
+                return coloured(anime::selfie_anime(rgb, mask));
             }
             Request::Inpaint(rects) => {
                 check_rects(rects, rgb.width(), rgb.height())?;
@@ -360,10 +389,10 @@ impl Engine {
             }
             Request::SkySeg => {
                 let (labelmap, scoremap) = sky::segment(rgb);
-                return Ok(Output {
+                return Ok(Applied::Encoded(Output {
                     image: codec::encode_grey_png(&labelmap)?,
                     scoremap: Some(codec::encode_grey_png(&scoremap)?),
-                });
+                }));
             }
             Request::Demoire => demoire::remove(rgb),
             Request::DocRepair => doc_repair::repair(rgb),
@@ -381,14 +410,17 @@ impl Engine {
                         "style preset {id} is not in 0-29"
                     )));
                 }
-                return image_output(stylize::preset(rgb, id), &decoded, false);
+                return coloured(stylize::preset(rgb, id));
             }
             Request::Stylize(StyleSource::Image(style)) => {
                 let style = codec::decode(style)?;
-                return image_output(stylize::transfer(rgb, &style.rgb), &decoded, false);
+                return coloured(stylize::transfer(rgb, &style.rgb));
             }
         };
-        image_output(result, &decoded, decoded.grey)
+        Ok(Applied::Image {
+            rgb: result,
+            grey: decoded.grey,
+        })
     }
 
     /// 2x upscale.
@@ -410,6 +442,25 @@ impl Engine {
     pub fn colourize(&self, img: &GrayImage) -> RgbImage {
         colourize::colourize(img)
     }
+}
+
+/// What an operation produced: an image still to encode like the input (greyscale when
+/// `grey`), or the finished output (sky segmentation's masks).
+enum Applied {
+    Image { rgb: RgbImage, grey: bool },
+    Encoded(Output),
+}
+
+/// How long each stage of [`Engine::process_timed`] took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct StageTimes {
+    /// Decoding the input (and applying its EXIF orientation).
+    pub decode: Duration,
+    /// The operation itself (for sky segmentation, encoding its masks too).
+    pub operation: Duration,
+    /// Encoding the result in the input's format.
+    pub encode: Duration,
 }
 
 /// Encodes `rgb` like the input: same format, alpha resized to `rgb`'s size if the
