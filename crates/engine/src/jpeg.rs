@@ -655,6 +655,37 @@ mod tests {
         assert!(encode(Pixels::Rgb(&[0; 5]), 2, 1, 92).is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any size, any quality and any content: a stock decoder reads the stream back at
+        /// the same size and colour type, so no table, padding or stuffing path is wrong.
+        #[test]
+        fn any_image_at_any_quality_decodes(
+            w in 1u32..70,
+            h in 1u32..70,
+            quality in 1u8..=100,
+            grey in proptest::bool::ANY,
+            seed in proptest::num::u32::ANY,
+        ) {
+            let mut rng = seed | 1;
+            let channels = if grey { 1 } else { 3 };
+            let data: Vec<u8> = (0..w * h * channels)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 17;
+                    rng ^= rng << 5;
+                    rng as u8
+                })
+                .collect();
+            let pixels = if grey { Pixels::Grey(&data) } else { Pixels::Rgb(&data) };
+            let jpeg = encode(pixels, w, h, quality).unwrap();
+            let back = image::load_from_memory(&jpeg).unwrap();
+            proptest::prop_assert_eq!((back.width(), back.height()), (w, h));
+            let expected = if grey { image::ColorType::L8 } else { image::ColorType::Rgb8 };
+            proptest::prop_assert_eq!(back.color(), expected);
+        }
+    }
+
     #[test]
     fn the_huffman_tables_are_the_standards() {
         let dc = Huffman::new(&DC_LUMA_BITS, &DC_VALUES);
