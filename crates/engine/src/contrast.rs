@@ -301,7 +301,7 @@ impl Gaps {
         for start in (0..256).step_by(Self::BIN) {
             let (mut sum, mut judged, mut empty) = (0.0f32, 0.0f32, 0.0f32);
             for v in start..start + Self::BIN {
-                if v < Self::WINDOW || v >= 256 - Self::WINDOW {
+                if !(Self::WINDOW..256 - Self::WINDOW).contains(&v) {
                     continue;
                 }
                 let window = &hist[v - Self::WINDOW..=v + Self::WINDOW];
