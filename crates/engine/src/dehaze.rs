@@ -19,9 +19,10 @@ const T_FLOOR: f32 = 0.1;
 /// Pixels of the estimation image.
 const ESTIMATION_PIXELS: usize = 500_000;
 /// Haze amounts (mean normalised dark channel) below `HAZE_NONE` leave the photo alone;
-/// above `HAZE_FULL` the full correction applies.
-const HAZE_NONE: f32 = 0.20;
-const HAZE_FULL: f32 = 0.50;
+/// above `HAZE_FULL` the full correction applies. The wide haze floor (below) tells haze
+/// from bright objects, so this ramp can start low: light haze is corrected in full.
+const HAZE_NONE: f32 = 0.15;
+const HAZE_FULL: f32 = 0.35;
 /// Haze veils the whole frame, so even its darkest places are lifted: the 2nd percentile
 /// of the normalised dark channel over wide windows (the haze floor) below `FLOOR_NONE`
 /// says the photo has real blacks and is left alone; above `FLOOR_FULL` the full
