@@ -486,6 +486,19 @@ mod tests {
     }
 
     #[test]
+    fn off_centre_squeeze_gets_its_own_black_and_white_points() {
+        // Uniform tones squeezed into 110..=237 (bright, off-centre): the restoring
+        // levels need a black point near 110 and a white point near 237, independently.
+        let model = test_model();
+        let mut squeezed = [0u64; 256];
+        squeezed[110..=237].iter_mut().for_each(|h| *h = 200);
+        let lut = model.restore_lut(&squeezed);
+        assert!(lut[112] < 20 && lut[235] > 235, "{} {}", lut[112], lut[235]);
+        let mid = i32::from(lut[174]);
+        assert!((mid - 128).abs() < 20, "{mid}");
+    }
+
+    #[test]
     fn quantiles_of_a_uniform_histogram_are_the_levels() {
         let q = quantiles(&[100; 256]);
         for (a, b) in q.iter().zip(LEVELS) {
