@@ -1,5 +1,5 @@
 //! `cargo xtask quality [--split validation|train] [--photos DIR] [--op OP] [--no-opencv]
-//! [--no-write]`: degrades the photos of a split (fetched by `cargo xtask photos`) in every
+//! [--no-write] [--details] [--strengths]`: degrades the photos of a split (fetched by `cargo xtask photos`) in every
 //! way the engine issue lists, runs the engine and the OpenCV baselines on them in the same
 //! run, and reports each degradation family on its own line with its mean and its worst
 //! photo. Writes docs/quality-results.md (validation split only).
@@ -14,6 +14,7 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_engine::contrast::Curve;
 use image::{RgbImage, imageops::FilterType};
 
 use crate::metrics::{blockiness, colourfulness, psnr, y_psnr};
@@ -93,6 +94,39 @@ const CONTRAST_FAMILIES: [(&str, Option<Degrade>); 5] = [
     ("halved and darkened", Some(|x| halved(x).powf(2.2))),
     ("well-exposed (vs itself)", None),
 ];
+
+/// The contrast check over a range of strengths (`--strengths`): contrast ×0.3 to ×0.9
+/// around mid-grey under gammas from 0.5 to 2.5, and blacks lifted by 0.15 or 0.25 under
+/// gammas 0.6 and 1.25: between and beyond the five families, and none of them the
+/// strengths `cargo xtask train-contrast` chooses its priors on.
+fn contrast_strengths() -> Vec<(String, Curve)> {
+    let mut out = Vec::new();
+    for contrast in [0.3f32, 0.5, 0.7, 0.9] {
+        for gamma in [0.5f32, 0.8, 1.0, 1.25, 1.6, 2.5] {
+            out.push((
+                format!("contrast ×{contrast}, gamma {gamma}"),
+                Curve {
+                    lift: 0.0,
+                    ln_gamma: gamma.ln(),
+                    ln_contrast: contrast.ln(),
+                },
+            ));
+        }
+    }
+    for lift in [0.15f32, 0.25] {
+        for gamma in [0.6f32, 1.25] {
+            out.push((
+                format!("blacks lifted {lift}, gamma {gamma}"),
+                Curve {
+                    lift,
+                    ln_gamma: gamma.ln(),
+                    ln_contrast: 0.0,
+                },
+            ));
+        }
+    }
+    out
+}
 
 /// Haze densities (β) of the dehaze families.
 const HAZE_DENSITIES: [f32; 3] = [0.8, 1.4, 2.0];
@@ -208,6 +242,10 @@ struct Options {
     only: Option<String>,
     opencv: bool,
     write: bool,
+    /// Print the per-photo tables too.
+    details: bool,
+    /// Contrast over a grid of strengths instead of the five families.
+    strengths: bool,
 }
 
 fn parse(args: &[String]) -> Options {
@@ -226,6 +264,8 @@ fn parse(args: &[String]) -> Options {
         only: value("--op"),
         opencv: !args.iter().any(|a| a == "--no-opencv"),
         write: !args.iter().any(|a| a == "--no-write"),
+        details: args.iter().any(|a| a == "--details"),
+        strengths: args.iter().any(|a| a == "--strengths"),
     }
 }
 
@@ -248,7 +288,12 @@ pub fn run(args: &[String]) -> Result<()> {
     // Degraded inputs, also written for the baselines: (photo, family, op) -> image.
     let mut inputs: Vec<(usize, String, &'static str, RgbImage)> = Vec::new();
     for (i, (_, clean)) in photos.iter().enumerate() {
-        if wants("contrast") {
+        if wants("contrast") && opts.strengths {
+            for (family, degradation) in contrast_strengths() {
+                let img = curve(clean, |x| degradation.degrade(x));
+                inputs.push((i, family, "contrast", img));
+            }
+        } else if wants("contrast") {
             for (family, degrade) in CONTRAST_FAMILIES {
                 let img = degrade.map_or_else(|| clean.clone(), |f| curve(clean, f));
                 inputs.push((i, family.to_owned(), "contrast", img));
@@ -389,6 +434,9 @@ pub fn run(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!("{head}\n{summary}\n{verdicts}");
+    if opts.details {
+        println!("{details}");
+    }
     if opts.write && opts.split == Split::Validation && opts.only.is_none() {
         let path = Path::new("docs/quality-results.md");
         std::fs::write(

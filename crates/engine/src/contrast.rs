@@ -2,15 +2,22 @@
 //!
 //! A flat photo wants a linear stretch, a dark one a lifting gamma, a washed-out one a
 //! deepening gamma below lifted blacks, and a well-exposed one nothing at all. The engine
-//! asks which degradation `d(x) = lift + (1 − lift)·(c·(x − ½) + ½)^g` most plausibly made
-//! the photo: quantiles commute with monotone curves, so undoing a candidate `d` turns the
-//! photo's quantiles into those the original would have had, and a Gaussian model of the
-//! quantiles of natural photos (learned from the training photos and their crops by
-//! `cargo xtask train-contrast`) scores how natural that original looks. A prior that
-//! favours no degradation breaks ties, so a well-exposed photo keeps its curve. The
-//! candidates' inverse curves are averaged with their posterior weights, and the result
-//! goes through every channel alike (no hue shift). If the embedded model fails to
-//! validate, a plain 1st–99th percentile stretch is applied.
+//! asks which tone curve most plausibly made the photo from a natural one. Every candidate
+//! restoration is a levels step (any input black point `lo` and white point `hi`, chosen
+//! independently, so a range squeezed around any pivot can be undone exactly) with a gamma
+//! before or after it; together they invert every curve
+//! `d(x) = lift + (1 − lift)·(c·(x − ½) + ½)^g` and its mirror images. Quantiles commute
+//! with monotone curves, so applying a candidate to the photo's quantiles gives those the
+//! original would have had, and a Gaussian model of the quantiles of natural photos
+//! (learned from the training photos and their crops by `cargo xtask train-contrast`)
+//! scores how natural that original looks. The extreme quantiles (0.1 % and 99.9 %) are
+//! among the features: a natural photo nearly always reaches close to black or to white
+//! somewhere, a squeezed one cannot. A prior that favours no change breaks ties, so a
+//! well-exposed photo keeps its curve, and the empty codes a stretching curve leaves in an
+//! 8-bit histogram say where the photo's levels were spread apart. The candidates' inverse
+//! curves are averaged with their posterior weights, and the result goes through every
+//! channel alike (no hue shift). If the embedded model fails to validate, a plain
+//! 1st–99th percentile stretch is applied.
 
 use std::sync::OnceLock;
 
@@ -18,82 +25,96 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 /// Quantile levels of the features.
-pub const LEVELS: [f32; 15] = [
-    0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
+pub const LEVELS: [f32; 17] = [
+    0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995, 0.999,
 ];
 /// Feature length.
 pub const FEATURES: usize = LEVELS.len();
 
-const MAGIC: &[u8; 8] = b"BDIPCON2";
+const MAGIC: &[u8; 8] = b"BDIPCON3";
 static MODEL_BYTES: &[u8] = include_bytes!("../models/contrast.bin");
 static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
+static CANDIDATES: OnceLock<Vec<Correction>> = OnceLock::new();
 
-/// Stretch amounts and gamma steps of the candidate corrections.
-const STRETCH_STEPS: usize = 8;
+/// Black and white points of the candidates: `lo` in `0, STEP, …, STEPS·STEP` and `hi` the
+/// same distances below 1.
+const LEVEL_STEP: f32 = 0.05;
+const LEVEL_STEPS: usize = 9;
+/// Gamma steps (in ln gamma) of the candidates, either side of 1.
 const GAMMA_STEPS: i32 = 12;
 const GAMMA_STEP: f32 = 0.1;
-/// Quantile levels the full stretch maps to black and white (indices into [`LEVELS`]).
-const STRETCH_LOW: usize = 0;
-const STRETCH_HIGH: usize = FEATURES - 1;
+/// Half-width of the finite differences that measure a curve's slope.
+const SLOPE_H: f32 = 1.0 / 512.0;
 
-/// A candidate correction: levels from `lo..hi` to black..white, then a gamma.
+/// A candidate correction: levels from `lo..hi` to black..white, and a gamma before or
+/// after them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Correction {
     /// Input level that becomes black.
     pub lo: f32,
     /// Input level that becomes white.
     pub hi: f32,
-    /// Natural logarithm of the gamma applied after the levels.
+    /// Natural logarithm of the gamma.
     pub ln_gamma: f32,
-    /// Share of the full stretch (0 keeps the levels).
-    pub stretch: f32,
     /// Whether the gamma comes before the levels (undoing a curve that flattened first and
     /// darkened second) rather than after them.
     pub gamma_first: bool,
 }
 
 impl Correction {
+    /// No correction.
+    pub const IDENTITY: Correction = Correction {
+        lo: 0.0,
+        hi: 1.0,
+        ln_gamma: 0.0,
+        gamma_first: false,
+    };
+
     /// The corrected value of `y` in 0..1.
     pub fn apply(&self, y: f32) -> f32 {
-        let g = self.ln_gamma.exp();
         let levels = |v: f32| ((v - self.lo) / (self.hi - self.lo).max(1e-3)).clamp(0.0, 1.0);
+        if self.ln_gamma == 0.0 {
+            return levels(y);
+        }
+        let g = self.ln_gamma.exp();
         if self.gamma_first {
             levels(y.clamp(0.0, 1.0).powf(g))
         } else {
             levels(y).powf(g)
         }
     }
+
+    /// The slope of [`Correction::apply`] at `y`, as the secant over `y ± h`.
+    fn slope(&self, y: f32, h: f32) -> f32 {
+        (self.apply(y + h) - self.apply(y - h)) / (2.0 * h)
+    }
 }
 
-/// Every candidate correction for a photo with quantiles `q`: a share of the stretch of
-/// its extreme quantiles to black and white, and a gamma before or after it.
-pub fn candidates(q: &[f32; FEATURES]) -> Vec<Correction> {
-    let (lo, hi) = (q[STRETCH_LOW], q[STRETCH_HIGH].max(q[STRETCH_LOW] + 0.02));
-    let mut out = Vec::new();
-    for si in 0..=STRETCH_STEPS {
-        let stretch = si as f32 / STRETCH_STEPS as f32;
-        for gi in -GAMMA_STEPS..=GAMMA_STEPS {
-            let ln_gamma = gi as f32 * GAMMA_STEP;
-            out.push(Correction {
-                lo: stretch * lo,
-                hi: 1.0 - stretch * (1.0 - hi),
-                ln_gamma,
-                stretch,
-                gamma_first: false,
-            });
-            if gi != 0 {
-                let g = ln_gamma.exp();
-                out.push(Correction {
-                    lo: stretch * lo.powf(g),
-                    hi: 1.0 - stretch * (1.0 - hi.powf(g)),
-                    ln_gamma,
-                    stretch,
-                    gamma_first: true,
-                });
+/// Every candidate correction (the same grid for every photo).
+pub fn candidates() -> &'static [Correction] {
+    CANDIDATES.get_or_init(|| {
+        let mut out = Vec::new();
+        for li in 0..=LEVEL_STEPS {
+            for hi_step in 0..=LEVEL_STEPS {
+                let (lo, hi) = (li as f32 * LEVEL_STEP, 1.0 - hi_step as f32 * LEVEL_STEP);
+                for gi in -GAMMA_STEPS..=GAMMA_STEPS {
+                    let ln_gamma = gi as f32 * GAMMA_STEP;
+                    for gamma_first in [false, true] {
+                        if gi == 0 && gamma_first {
+                            continue;
+                        }
+                        out.push(Correction {
+                            lo,
+                            hi,
+                            ln_gamma,
+                            gamma_first,
+                        });
+                    }
+                }
             }
         }
-    }
-    out
+        out
+    })
 }
 
 /// Parameters of a degradation curve `d(x) = lift + (1 − lift)·(c·(x − ½) + ½)^g`.
@@ -144,10 +165,10 @@ pub struct Model {
     pub mean: [f32; FEATURES],
     /// Inverse covariance (row-major) of those quantiles.
     pub precision: Vec<f32>,
-    /// Prior cost of a correction per unit of squared missing stretch share (natural
-    /// photos span the tonal range) and of squared ln gamma, and the
-    /// weight of the change of variables (below 1: the quantiles are strongly correlated,
-    /// so they count as fewer independent dimensions).
+    /// Prior cost of a correction per unit of squared distance of its black and white
+    /// points from 0 and 1, and per unit of squared ln gamma, and the weight of the change
+    /// of variables (below 1: the quantiles are strongly correlated, so they count as
+    /// fewer independent dimensions).
     pub prior: [f32; 3],
     /// Temperature of the posterior (1 is Bayes; larger averages more candidates).
     pub temperature: f32,
@@ -216,15 +237,12 @@ impl Model {
         // pulled towards the average one).
         let jacobian: f32 = q
             .iter()
-            .map(|&y| {
-                let h = 1.0 / 512.0;
-                let slope = (curve.apply(y + h) - curve.apply(y - h)) / (2.0 * h);
-                -2.0 * slope.max(1e-3).ln()
-            })
+            .map(|&y| -2.0 * curve.slope(y, SLOPE_H).max(1e-3).ln())
             .sum();
+        let (lo, hi) = (curve.lo, 1.0 - curve.hi);
         m + self.prior[2] * jacobian
             + self.gap_weight * gaps.cost(curve)
-            + self.prior[0] * (1.0 - curve.stretch) * (1.0 - curve.stretch)
+            + self.prior[0] * (lo * lo + hi * hi)
             + self.prior[1] * curve.ln_gamma * curve.ln_gamma
     }
 
@@ -233,12 +251,12 @@ impl Model {
     pub fn restore_lut(&self, hist: &[u64; 256]) -> [u8; 256] {
         let q = quantiles(hist);
         let gaps = Gaps::new(hist);
-        let curves = candidates(&q);
+        let curves = candidates();
         let costs: Vec<f32> = curves.par_iter().map(|c| self.cost(&q, &gaps, c)).collect();
         let least = costs.iter().copied().fold(f32::INFINITY, f32::min);
         let mut weights: Vec<(f32, &Correction)> = costs
             .iter()
-            .zip(&curves)
+            .zip(curves)
             .map(|(&c, curve)| ((-(c - least) / (2.0 * self.temperature)).exp(), curve))
             .filter(|(w, _)| *w > 1e-4)
             .collect();
@@ -262,42 +280,60 @@ impl Model {
 /// not. So the gaps say where, and by how much, the photo's levels were expanded.
 #[derive(Debug, Clone)]
 pub struct Gaps {
-    /// (code, 1 if empty) for the codes whose neighbourhood is dense enough to judge.
-    codes: Vec<(u8, f32)>,
+    /// (centre in 0..1, codes judged, codes empty) per bin of [`Gaps::BIN`] codes, for the
+    /// codes whose neighbourhood is dense enough to judge.
+    bins: Vec<(f32, f32, f32)>,
 }
 
 impl Gaps {
     /// Samples per code a neighbourhood needs before an empty code counts as a gap.
     const DENSE: f64 = 20.0;
     const WINDOW: usize = 4;
+    /// Codes per bin: the expected share of empty codes changes slowly with the code, so
+    /// judging it per bin costs a quarter of the curve evaluations of judging every code.
+    const BIN: usize = 4;
 
     /// The judged codes of `hist`; none at all if it has fewer than three gaps (then
     /// the histogram carries no trace of expansion and says nothing either way).
     pub fn new(hist: &[u64; 256]) -> Self {
-        let mut codes = Vec::new();
-        for v in Self::WINDOW..256 - Self::WINDOW {
-            let window = &hist[v - Self::WINDOW..=v + Self::WINDOW];
-            let density = window.iter().sum::<u64>() as f64 / window.len() as f64;
-            if density >= Self::DENSE {
-                codes.push((v as u8, if hist[v] == 0 { 1.0 } else { 0.0 }));
+        let mut bins: Vec<(f32, f32, f32)> = Vec::new();
+        let mut gaps = 0;
+        for start in (0..256).step_by(Self::BIN) {
+            let (mut sum, mut judged, mut empty) = (0.0f32, 0.0f32, 0.0f32);
+            for v in start..start + Self::BIN {
+                if !(Self::WINDOW..256 - Self::WINDOW).contains(&v) {
+                    continue;
+                }
+                let window = &hist[v - Self::WINDOW..=v + Self::WINDOW];
+                let density = window.iter().sum::<u64>() as f64 / window.len() as f64;
+                if density >= Self::DENSE {
+                    sum += v as f32;
+                    judged += 1.0;
+                    if hist[v] == 0 {
+                        empty += 1.0;
+                        gaps += 1;
+                    }
+                }
+            }
+            if judged > 0.0 {
+                bins.push((sum / judged / 255.0, judged, empty));
             }
         }
-        if codes.iter().filter(|(_, e)| *e > 0.0).count() < 3 {
-            codes.clear();
+        if gaps < 3 {
+            bins.clear();
         }
-        Self { codes }
+        Self { bins }
     }
 
-    /// Squared error between the gaps seen and those `curve`'s inverse would have left.
+    /// Squared error between the gaps seen and those `curve`'s inverse would have left
+    /// (summed over the judged codes).
     pub fn cost(&self, curve: &Correction) -> f32 {
-        let h = 1.0 / 512.0;
-        self.codes
+        let h = Self::BIN as f32 / 510.0;
+        self.bins
             .iter()
-            .map(|&(v, empty)| {
-                let y = f32::from(v) / 255.0;
-                let slope = (curve.apply(y + h) - curve.apply(y - h)) / (2.0 * h);
-                let expected = (1.0 - slope).max(0.0);
-                (empty - expected) * (empty - expected)
+            .map(|&(y, judged, empty)| {
+                let expected = (1.0 - curve.slope(y, h)).max(0.0);
+                empty * (1.0 - expected) * (1.0 - expected) + (judged - empty) * expected * expected
             })
             .sum()
     }
@@ -447,6 +483,19 @@ mod tests {
         halved[64..192].iter_mut().for_each(|h| *h = 200);
         let lut = model.restore_lut(&halved);
         assert!(lut[70] < 30 && lut[185] > 225, "{} {}", lut[70], lut[185]);
+    }
+
+    #[test]
+    fn off_centre_squeeze_gets_its_own_black_and_white_points() {
+        // Uniform tones squeezed into 110..=237 (bright, off-centre): the restoring
+        // levels need a black point near 110 and a white point near 237, independently.
+        let model = test_model();
+        let mut squeezed = [0u64; 256];
+        squeezed[110..=237].iter_mut().for_each(|h| *h = 200);
+        let lut = model.restore_lut(&squeezed);
+        assert!(lut[112] < 20 && lut[235] > 235, "{} {}", lut[112], lut[235]);
+        let mid = i32::from(lut[174]);
+        assert!((mid - 128).abs() < 20, "{mid}");
     }
 
     #[test]

@@ -19,15 +19,22 @@ const T_FLOOR: f32 = 0.1;
 /// Pixels of the estimation image.
 const ESTIMATION_PIXELS: usize = 500_000;
 /// Haze amounts (mean normalised dark channel) below `HAZE_NONE` leave the photo alone;
-/// above `HAZE_FULL` the full correction applies.
-const HAZE_NONE: f32 = 0.20;
-const HAZE_FULL: f32 = 0.50;
+/// above `HAZE_FULL` the full correction applies. The wide haze floor (below) tells haze
+/// from bright objects, so this ramp can start low: light haze is corrected in full.
+const HAZE_NONE: f32 = 0.15;
+const HAZE_FULL: f32 = 0.35;
 /// Haze veils the whole frame, so even its darkest places are lifted: the 2nd percentile
-/// of the normalised dark channel (the haze floor) below `FLOOR_NONE` says the photo has
-/// real blacks and is left alone (a bright sky or a white wall is not haze); above
-/// `FLOOR_FULL` the full correction applies.
+/// of the normalised dark channel over wide windows (the haze floor) below `FLOOR_NONE`
+/// says the photo has real blacks and is left alone; above `FLOOR_FULL` the full
+/// correction applies.
 const FLOOR_NONE: f32 = 0.10;
 const FLOOR_FULL: f32 = 0.16;
+/// Radius of the haze floor's windows, in dark-channel radii. A veil is smooth across the
+/// frame, so the darkest pixel of a wide window is still lifted by it; a bright object (a
+/// white wall, a grey clock face, a sky) is local, and a wide window around it reaches a
+/// shadow, an edge or a dark detail. At the dark channel's own radius a large grey object
+/// fills whole windows and passes for haze.
+const FLOOR_WINDOW: usize = 4;
 /// Input blockiness from which the 8 × 8 grid of a JPEG is smoothed before dehazing (the
 /// division by a small transmission would otherwise amplify it).
 const BLOCKY: f32 = 1.08;
@@ -58,7 +65,11 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         .zip(&small[2].map(|v| v / air[2]), f32::min);
     let normalised_dark = min_filter(&normalised, radius);
     let haze = mean(&normalised_dark);
-    let floor = percentile(&normalised_dark, 0.02);
+    // Min filters compose: radius r, then (FLOOR_WINDOW − 1)·r, is radius FLOOR_WINDOW·r.
+    let floor = percentile(
+        &min_filter(&normalised_dark, radius * (FLOOR_WINDOW - 1)),
+        0.02,
+    );
     let ramp = |v: f32, none: f32, full: f32| ((v - none) / (full - none)).clamp(0.0, 1.0);
     let strength = ramp(haze, HAZE_NONE, HAZE_FULL) * ramp(floor, FLOOR_NONE, FLOOR_FULL);
     if strength <= 0.0 {
@@ -233,6 +244,23 @@ mod tests {
     fn haze_free_photo_is_unchanged() {
         let img = scene(240, 200);
         assert!(dehaze(&img) == img, "a clear scene was altered");
+    }
+
+    #[test]
+    fn bright_grey_photo_with_a_small_dark_detail_is_unchanged() {
+        // A grey wall brightening to the right, one dark detail in the middle: too small
+        // to reach 2 % of the dark channel's windows, but inside more than 2 % of the
+        // haze floor's wide ones. Like a white clock face, it is not haze.
+        let (w, h) = (240u32, 200u32);
+        let img = RgbImage::from_fn(w, h, |x, y| {
+            if (112..128).contains(&x) && (92..108).contains(&y) {
+                image::Rgb([10, 10, 12])
+            } else {
+                let v = (140 + 70 * x / w) as u8;
+                image::Rgb([v, v, v.saturating_add(2)])
+            }
+        });
+        assert!(dehaze(&img) == img, "a grey scene was dehazed");
     }
 
     #[test]
