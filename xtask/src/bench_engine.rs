@@ -1,4 +1,4 @@
-//! `cargo xtask bench-engine [--runs N] [--no-opencv] [--no-write]`: times each engine
+//! `cargo xtask bench-engine [--runs N] [--no-opencv] [--no-write] [--op OP]`: times each engine
 //! operation at 1080p and 4K (enhance and colourize at 960×540 and 800×800 inputs) on one
 //! thread and on all threads, next to OpenCV baselines measured in the same run, and the
 //! JPEG decode + encode overhead. Writes the `## Engine` section of docs/benchmarks.md.
@@ -57,7 +57,13 @@ pub fn run(args: &[String]) -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
     let use_opencv = !args.iter().any(|a| a == "--no-opencv");
-    let write = !args.iter().any(|a| a == "--no-write");
+    // `--op NAME` times that operation only (for quick checks; writes nothing).
+    let only = args
+        .iter()
+        .position(|a| a == "--op")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let write = only.is_none() && !args.iter().any(|a| a == "--no-write");
     let photo = image::open("examples/images/rocket.jpg")?.to_rgb8();
     let at = |w: u32, h: u32| -> RgbImage {
         image::imageops::resize(&photo, w, h, FilterType::Triangle)
@@ -86,6 +92,9 @@ pub fn run(args: &[String]) -> Result<()> {
         (Operation::Colourize, "1080p", 1920, 1080, None),
     ];
     for (op, label, w, h, baseline) in cases {
+        if only.as_deref().is_some_and(|o| o != op.name()) {
+            continue;
+        }
         // Dehaze gets a hazy input: a clear one takes the early exit.
         let img = if op == Operation::Dehaze {
             crate::quality::add_haze(&at(w, h))
@@ -131,6 +140,9 @@ pub fn run(args: &[String]) -> Result<()> {
         );
         print!("{row}");
         md.push_str(&row);
+    }
+    if only.is_some() {
+        return Ok(());
     }
     // Codec overhead, separate from the algorithms.
     let img = at(1920, 1080);

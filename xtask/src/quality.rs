@@ -1,5 +1,5 @@
 //! `cargo xtask quality [--split validation|train] [--photos DIR] [--op OP] [--no-opencv]
-//! [--no-write]`: degrades the photos of a split (fetched by `cargo xtask photos`) in every
+//! [--no-write] [--per-photo]`: degrades the photos of a split (fetched by `cargo xtask photos`) in every
 //! way the engine issue lists, runs the engine and the OpenCV baselines on them in the same
 //! run, and reports each degradation family on its own line with its mean and its worst
 //! photo. Writes docs/quality-results.md (validation split only).
@@ -389,6 +389,9 @@ pub fn run(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!("{head}\n{summary}\n{verdicts}");
+    if args.iter().any(|a| a == "--per-photo") {
+        println!("{details}");
+    }
     if opts.write && opts.split == Split::Validation && opts.only.is_none() {
         let path = Path::new("docs/quality-results.md");
         std::fs::write(
