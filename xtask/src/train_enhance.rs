@@ -26,7 +26,7 @@ pub const MODEL_PATH: &str = "crates/engine/models/enhance.bin";
 /// JPEG qualities of the compressed inputs, by flip/rotation.
 const JPEG_QUALITIES: [u8; 8] = [65, 80, 92, 75, 85, 80, 70, 90];
 /// Ridge, as a share of the mean diagonal of each bucket's `AᵀA`.
-const RIDGE: f64 = 1e-4;
+const RIDGE: f64 = 1e-3;
 /// Long sides the photos are trained at, besides [`EVAL_SIDE`] (more samples of the same
 /// kind of detail).
 const EXTRA_SCALES: [u32; 1] = [1448];
@@ -64,7 +64,12 @@ fn at_side(img: &RgbImage, side: u32) -> RgbImage {
         (f64::from(img.width()) * s).round() as u32,
         (f64::from(img.height()) * s).round() as u32,
     );
-    crop_even(&imageops::resize(img, w.max(2), h.max(2), FilterType::Lanczos3))
+    crop_even(&imageops::resize(
+        img,
+        w.max(2),
+        h.max(2),
+        FilterType::Lanczos3,
+    ))
 }
 
 fn option(args: &[String], flag: &str) -> Option<String> {
@@ -99,9 +104,12 @@ fn accumulate(
 
 pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
-    let ridge: f64 = option(args, "--ridge")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(RIDGE);
+    // Several comma-separated ridges are compared in `--holdout` mode; the first is used.
+    let ridges: Vec<f64> = option(args, "--ridge")
+        .map(|v| v.split(',').filter_map(|r| r.parse().ok()).collect())
+        .filter(|v: &Vec<f64>| !v.is_empty())
+        .unwrap_or_else(|| vec![RIDGE]);
+    let ridge = ridges[0];
     let holdout = args.iter().any(|a| a == "--holdout");
     let all = photos::load(&photos::photo_dir(args), Split::Train)?;
     if all.is_empty() {
@@ -131,6 +139,23 @@ pub fn run(args: &[String]) -> Result<()> {
             &lr, 90,
         ))));
     }
+    if args.iter().any(|a| a == "--stats") {
+        for q in [70u8, 80, 90] {
+            let mut v: Vec<f32> = prepared
+                .iter()
+                .map(|hr| {
+                    let lr = jpeg_round_trip(&downscale_2x(hr), q);
+                    enhance::blockiness(&enhance::luma_plane(&lr))
+                })
+                .collect();
+            v.sort_by(f32::total_cmp);
+            println!("JPEG q{q} blockiness: {v:.3?}");
+        }
+        let mut v = clean_b.clone();
+        v.sort_by(f32::total_cmp);
+        println!("clean blockiness: {v:.3?}");
+        return Ok(());
+    }
     drop(prepared);
     let blocky_from = 0.5 * (quantile(&mut clean_b, 0.95) + quantile(&mut jpeg_b, 0.05));
     println!(
@@ -143,8 +168,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut banks: Vec<Accumulator> = (0..BANKS).map(|_| Accumulator::default()).collect();
     // Two photos at a time in parallel, merged in photo order.
     for chunk in train.chunks(2) {
-        let parts: Vec<Vec<Accumulator>> =
-            chunk.par_iter().map(|img| accumulate(img, &se, &ce)).collect();
+        let parts: Vec<Vec<Accumulator>> = chunk
+            .par_iter()
+            .map(|img| accumulate(img, &se, &ce))
+            .collect();
         for part in &parts {
             for (total, p) in banks.iter_mut().zip(part) {
                 total.merge(p);
@@ -156,20 +183,21 @@ pub fn run(args: &[String]) -> Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
-    let mut filters = Vec::new();
-    for bank in &banks {
-        filters.extend(bank.solve(ridge));
-    }
-    let model = enhance::Model {
+    let solve = |ridge: f64| enhance::Model {
         strength_edges: se,
         coherence_edges: ce,
         blocky_from,
-        filters,
+        filters: banks.iter().flat_map(|bank| bank.solve(ridge)).collect(),
     };
     if holdout {
-        report_holdout(&model, &held);
+        for &r in &ridges {
+            println!("ridge {r}:");
+            report_holdout(&solve(r), &held);
+        }
         return Ok(());
     }
+    let mut model = solve(ridge);
+    model.blocky_from = route(&model, &train, blocky_from);
     let bytes = model.to_bytes();
     std::fs::write(MODEL_PATH, &bytes)?;
     let sparse = banks[0]
@@ -187,6 +215,69 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The blockiness threshold between the banks that maximises the summed Y-PSNR over the
+/// training photos' clean and JPEG (quality 70, 80, 90) low-resolution inputs, each
+/// upscaled by both banks; `fallback` if there is nothing to decide on. Blockiness alone
+/// overlaps between clean and lightly compressed photos, so the threshold is placed where
+/// misrouting costs least rather than between two quantiles.
+fn route(model: &enhance::Model, train: &[RgbImage], fallback: f32) -> f32 {
+    use crate::metrics::y_psnr;
+    // (blockiness, PSNR with the clean bank, PSNR with the compressed bank).
+    let cases: Vec<(f32, f64, f64)> = train
+        .par_iter()
+        .flat_map_iter(|photo| {
+            let clean = prepare(photo);
+            let small = downscale_2x(&clean);
+            let inputs = [
+                small.clone(),
+                jpeg_round_trip(&small, 70),
+                jpeg_round_trip(&small, 80),
+                jpeg_round_trip(&small, 90),
+            ];
+            inputs
+                .into_iter()
+                .map(|input| {
+                    let b = enhance::blockiness(&enhance::luma_plane(&input));
+                    let [p0, p1] = [0, 1].map(|bank| {
+                        y_psnr(&enhance::upscale_with_bank(model, &input, bank), &clean, 4)
+                    });
+                    (b, p0, p1)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut cuts: Vec<f32> = cases.iter().map(|c| c.0).collect();
+    cuts.sort_by(f32::total_cmp);
+    cuts.dedup();
+    let total = |t: f32| -> f64 {
+        cases
+            .iter()
+            .map(|&(b, p0, p1)| if b >= t { p1 } else { p0 })
+            .sum()
+    };
+    // Candidate thresholds halfway between neighbouring blockiness values (and beyond both
+    // ends); the first best wins, so the choice is deterministic.
+    let mut best = (f64::NEG_INFINITY, fallback);
+    let candidates = std::iter::once(cuts.first().map_or(fallback, |c| c - 0.01))
+        .chain(cuts.windows(2).map(|w| 0.5 * (w[0] + w[1])))
+        .chain(std::iter::once(cuts.last().map_or(fallback, |c| c + 0.01)));
+    for t in candidates {
+        let v = total(t);
+        if v > best.0 {
+            best = (v, t);
+        }
+    }
+    let n = cases.len().max(1) as f64;
+    println!(
+        "bank threshold {:.3} (mean Y-PSNR {:.3} dB over {} inputs; quantile rule {fallback:.3} gives {:.3})",
+        best.1,
+        best.0 / n,
+        cases.len(),
+        total(fallback) / n
+    );
+    best.1
+}
+
 /// Gain over Catmull-Rom on the held-out training photos, clean and JPEG q80.
 fn report_holdout(model: &enhance::Model, held: &[(String, RgbImage)]) {
     use crate::metrics::y_psnr;
@@ -194,14 +285,13 @@ fn report_holdout(model: &enhance::Model, held: &[(String, RgbImage)]) {
     for (name, photo) in held {
         let clean = prepare(photo);
         let small = downscale_2x(&clean);
-        for (i, input) in [small.clone(), jpeg_round_trip(&small, 80)].iter().enumerate() {
+        for (i, input) in [small.clone(), jpeg_round_trip(&small, 80)]
+            .iter()
+            .enumerate()
+        {
             let ours = enhance::upscale_with(model, input);
-            let cubic = imageops::resize(
-                input,
-                clean.width(),
-                clean.height(),
-                FilterType::CatmullRom,
-            );
+            let cubic =
+                imageops::resize(input, clean.width(), clean.height(), FilterType::CatmullRom);
             let gain = y_psnr(&ours, &clean, 4) - y_psnr(&cubic, &clean, 4);
             println!("  {name} {}: {gain:+.3} dB", ["clean", "JPEG q80"][i]);
             gains[i].push(gain);

@@ -37,9 +37,9 @@ pub const SIDE: usize = 2 * RADIUS + 1;
 /// Taps of one filter.
 pub const TAPS: usize = SIDE * SIDE;
 /// Angle buckets over 0..π.
-pub const ANGLES: usize = 24;
+pub const ANGLES: usize = 16;
 /// Strength buckets.
-pub const STRENGTHS: usize = 3;
+pub const STRENGTHS: usize = 5;
 /// Coherence buckets.
 pub const COHERENCES: usize = 3;
 /// Hash buckets (angle × strength × coherence).
@@ -358,8 +358,8 @@ mod tests {
             .flat_map(|_| (0..PHASES).flat_map(bicubic_filter))
             .collect();
         Model {
-            strength_edges: [0.01, 0.05],
-            coherence_edges: [0.2, 0.5],
+            strength_edges: std::array::from_fn(|i| 0.01 * (i + 1) as f32),
+            coherence_edges: std::array::from_fn(|i| 0.2 * (i + 1) as f32),
             blocky_from: 1.2,
             filters,
         }

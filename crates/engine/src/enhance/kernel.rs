@@ -65,7 +65,7 @@ pub(crate) fn padded(luma: &Plane) -> (Vec<f32>, usize) {
 
 /// The four phase sums of one bucket (`PHASES × SIDE` weight rows) over a window of
 /// seven 8-lane rows. The accumulators stay in registers; the loops vectorise.
-#[inline(always)]
+#[inline]
 fn phase_sums(window: &[&[f32; LANES]; SIDE], weights: &[[f32; LANES]]) -> [f32; PHASES] {
     std::array::from_fn(|p| {
         // One phase at a time keeps the accumulator in two SSE registers (no spills);

@@ -71,7 +71,7 @@ impl Accumulator {
         let mut by_bucket: Vec<Vec<(u32, u32)>> = vec![Vec::new(); BUCKETS];
         for y in SIDE / 2..h - SIDE / 2 {
             for x in SIDE / 2..w - SIDE / 2 {
-                let b = usize::from(bucket(features[y * w + x], se, ce));
+                let b = usize::from(bucket(features[y * w + x], *se, *ce));
                 by_bucket[b].push((x as u32, y as u32));
             }
         }
