@@ -15,7 +15,11 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::enhance::{self, BANKS, training::Accumulator};
+use baidu_imageprocess_engine::enhance::{
+    self, BANKS,
+    training::{Accumulator, DeblockAccumulator},
+};
+use baidu_imageprocess_engine::planes::Plane;
 use image::{RgbImage, imageops, imageops::FilterType};
 use rayon::prelude::*;
 
@@ -27,6 +31,8 @@ pub const MODEL_PATH: &str = "crates/engine/models/enhance.bin";
 const JPEG_QUALITIES: [u8; 8] = [65, 80, 92, 75, 85, 80, 70, 90];
 /// Ridge, as a share of the mean diagonal of each bucket's `AᵀA`.
 const RIDGE: f64 = 1e-3;
+/// Ridge of the deblocking filters, as a share of the mean diagonal.
+const DEBLOCK_RIDGE: f64 = 1e-3;
 /// Long sides the photos are trained at, besides [`EVAL_SIDE`] (more samples of the same
 /// kind of detail).
 const EXTRA_SCALES: [u32; 1] = [1448];
@@ -79,26 +85,51 @@ fn option(args: &[String], flag: &str) -> Option<String> {
         .cloned()
 }
 
-/// Accumulates one photo (all its scales and flips) into one accumulator per bank.
-fn accumulate(
-    photo: &RgbImage,
-    se: &[f32; enhance::STRENGTHS - 1],
-    ce: &[f32; enhance::COHERENCES - 1],
-) -> Vec<Accumulator> {
-    let mut acc: Vec<Accumulator> = (0..BANKS).map(|_| Accumulator::default()).collect();
+/// Calls `f(low-res input, JPEG quality, ground-truth luma)` for every scale and flip of
+/// one photo, degraded as the harness does.
+fn each_pair(photo: &RgbImage, mut f: impl FnMut(&RgbImage, u8, &Plane)) {
     let scaled = std::iter::once(prepare(photo))
         .chain(EXTRA_SCALES.iter().map(|&s| at_side(photo, s)))
         .collect::<Vec<_>>();
     for img in &scaled {
-        for (k, quality) in JPEG_QUALITIES.iter().enumerate() {
+        for (k, &quality) in JPEG_QUALITIES.iter().enumerate() {
             let hr = crop_even(&dihedral(img, k));
             let lr = downscale_2x(&hr);
-            let truth = enhance::luma_plane(&hr);
-            acc[0].add(&enhance::luma_plane(&lr), &truth, se, ce);
-            let jpeg = jpeg_round_trip(&lr, *quality);
-            acc[1].add(&enhance::luma_plane(&jpeg), &truth, se, ce);
+            f(&lr, quality, &enhance::luma_plane(&hr));
         }
     }
+}
+
+/// First pass over one photo: the clean bank, and the deblocking filters (compressed
+/// luma against the uncompressed one).
+fn first_pass(
+    photo: &RgbImage,
+    se: &[f32; enhance::STRENGTHS - 1],
+    ce: &[f32; enhance::COHERENCES - 1],
+) -> (Accumulator, DeblockAccumulator) {
+    let mut clean = Accumulator::default();
+    let mut deblock = DeblockAccumulator::default();
+    each_pair(photo, |lr, quality, truth| {
+        let lr_luma = enhance::luma_plane(lr);
+        clean.add(&lr_luma, truth, se, ce);
+        let jpeg = enhance::luma_plane(&jpeg_round_trip(lr, quality));
+        deblock.add(&jpeg, &lr_luma);
+    });
+    (clean, deblock)
+}
+
+/// Second pass over one photo: the compressed bank, on deblocked JPEG inputs.
+fn second_pass(
+    photo: &RgbImage,
+    deblock: &[f32],
+    se: &[f32; enhance::STRENGTHS - 1],
+    ce: &[f32; enhance::COHERENCES - 1],
+) -> Accumulator {
+    let mut acc = Accumulator::default();
+    each_pair(photo, |lr, quality, truth| {
+        let input = enhance::deblock::deblock(&jpeg_round_trip(lr, quality), deblock);
+        acc.add(&enhance::luma_plane(&input), truth, se, ce);
+    });
     acc
 }
 
@@ -165,29 +196,47 @@ pub fn run(args: &[String]) -> Result<()> {
         quantile(&mut jpeg_b, 0.05)
     );
 
-    let mut banks: Vec<Accumulator> = (0..BANKS).map(|_| Accumulator::default()).collect();
     // Two photos at a time in parallel, merged in photo order.
+    let mut clean_bank = Accumulator::default();
+    let mut deblock_acc = DeblockAccumulator::default();
     for chunk in train.chunks(2) {
-        let parts: Vec<Vec<Accumulator>> = chunk
+        let parts: Vec<_> = chunk
             .par_iter()
-            .map(|img| accumulate(img, &se, &ce))
+            .map(|img| first_pass(img, &se, &ce))
             .collect();
-        for part in &parts {
-            for (total, p) in banks.iter_mut().zip(part) {
-                total.merge(p);
-            }
+        for (c, d) in &parts {
+            clean_bank.merge(c);
+            deblock_acc.merge(d);
         }
         println!(
-            "  {} samples per bank, {:.0} s",
-            banks[0].counts().iter().sum::<u64>(),
+            "  pass 1: {} samples, {:.0} s",
+            clean_bank.counts().iter().sum::<u64>(),
             started.elapsed().as_secs_f64()
         );
     }
+    let deblock = deblock_acc.solve(DEBLOCK_RIDGE);
+    let mut compressed_bank = Accumulator::default();
+    for chunk in train.chunks(2) {
+        let parts: Vec<_> = chunk
+            .par_iter()
+            .map(|img| second_pass(img, &deblock, &se, &ce))
+            .collect();
+        for c in &parts {
+            compressed_bank.merge(c);
+        }
+        println!(
+            "  pass 2: {} samples, {:.0} s",
+            compressed_bank.counts().iter().sum::<u64>(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let banks = [clean_bank, compressed_bank];
     let solve = |ridge: f64| enhance::Model {
         strength_edges: se,
         coherence_edges: ce,
         blocky_from,
         filters: banks.iter().flat_map(|bank| bank.solve(ridge)).collect(),
+        deblock: deblock.clone(),
     };
     if holdout {
         for &r in &ridges {

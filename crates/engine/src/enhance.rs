@@ -16,6 +16,7 @@
 //! `include_bytes!`; if the embedded model fails to validate, the engine falls back to
 //! plain bicubic and says so through [`model_status`].
 
+pub mod deblock;
 mod hash;
 mod kernel;
 #[doc(hidden)]
@@ -50,6 +51,8 @@ pub const PHASES: usize = 4;
 pub const FILTERS: usize = BUCKETS * PHASES;
 /// Banks: clean inputs, then compressed ones.
 pub const BANKS: usize = 2;
+/// The index of the compressed bank.
+pub const COMPRESSED: usize = 1;
 
 const MAGIC: &[u8; 8] = b"BDIPRSR3";
 static MODEL_BYTES: &[u8] = include_bytes!("../models/enhance.bin");
@@ -67,6 +70,9 @@ pub struct Model {
     /// `BANKS × BUCKETS × PHASES × TAPS` weights: each filter maps the 7 × 7
     /// low-resolution neighbourhood (row-major) to one output pixel.
     pub filters: Vec<f32>,
+    /// `deblock::POSITIONS × TAPS` weights: the learned deblocking applied to an input
+    /// before the compressed bank upscales it (see [`deblock`]).
+    pub deblock: Vec<f32>,
 }
 
 /// A model with its banks laid out for [`kernel::residual`].
@@ -99,8 +105,17 @@ fn prepared() -> Result<&'static Prepared, String> {
         .map_err(Clone::clone)
 }
 
-fn layout() -> [usize; 7] {
-    [RADIUS, ANGLES, STRENGTHS, COHERENCES, PHASES, BANKS, 1]
+fn layout() -> [usize; 8] {
+    [
+        RADIUS,
+        ANGLES,
+        STRENGTHS,
+        COHERENCES,
+        PHASES,
+        BANKS,
+        deblock::POSITIONS,
+        1,
+    ]
 }
 
 impl Model {
@@ -112,6 +127,7 @@ impl Model {
             .chain(&self.coherence_edges)
             .chain([&self.blocky_from])
             .chain(&self.filters)
+            .chain(&self.deblock)
             .copied();
         crate::model_file::write(*MAGIC, &layout(), values)
     }
@@ -119,15 +135,19 @@ impl Model {
     /// Parses and validates a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         const HEAD: usize = STRENGTHS - 1 + COHERENCES - 1 + 1;
-        let count = HEAD + BANKS * FILTERS * TAPS;
+        const BANK_WEIGHTS: usize = BANKS * FILTERS * TAPS;
+        let count = HEAD + BANK_WEIGHTS + deblock::POSITIONS * TAPS;
         let v = crate::model_file::read(bytes, "enhance", *MAGIC, &layout(), count)?;
         let (s, rest) = v.split_at(STRENGTHS - 1);
         let (c, rest) = rest.split_at(COHERENCES - 1);
+        let (blocky, rest) = rest.split_at(1);
+        let (filters, deblock) = rest.split_at(BANK_WEIGHTS);
         Ok(Self {
             strength_edges: std::array::from_fn(|i| s[i]),
             coherence_edges: std::array::from_fn(|i| c[i]),
-            blocky_from: rest[0],
-            filters: rest[1..].to_vec(),
+            blocky_from: blocky[0],
+            filters: filters.to_vec(),
+            deblock: deblock.to_vec(),
         })
     }
 }
@@ -236,8 +256,17 @@ pub fn upscale_with_bank(model: &Model, src: &RgbImage, bank: usize) -> RgbImage
 }
 
 fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
+    let bank = bank.min(BANKS - 1);
+    // The compressed bank was trained on deblocked inputs.
+    let deblocked;
+    let src = if bank == COMPRESSED {
+        deblocked = deblock::deblock(src, &p.model.deblock);
+        &deblocked
+    } else {
+        src
+    };
     let (w, h) = (src.width() as usize, src.height() as usize);
-    let Some(bank) = p.banks.get(bank.min(BANKS - 1)) else {
+    let Some(bank) = p.banks.get(bank) else {
         return bicubic_2x(src);
     };
     if w == 0 || h == 0 {
@@ -362,6 +391,7 @@ mod tests {
             coherence_edges: std::array::from_fn(|i| 0.2 * (i + 1) as f32),
             blocky_from: 1.2,
             filters,
+            deblock: deblock::identity(),
         }
     }
 
