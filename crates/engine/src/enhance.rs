@@ -300,19 +300,20 @@ fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
                 } else {
                     (far, y as isize - 1)
                 };
-                let taps: [[&[f32]; 4]; 3] = std::array::from_fn(|c| {
-                    std::array::from_fn(|t| {
-                        let r = (base + t as isize).clamp(0, h as isize - 1) as usize;
-                        &horizontal[c][r * ow..(r + 1) * ow]
-                    })
+                let taps: [&[f32]; 4] = std::array::from_fn(|t| {
+                    let r = (base + t as isize).clamp(0, h as isize - 1) as usize;
+                    &horizontal[r * ow * 3..(r + 1) * ow * 3]
                 });
-                for (c, t) in taps.iter().enumerate() {
-                    for ((px, &r), (((&a, &b), &cc), &d)) in row
-                        .chunks_exact_mut(3)
-                        .zip(res)
-                        .zip(t[0].iter().zip(t[1]).zip(t[2]).zip(t[3]))
-                    {
-                        let v = k[0] * a + k[1] * b + k[2] * cc + k[3] * d + r;
+                // All three channels of a pixel at once, from interleaved rows.
+                for ((px, &r), (((a, b), cc), d)) in row.chunks_exact_mut(3).zip(res).zip(
+                    taps[0]
+                        .chunks_exact(3)
+                        .zip(taps[1].chunks_exact(3))
+                        .zip(taps[2].chunks_exact(3))
+                        .zip(taps[3].chunks_exact(3)),
+                ) {
+                    for c in 0..3 {
+                        let v = k[0] * a[c] + k[1] * b[c] + k[2] * cc[c] + k[3] * d[c] + r;
                         px[c] = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
                     }
                 }
@@ -322,36 +323,40 @@ fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
     RgbImage::from_raw(ow as u32, 2 * h as u32, out).unwrap_or_else(|| bicubic_2x(src))
 }
 
-/// The horizontal Catmull-Rom 2x pass of each channel (`2w × h`, in 0..1), with the same
-/// arithmetic as `planes::upscale_2x`.
-fn horizontal_2x(src: &RgbImage) -> [Vec<f32>; 3] {
+/// The horizontal Catmull-Rom 2x pass of the three channels (`2w × h`, interleaved RGB,
+/// in 0..1), with the same arithmetic as `planes::upscale_2x`.
+fn horizontal_2x(src: &RgbImage) -> Vec<f32> {
     let (w, h) = (src.width() as usize, src.height() as usize);
     let (near, far) = (
         crate::planes::catmull_rom(0.75),
         crate::planes::catmull_rom(0.25),
     );
     let raw = src.as_raw();
-    std::array::from_fn(|c| {
-        let mut out = vec![0f32; 2 * w * h];
-        out.par_chunks_mut(2 * w).enumerate().for_each_init(
-            || vec![0f32; w + 4],
-            |padded, (y, o)| {
-                let row = &raw[y * w * 3..(y + 1) * w * 3];
-                for (p, px) in padded[2..w + 2].iter_mut().zip(row.chunks_exact(3)) {
-                    *p = UNIT[usize::from(px[c])];
+    let mut out = vec![0f32; 2 * w * h * 3];
+    out.par_chunks_mut(2 * w * 3).enumerate().for_each_init(
+        || vec![[0f32; 3]; w + 4],
+        |padded, (y, o)| {
+            let row = &raw[y * w * 3..(y + 1) * w * 3];
+            for (p, px) in padded[2..w + 2].iter_mut().zip(row.chunks_exact(3)) {
+                *p = [px[0], px[1], px[2]].map(|v| UNIT[usize::from(v)]);
+            }
+            let (first, last) = (padded[2], padded[w + 1]);
+            padded[..2].fill(first);
+            padded[w + 2..].fill(last);
+            for (i, pair) in o.chunks_exact_mut(6).enumerate() {
+                let s = &padded[i..i + 5];
+                for c in 0..3 {
+                    pair[c] = near[0] * s[0][c]
+                        + near[1] * s[1][c]
+                        + near[2] * s[2][c]
+                        + near[3] * s[3][c];
+                    pair[3 + c] =
+                        far[0] * s[1][c] + far[1] * s[2][c] + far[2] * s[3][c] + far[3] * s[4][c];
                 }
-                let (first, last) = (padded[2], padded[w + 1]);
-                padded[..2].fill(first);
-                padded[w + 2..].fill(last);
-                for (i, pair) in o.chunks_exact_mut(2).enumerate() {
-                    let s = &padded[i..i + 5];
-                    pair[0] = near[0] * s[0] + near[1] * s[1] + near[2] * s[2] + near[3] * s[3];
-                    pair[1] = far[0] * s[1] + far[1] * s[2] + far[2] * s[3] + far[3] * s[4];
-                }
-            },
-        );
-        out
-    })
+            }
+        },
+    );
+    out
 }
 
 /// Luma of the 2x Catmull-Rom upscale, the same as the model-free engine computes.
