@@ -1,9 +1,9 @@
 //! 2x upscale ("image quality enhance"): RAISR-style hashed filters on luminance.
 //!
 //! Every low-resolution luma pixel gets a hash of its local gradient structure (angle,
-//! strength, coherence; [`hash`]). The hash picks four learned 7 × 7 filters, one per
+//! strength, coherence; `enhance/hash.rs`). The hash picks four learned 7 × 7 filters, one per
 //! pixel phase of the 2x grid, which map the pixel's low-resolution neighbourhood straight
-//! to the four output pixels it covers ([`kernel`]). Reading the low-resolution plane
+//! to the four output pixels it covers (`enhance/kernel.rs`). Reading the low-resolution plane
 //! directly (rather than a bicubic upscale, as RAISR does) sees as much context with 49
 //! taps instead of 81, and hashes a quarter of the pixels.
 //!
