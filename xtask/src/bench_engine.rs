@@ -1,4 +1,4 @@
-//! `cargo xtask bench-engine [--runs N] [--no-opencv] [--no-write]`: times each engine
+//! `cargo xtask bench-engine [--runs N] [--no-opencv] [--no-write] [--op OP]`: times each engine
 //! operation at 1080p and 4K (enhance and colourize at 960×540 and 800×800 inputs) on one
 //! thread and on all threads, next to OpenCV baselines measured in the same run, and the
 //! JPEG decode + encode overhead. Writes the `## Engine` section of docs/benchmarks.md.
@@ -57,7 +57,13 @@ pub fn run(args: &[String]) -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
     let use_opencv = !args.iter().any(|a| a == "--no-opencv");
-    let write = !args.iter().any(|a| a == "--no-write");
+    // `--op NAME` times that operation only (for quick checks; writes nothing).
+    let only = args
+        .iter()
+        .position(|a| a == "--op")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let write = only.is_none() && !args.iter().any(|a| a == "--no-write");
     let photo = image::open("examples/images/rocket.jpg")?.to_rgb8();
     let at = |w: u32, h: u32| -> RgbImage {
         image::imageops::resize(&photo, w, h, FilterType::Triangle)
@@ -75,20 +81,34 @@ pub fn run(args: &[String]) -> Result<()> {
             .and_then(|o| String::from_utf8(o.stdout).ok())
             .map_or_else(|| "(not installed)".into(), |s| s.trim().to_owned())
     );
-    let cases: [(Operation, &str, u32, u32, Option<&str>); 8] = [
+    let cases: [(Operation, &str, u32, u32, Option<&str>); 9] = [
         (Operation::Dehaze, "1080p", 1920, 1080, Some("dcp")),
         (Operation::Dehaze, "4K", 3840, 2160, Some("dcp")),
         (Operation::Contrast, "1080p", 1920, 1080, Some("clahe")),
         (Operation::Contrast, "4K", 3840, 2160, Some("clahe")),
         (Operation::Enhance, "960×540 in", 960, 540, Some("bicubic")),
         (Operation::Enhance, "800×800 in", 800, 800, Some("bicubic")),
+        // A compressed input: deblocking and the compressed bank when its blockiness
+        // routes it there.
+        (
+            Operation::Enhance,
+            "960×540 JPEG q80 in",
+            960,
+            540,
+            Some("bicubic"),
+        ),
         (Operation::Colourize, "800×800", 800, 800, None),
         (Operation::Colourize, "1080p", 1920, 1080, None),
     ];
     for (op, label, w, h, baseline) in cases {
+        if only.as_deref().is_some_and(|o| o != op.name()) {
+            continue;
+        }
         // Dehaze gets a hazy input: a clear one takes the early exit.
         let img = if op == Operation::Dehaze {
             crate::quality::add_haze(&at(w, h))
+        } else if label.contains("JPEG") {
+            crate::quality::jpeg_round_trip(&at(w, h), 80)
         } else {
             at(w, h)
         };
@@ -131,6 +151,9 @@ pub fn run(args: &[String]) -> Result<()> {
         );
         print!("{row}");
         md.push_str(&row);
+    }
+    if only.is_some() {
+        return Ok(());
     }
     // Codec overhead, separate from the algorithms.
     let img = at(1920, 1080);

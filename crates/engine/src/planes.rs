@@ -106,7 +106,7 @@ impl Plane {
 }
 
 /// Catmull-Rom weights of the four taps around a sample at fraction `t`.
-fn catmull_rom(t: f32) -> [f32; 4] {
+pub(crate) fn catmull_rom(t: f32) -> [f32; 4] {
     let (t2, t3) = (t * t, t * t * t);
     [
         (-t3 + 2.0 * t2 - t) / 2.0,
