@@ -393,33 +393,42 @@ pub fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
     // At least one character is left for the tail: that is where padding may be.
     let head_len = text.len().saturating_sub(1) / 8 * 8;
     let (head, tail) = text.split_at(head_len);
-    let mut out = vec![0; base64::decoded_len_estimate(text.len())];
+    // Filled through a stack block, so the output is never zeroed first: a zeroed
+    // multi-megabyte buffer costs a memset (or fresh pages) as large as the image.
+    let mut out = Vec::with_capacity(base64::decoded_len_estimate(text.len()));
     let mut invalid = 0;
-    for (chars, bytes) in head.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
-        // Indexing chunks of known length: the compiler drops the bounds checks (a
-        // destructuring `try_from` here made the loop a third slower).
-        let first = quantum([chars[0], chars[1], chars[2], chars[3]]);
-        let second = quantum([chars[4], chars[5], chars[6], chars[7]]);
-        invalid |= first | second;
-        let six = (u64::from(first) << 24 | u64::from(second & 0xFF_FFFF)).to_be_bytes();
-        bytes.copy_from_slice(&six[2..]);
+    let mut block = [0u8; BLOCK_QUANTA * 6];
+    for chars in head.chunks(BLOCK_QUANTA * 8) {
+        let mut filled = 0;
+        for (chars, bytes) in chars.chunks_exact(8).zip(block.chunks_exact_mut(6)) {
+            // Indexing chunks of known length: the compiler drops the bounds checks (a
+            // destructuring `try_from` here made the loop a third slower).
+            let first = quantum([chars[0], chars[1], chars[2], chars[3]]);
+            let second = quantum([chars[4], chars[5], chars[6], chars[7]]);
+            invalid |= first | second;
+            let six = (u64::from(first) << 24 | u64::from(second & 0xFF_FFFF)).to_be_bytes();
+            bytes.copy_from_slice(&six[2..]);
+            filled += 6;
+        }
+        out.extend_from_slice(block.get(..filled).unwrap_or_default());
     }
     if invalid & INVALID_CHAR != 0 {
         return decode_base64_slowly(text);
     }
-    let start = head_len / 4 * 3;
-    match out
-        .get_mut(start..)
-        .and_then(|room| lenient_engine().decode_slice(tail, room).ok())
-    {
-        Some(n) => {
-            out.truncate(start + n);
+    // The tail is one to eight characters: at most six bytes.
+    let mut last = [0u8; 8];
+    match lenient_engine().decode_slice(tail, &mut last) {
+        Ok(n) => {
+            out.extend_from_slice(last.get(..n).unwrap_or_default());
             Some(out)
         }
         // Whitespace in the tail, or an error: the crate judges the whole text.
-        None => decode_base64_slowly(text),
+        Err(_) => decode_base64_slowly(text),
     }
 }
+
+/// Eight-character groups decoded per stack block by [`decode_base64`].
+const BLOCK_QUANTA: usize = 64;
 
 /// The `base64` crate's decoder as [`decode_base64`] configures it: padding optional.
 fn lenient_engine() -> base64::engine::GeneralPurpose {
