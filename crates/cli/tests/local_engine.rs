@@ -3,25 +3,11 @@
 //! `BDIP_PROFILE=1` says where the time went.
 
 use std::path::Path;
-use std::time::Duration;
 
-use assert_cmd::Command;
 use baidu_imageprocess_emulator::Emulator;
 
-fn bdip() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
-    for var in [
-        "BAIDU_API_KEY",
-        "BAIDU_SECRET_KEY",
-        "BAIDU_IMAGEPROCESS_ENDPOINT",
-        "RUST_LOG",
-        "BDIP_PROFILE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.timeout(Duration::from_secs(180));
-    cmd
-}
+mod support;
+use support::bdip;
 
 fn write_photo(path: &Path, w: u32, h: u32) {
     image::RgbImage::from_fn(w, h, |x, y| {

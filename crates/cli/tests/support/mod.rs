@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-/// `bdip` with no credentials, endpoint or log filter inherited from the caller's
+/// `bdip` with no credentials, endpoint, log filter or profiling inherited from the caller's
 /// environment, and a timeout so a hung child fails the test instead of the suite.
 pub fn bdip() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
@@ -15,6 +15,7 @@ pub fn bdip() -> Command {
         "BAIDU_SECRET_KEY",
         "BAIDU_IMAGEPROCESS_ENDPOINT",
         "RUST_LOG",
+        "BDIP_PROFILE",
     ] {
         cmd.env_remove(var);
     }
