@@ -3,9 +3,9 @@
 //! of `cargo xtask photos` and writes crates/engine/models/enhance.bin. `cargo xtask
 //! quality` reports the validation figures.
 //!
-//! Each photo is resized to the long sides in [`SCALES`] (the first is the quality
-//! harness's), then its 8 flips and rotations are 2x area-downscaled exactly as the harness
-//! degrades them; the clean low-resolution input trains the first bank, a JPEG copy of it
+//! Each photo is resized to the long side `EVAL_SIDE` (the quality harness's) and to
+//! each of `EXTRA_SCALES`, then its 8 flips and rotations are 2x area-downscaled exactly as
+//! the harness degrades them; the clean low-resolution input trains the first bank, a JPEG copy of it
 //! (quality 65–92 by rotation) the second. Deterministic: one accumulator per photo,
 //! merged in photo order, f64 sums, whatever the thread count.
 //!
