@@ -9,6 +9,8 @@ use std::time::Duration;
 use baidu_imageprocess_emulator::{Emulator, EmulatorConfig};
 use baidu_imageprocess_protocol::{Operation, encode_image_form, sign};
 
+mod support;
+
 struct Reply {
     status: u16,
     head: String,
@@ -290,25 +292,7 @@ fn no_secret_reaches_the_ring() {
         b"",
     );
     let timestamp = sign::format_timestamp(std::time::SystemTime::now());
-    let headers = vec![
-        ("host".to_owned(), addr.to_string()),
-        ("x-bce-date".to_owned(), timestamp.clone()),
-    ];
-    let credentials = baidu_imageprocess_protocol::BceCredentials {
-        access_key: "ak".into(),
-        secret_key: SECRET.into(),
-    };
-    let authorization = sign::authorization(
-        &credentials,
-        &sign::SigningInput {
-            method: "POST",
-            path: Operation::Dehaze.path(),
-            query: &[],
-            headers: &headers,
-            timestamp: &timestamp,
-            expire_secs: 1800,
-        },
-    );
+    let authorization = support::bce_dehaze_authorization(addr, SECRET, &timestamp);
     let signature = authorization.rsplit('/').next().unwrap().to_owned();
     let signed = send(
         addr,

@@ -10,6 +10,8 @@ use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_protocol::{Operation, encode_image_form, sign};
 use base64::Engine as _;
 
+mod support;
+
 struct Reply {
     status: u16,
     json: serde_json::Value,
@@ -399,26 +401,7 @@ fn bce_auth_v1_signatures_are_verified() {
     let addr = emu.addr();
     let sign_with = |secret: &str| {
         let timestamp = sign::format_timestamp(std::time::SystemTime::now());
-        let host = addr.to_string();
-        let headers = vec![
-            ("host".to_owned(), host.clone()),
-            ("x-bce-date".to_owned(), timestamp.clone()),
-        ];
-        let creds = baidu_imageprocess_protocol::BceCredentials {
-            access_key: "ak".into(),
-            secret_key: secret.into(),
-        };
-        let auth = sign::authorization(
-            &creds,
-            &sign::SigningInput {
-                method: "POST",
-                path: "/rest/2.0/image-process/v1/dehaze",
-                query: &[],
-                headers: &headers,
-                timestamp: &timestamp,
-                expire_secs: 1800,
-            },
-        );
+        let auth = support::bce_dehaze_authorization(addr, secret, &timestamp);
         send(
             addr,
             "POST",

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use baidu_imageprocess_emulator::{Emulator, EmulatorConfig};
 use baidu_imageprocess_protocol::{encode_image_form, sign};
 
+mod support;
+
 const FORM: &str = "Content-Type: application/x-www-form-urlencoded\r\n";
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -269,25 +271,7 @@ fn sigterm_with_an_idle_connection_exits_promptly() {
 
 fn signed(addr: SocketAddr, at: SystemTime) -> String {
     let timestamp = sign::format_timestamp(at);
-    let headers = vec![
-        ("host".to_owned(), addr.to_string()),
-        ("x-bce-date".to_owned(), timestamp.clone()),
-    ];
-    let creds = baidu_imageprocess_protocol::BceCredentials {
-        access_key: "ak".into(),
-        secret_key: "sk".into(),
-    };
-    let auth = sign::authorization(
-        &creds,
-        &sign::SigningInput {
-            method: "POST",
-            path: "/rest/2.0/image-process/v1/dehaze",
-            query: &[],
-            headers: &headers,
-            timestamp: &timestamp,
-            expire_secs: 1800,
-        },
-    );
+    let auth = support::bce_dehaze_authorization(addr, "sk", &timestamp);
     let body = encode_image_form(&png(320, 240), &[]);
     let mut s = connect(addr);
     write!(

@@ -1,4 +1,6 @@
-//! Shared by the official-SDK tests: the emulator binary on a free port, test photos.
+//! Shared by the emulator's integration tests: the binary on a free port, test photos, a
+//! bce-auth-v1 signature.
+#![allow(dead_code)] // each test binary uses its own subset
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -47,4 +49,32 @@ pub fn write_photos(dir: &Path) {
     });
     photo.save(dir.join("photo.png")).unwrap();
     photo.save(dir.join("photo.jpg")).unwrap();
+}
+
+/// A bce-auth-v1 `Authorization` for a POST to the dehaze operation on `addr`, signed with
+/// access key `ak` and `secret_key` at `timestamp` (what the emulator checks against `x-bce-date`).
+pub fn bce_dehaze_authorization(
+    addr: std::net::SocketAddr,
+    secret_key: &str,
+    timestamp: &str,
+) -> String {
+    let headers = vec![
+        ("host".to_owned(), addr.to_string()),
+        ("x-bce-date".to_owned(), timestamp.to_owned()),
+    ];
+    let credentials = baidu_imageprocess_protocol::BceCredentials {
+        access_key: "ak".into(),
+        secret_key: secret_key.into(),
+    };
+    baidu_imageprocess_protocol::sign::authorization(
+        &credentials,
+        &baidu_imageprocess_protocol::sign::SigningInput {
+            method: "POST",
+            path: baidu_imageprocess_protocol::Operation::Dehaze.path(),
+            query: &[],
+            headers: &headers,
+            timestamp,
+            expire_secs: 1800,
+        },
+    )
 }
