@@ -25,6 +25,7 @@ mod train_colourize;
 mod train_contrast;
 mod train_definition;
 mod train_enhance;
+mod train_refine;
 
 /// (name, what it does, entry point)
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);

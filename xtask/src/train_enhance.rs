@@ -28,7 +28,7 @@ use crate::quality::{EVAL_SIDE, crop_even, downscale_2x, jpeg_round_trip, prepar
 
 pub const MODEL_PATH: &str = "crates/engine/models/enhance.bin";
 /// JPEG qualities of the compressed inputs, by flip/rotation.
-const JPEG_QUALITIES: [u8; 8] = [65, 80, 92, 75, 85, 80, 70, 90];
+pub const JPEG_QUALITIES: [u8; 8] = [65, 80, 92, 75, 85, 80, 70, 90];
 /// Ridge, as a share of the mean diagonal of each bucket's `AᵀA`.
 const RIDGE: f64 = 1e-3;
 /// Ridge of the deblocking filters, as a share of the mean diagonal.
@@ -152,6 +152,12 @@ pub fn run(args: &[String]) -> Result<()> {
         .partition(|(i, _)| !holdout || i % 4 != 3);
     let train: Vec<RgbImage> = train.into_iter().map(|(_, (_, img))| img).collect();
     let held: Vec<(String, RgbImage)> = held.into_iter().map(|(_, p)| p).collect();
+    let schedule = refine_schedule(args);
+    if args.iter().any(|a| a == "--refine-only") {
+        let bytes = std::fs::read(MODEL_PATH)?;
+        let model = enhance::Model::from_bytes(&bytes).map_err(anyhow::Error::msg)?;
+        return crate::train_refine::run(&model, &train, schedule);
+    }
 
     let prepared: Vec<RgbImage> = train.iter().map(prepare).collect();
     let lr_lumas: Vec<_> = prepared
@@ -249,6 +255,7 @@ pub fn run(args: &[String]) -> Result<()> {
     model.blocky_from = route(&model, &train, blocky_from);
     let bytes = model.to_bytes();
     std::fs::write(MODEL_PATH, &bytes)?;
+    crate::train_refine::run(&model, &train, schedule)?;
     let sparse = banks[0]
         .counts()
         .iter()
@@ -262,6 +269,15 @@ pub fn run(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The second stage's schedule, with `--refine-steps N` overriding the step count.
+fn refine_schedule(args: &[String]) -> crate::train_refine::Schedule {
+    let mut schedule = crate::train_refine::Schedule::default();
+    if let Some(steps) = option(args, "--refine-steps").and_then(|s| s.parse().ok()) {
+        schedule.steps = steps;
+    }
+    schedule
 }
 
 /// The blockiness threshold between the banks that maximises the summed Y-PSNR over the

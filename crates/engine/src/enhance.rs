@@ -19,6 +19,7 @@
 pub mod deblock;
 mod hash;
 mod kernel;
+pub mod refine;
 #[doc(hidden)]
 pub mod training;
 
@@ -57,6 +58,8 @@ pub const COMPRESSED: usize = 1;
 const MAGIC: &[u8; 8] = b"BDIPRSR3";
 static MODEL_BYTES: &[u8] = include_bytes!("../models/enhance.bin");
 static MODEL: OnceLock<Result<Prepared, String>> = OnceLock::new();
+static REFINER_BYTES: &[u8] = include_bytes!("../models/enhance-refine.bin");
+static REFINERS: OnceLock<Result<Vec<refine::Net>, String>> = OnceLock::new();
 
 /// Learned filters and hashing thresholds.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,9 +96,19 @@ impl Prepared {
     }
 }
 
-/// Whether the embedded model loaded (`Ok`) or why not (the engine then uses bicubic).
+/// Whether the embedded models loaded (`Ok`) or why not: without the filters the engine
+/// uses bicubic, without the second stage the filters alone.
 pub fn model_status() -> Result<(), String> {
-    prepared().map(|_| ())
+    prepared().map(|_| ())?;
+    refiners().map(|_| ())
+}
+
+/// The embedded second stage, one network per bank.
+fn refiners() -> Result<&'static [refine::Net], String> {
+    REFINERS
+        .get_or_init(|| refine::nets_from_bytes(REFINER_BYTES, BANKS))
+        .as_deref()
+        .map_err(Clone::clone)
 }
 
 fn prepared() -> Result<&'static Prepared, String> {
@@ -155,7 +168,11 @@ impl Model {
 /// Upscales `src` by exactly 2x in each direction with the embedded model.
 pub(crate) fn upscale_2x(src: &RgbImage) -> RgbImage {
     match prepared() {
-        Ok(p) => upscale_prepared(p, src, bank_for(&p.model, src)),
+        Ok(p) => {
+            let bank = bank_for(&p.model, src);
+            let refiner = refiners().ok().and_then(|nets| nets.get(bank));
+            upscale_prepared(p, src, bank, refiner)
+        }
         Err(_) => bicubic_2x(src),
     }
 }
@@ -245,37 +262,102 @@ pub fn bank_for(model: &Model, src: &RgbImage) -> usize {
     usize::from(blockiness(&luma_plane(src)) >= model.blocky_from)
 }
 
-/// Upscales `src` by exactly 2x with `model`.
+/// Upscales `src` by exactly 2x with the hashed filters of `model` alone (no second
+/// stage).
 pub fn upscale_with(model: &Model, src: &RgbImage) -> RgbImage {
     upscale_with_bank(model, src, bank_for(model, src))
 }
 
-/// Upscales `src` by exactly 2x with one bank of `model`.
+/// Upscales `src` by exactly 2x with one bank of `model`'s hashed filters alone.
 pub fn upscale_with_bank(model: &Model, src: &RgbImage, bank: usize) -> RgbImage {
-    upscale_prepared(&Prepared::new(model.clone()), src, bank)
+    upscale_prepared(&Prepared::new(model.clone()), src, bank, None)
 }
 
-fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
+/// Upscales `src` by exactly 2x with one bank of `model` and `refiner` as its second
+/// stage.
+pub fn upscale_refined(
+    model: &Model,
+    refiner: &refine::Net,
+    src: &RgbImage,
+    bank: usize,
+) -> RgbImage {
+    upscale_prepared(&Prepared::new(model.clone()), src, bank, Some(refiner))
+}
+
+fn upscale_prepared(
+    p: &Prepared,
+    src: &RgbImage,
+    bank: usize,
+    refiner: Option<&refine::Net>,
+) -> RgbImage {
+    let stage = first_stage(p, src, bank);
+    let residual = match refiner {
+        Some(net) => refine::apply(net, &stage.luma, &stage.residual),
+        None => stage.residual,
+    };
+    compose(&stage.input, &residual)
+}
+
+/// What the hashed filters make of an input: the image they read (deblocked for the
+/// compressed bank), its luma, and their `2w × 2h` luma residual over Catmull-Rom.
+#[derive(Debug, Clone)]
+pub struct FirstStage {
+    /// The image upscaled (the input, or its deblocked copy).
+    pub input: RgbImage,
+    /// Its luma, in 0..1.
+    pub luma: Plane,
+    /// The filters' prediction minus the Catmull-Rom luma, per output pixel.
+    pub residual: Vec<f32>,
+}
+
+/// The first stage of [`upscale_with_bank`], for the second stage's trainer.
+pub fn first_stage_with(model: &Model, src: &RgbImage, bank: usize) -> FirstStage {
+    first_stage(&Prepared::new(model.clone()), src, bank)
+}
+
+fn first_stage(p: &Prepared, src: &RgbImage, bank: usize) -> FirstStage {
     let bank = bank.min(BANKS - 1);
     // The compressed bank was trained on deblocked inputs.
-    let deblocked;
-    let src = if bank == COMPRESSED {
-        deblocked = deblock::deblock(src, &p.model.deblock);
-        &deblocked
+    let input = if bank == COMPRESSED {
+        deblock::deblock(src, &p.model.deblock)
     } else {
-        src
+        src.clone()
     };
-    let (w, h) = (src.width() as usize, src.height() as usize);
+    let (w, h) = (input.width() as usize, input.height() as usize);
+    let luma = luma_plane(&input);
+    let mut residual = vec![0f32; 4 * w * h];
     let Some(bank) = p.banks.get(bank) else {
-        return bicubic_2x(src);
+        return FirstStage {
+            input,
+            luma,
+            residual,
+        };
     };
-    if w == 0 || h == 0 {
+    if w > 0 && h > 0 {
+        let buckets = bucket_plane(&luma, &p.model.strength_edges, &p.model.coherence_edges);
+        let (pad, pw) = kernel::padded(&luma);
+        residual
+            .par_chunks_mut(4 * w)
+            .enumerate()
+            .for_each(|(y, rows)| {
+                kernel::residual_row(&pad, pw, y, &buckets[y * w..(y + 1) * w], bank, rows);
+            });
+    }
+    FirstStage {
+        input,
+        luma,
+        residual,
+    }
+}
+
+/// The Catmull-Rom 2x of `src`'s channels plus the luma `residual` (`2w × 2h`), as 8-bit
+/// RGB. BT.601 weights sum to one, so the output's luma is the prediction and its chroma
+/// stays bicubic.
+fn compose(src: &RgbImage, residual: &[f32]) -> RgbImage {
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    if w == 0 || h == 0 || residual.len() != 4 * w * h {
         return bicubic_2x(src);
     }
-    let luma = luma_plane(src);
-    let buckets = bucket_plane(&luma, &p.model.strength_edges, &p.model.coherence_edges);
-    let (pad, pw) = kernel::padded(&luma);
-    drop(luma);
     let horizontal = horizontal_2x(src);
     let ow = 2 * w;
     let mut out = vec![0u8; ow * 2 * h * 3];
@@ -283,13 +365,11 @@ fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
         crate::planes::catmull_rom(0.75),
         crate::planes::catmull_rom(0.25),
     );
-    out.par_chunks_mut(2 * ow * 3).enumerate().for_each_init(
-        || vec![0f32; 2 * ow],
-        |residual, (y, rows)| {
-            kernel::residual_row(&pad, pw, y, &buckets[y * w..(y + 1) * w], bank, residual);
-            // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x` does,
-            // plus the luma residual (BT.601 weights sum to one, so the output's luma is
-            // the filters' prediction and its chroma stays bicubic).
+    out.par_chunks_mut(2 * ow * 3)
+        .zip(residual.par_chunks(2 * ow))
+        .enumerate()
+        .for_each(|(y, (rows, residual))| {
+            // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x` does.
             for (py, (row, res)) in rows
                 .chunks_exact_mut(ow * 3)
                 .zip(residual.chunks_exact(ow))
@@ -318,8 +398,7 @@ fn upscale_prepared(p: &Prepared, src: &RgbImage, bank: usize) -> RgbImage {
                     }
                 }
             }
-        },
-    );
+        });
     RgbImage::from_raw(ow as u32, 2 * h as u32, out).unwrap_or_else(|| bicubic_2x(src))
 }
 
