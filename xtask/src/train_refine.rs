@@ -46,7 +46,7 @@ pub struct Schedule {
 impl Default for Schedule {
     fn default() -> Self {
         Self {
-            steps: 6000,
+            steps: 12_000,
             batch: 16,
             patch: 40,
             rate: 1e-3,
