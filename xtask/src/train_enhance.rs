@@ -35,7 +35,7 @@ const RIDGE: f64 = 1e-3;
 const DEBLOCK_RIDGE: f64 = 1e-3;
 /// Long sides the photos are trained at, besides [`EVAL_SIDE`] (more samples of the same
 /// kind of detail).
-const EXTRA_SCALES: [u32; 1] = [1448];
+pub const EXTRA_SCALES: [u32; 1] = [1448];
 
 /// The 8 flips and rotations of a square's symmetry group.
 pub fn dihedral(img: &RgbImage, k: usize) -> RgbImage {
@@ -60,7 +60,7 @@ fn quantile(v: &mut [f32], q: f64) -> f32 {
 }
 
 /// `img` resized (Lanczos 3) so its long side is `side`, even-sized; never enlarged.
-fn at_side(img: &RgbImage, side: u32) -> RgbImage {
+pub fn at_side(img: &RgbImage, side: u32) -> RgbImage {
     let long = img.width().max(img.height());
     if long <= side {
         return crop_even(img);

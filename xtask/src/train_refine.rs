@@ -24,7 +24,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::quality::{crop_even, downscale_2x, jpeg_round_trip, prepare};
-use crate::train_enhance::{JPEG_QUALITIES, dihedral};
+use crate::train_enhance::{EXTRA_SCALES, JPEG_QUALITIES, at_side, dihedral};
 
 pub const REFINE_PATH: &str = "crates/engine/models/enhance-refine.bin";
 
@@ -105,10 +105,14 @@ impl Example {
 
 /// The examples of one photo for `bank`: 8 flips and rotations at the harness's size.
 pub fn examples(model: &enhance::Model, photo: &RgbImage, bank: usize) -> Vec<Example> {
-    let img = prepare(photo);
-    (0..8)
-        .map(|k| {
-            let hr = crop_even(&dihedral(&img, k));
+    let scales: Vec<RgbImage> = std::iter::once(prepare(photo))
+        .chain(EXTRA_SCALES.iter().map(|&s| at_side(photo, s)))
+        .collect();
+    scales
+        .iter()
+        .flat_map(|img| (0..8).map(move |k| (img, k)))
+        .map(|(img, k)| {
+            let hr = crop_even(&dihedral(img, k));
             let lr = downscale_2x(&hr);
             let lr = if bank == enhance::COMPRESSED {
                 jpeg_round_trip(&lr, JPEG_QUALITIES[k])
