@@ -369,11 +369,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 }
             }
             "enhance" => {
-                let ours = match std::env::var("BANK").ok().and_then(|b| b.parse().ok()) {
-                    Some(b) => baidu_imageprocess_engine::enhance::upscale_with_bank(&baidu_imageprocess_engine::enhance::Model::from_bytes(include_bytes!("../../crates/engine/models/enhance.bin")).unwrap(), input, b),
-                    None => engine.enhance(input),
-                };
-                if let Ok(d) = std::env::var("DUMP") { let t = if name.contains("JPEG") {"jpeg"} else {"clean"}; input.save(format!("{d}/{}.{t}.lr.png", photos[*i].0)).unwrap(); clean.save(format!("{d}/{}.hr.png", photos[*i].0)).unwrap(); ours.save(format!("{d}/{}.{t}.ours.png", photos[*i].0)).unwrap(); }
+                let ours = engine.enhance(input);
                 let cubic = image::imageops::resize(
                     input,
                     clean.width(),
