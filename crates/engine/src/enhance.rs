@@ -15,6 +15,12 @@
 //! `cargo xtask train-enhance` (least squares, see [`training`]) and embedded with
 //! `include_bytes!`; if the embedded model fails to validate, the engine falls back to
 //! plain bicubic and says so through [`model_status`].
+//!
+//! A second stage ([`refine`]), a small convolutional network per bank on the
+//! low-resolution grid, corrects the filters' luma residual before it is added: the
+//! nonlinearity a linear filter per bucket lacks (telling edges from texture, stopping
+//! overshoot). Trained by the same command after the filters; if its model fails to
+//! validate, the filters run alone.
 
 pub mod deblock;
 mod hash;
