@@ -7,7 +7,7 @@
 //! low-resolution pixel (its luma, and the first stage's residual over Catmull-Rom for each
 //! of the four output pixels it covers) and writes a correction for each of those four,
 //! so it runs on a quarter of the output pixels. It is trained by `cargo xtask
-//! train-enhance` (see [`super::refine_training`]) and embedded with `include_bytes!`.
+//! train-enhance` (`xtask/src/train_refine.rs`) and embedded with `include_bytes!`.
 //!
 //! Convolutions are "valid" (no padding): the image is padded once by replicating its
 //! edges, which is also how the training crops see their surroundings, so the interior
