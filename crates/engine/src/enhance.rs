@@ -340,7 +340,15 @@ fn first_stage(p: &Prepared, src: &RgbImage, bank: usize) -> FirstStage {
             .par_chunks_mut(4 * w)
             .enumerate()
             .for_each(|(y, rows)| {
-                kernel::residual_row(&pad, pw, y, &buckets[y * w..(y + 1) * w], bank, rows);
+                let buckets = &buckets[y * w..(y + 1) * w];
+                pulp::Arch::new().dispatch(kernel::ResidualRow {
+                    pad: &pad,
+                    pw,
+                    y,
+                    buckets,
+                    bank,
+                    out: rows,
+                });
             });
     }
     FirstStage {

@@ -64,25 +64,61 @@ pub(crate) fn padded(luma: &Plane) -> (Vec<f32>, usize) {
 }
 
 /// The four phase sums of one bucket (`PHASES × SIDE` weight rows) over a window of
-/// seven 8-lane rows. The accumulators stay in registers; the loops vectorise.
-#[inline]
+/// seven 8-lane rows. The accumulators stay in registers; the loops vectorise. (No
+/// closures: everything here must inline into the caller compiled for AVX2.)
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function, so the loops are compiled for AVX2 where available"
+)]
+#[inline(always)]
 fn phase_sums(window: &[&[f32; LANES]; SIDE], weights: &[[f32; LANES]]) -> [f32; PHASES] {
-    std::array::from_fn(|p| {
-        // One phase at a time keeps the accumulator in two SSE registers (no spills);
-        // the window rows are reloaded from L1, which costs less than spilling.
+    let mut sums = [0f32; PHASES];
+    for (sum, filter) in sums.iter_mut().zip(weights.chunks_exact(SIDE)) {
+        // One phase at a time keeps the accumulator in one register (no spills); the
+        // window rows are reloaded from L1, which costs less than spilling.
         let mut a = [0f32; LANES];
-        for (win, f) in window.iter().zip(&weights[p * SIDE..(p + 1) * SIDE]) {
+        for (win, f) in window.iter().zip(filter) {
             for l in 0..LANES {
                 a[l] += win[l] * f[l];
             }
         }
-        ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
-    })
+        *sum = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    }
+    sums
+}
+
+/// [`residual_row`] as pulp's unit of dispatch: compiled for each instruction set (AVX2
+/// where available), picked at run time.
+pub(crate) struct ResidualRow<'a> {
+    pub pad: &'a [f32],
+    pub pw: usize,
+    pub y: usize,
+    pub buckets: &'a [u16],
+    pub bank: &'a Bank,
+    pub out: &'a mut [f32],
+}
+
+impl pulp::WithSimd for ResidualRow<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loops must be inlined into pulp's per-instruction-set function"
+    )]
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        residual_row(self.pad, self.pw, self.y, self.buckets, self.bank, self.out);
+    }
 }
 
 /// The residuals over Catmull-Rom of the two output rows of low-resolution row `y`:
 /// `out` is `2 × 2w` (top row, then bottom row). `pad`/`pw` come from [`padded`],
 /// `buckets` is row `y`'s buckets.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function, so the loops are compiled for AVX2 where available"
+)]
+#[inline(always)]
 pub(crate) fn residual_row(
     pad: &[f32],
     pw: usize,
@@ -103,10 +139,10 @@ pub(crate) fn residual_row(
     {
         let b = usize::from(b).min(BUCKETS - 1);
         let weights = &bank.rows[b * per_bucket..(b + 1) * per_bucket];
-        let window: [&[f32; LANES]; SIDE] = std::array::from_fn(|r| {
-            let lanes: &[f32] = &rows[r][x..x + LANES];
-            lanes.try_into().unwrap_or(&[0.0; LANES])
-        });
+        let mut window = [&[0f32; LANES]; SIDE];
+        for (win, row) in window.iter_mut().zip(&rows) {
+            *win = row[x..x + LANES].try_into().unwrap_or(&[0.0; LANES]);
+        }
         let s = phase_sums(&window, weights);
         t[0] = s[0];
         t[1] = s[1];
