@@ -341,14 +341,7 @@ fn first_stage(p: &Prepared, src: &RgbImage, bank: usize) -> FirstStage {
             .enumerate()
             .for_each(|(y, rows)| {
                 let buckets = &buckets[y * w..(y + 1) * w];
-                pulp::Arch::new().dispatch(kernel::ResidualRow {
-                    pad: &pad,
-                    pw,
-                    y,
-                    buckets,
-                    bank,
-                    out: rows,
-                });
+                kernel::residual_row_fastest(&pad, pw, y, buckets, bank, rows);
             });
     }
     FirstStage {
