@@ -369,38 +369,79 @@ fn compose(src: &RgbImage, residual: &[f32]) -> RgbImage {
     out.par_chunks_mut(2 * ow * 3)
         .zip(residual.par_chunks(2 * ow))
         .enumerate()
-        .for_each(|(y, (rows, residual))| {
-            // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x` does.
-            for (py, (row, res)) in rows
-                .chunks_exact_mut(ow * 3)
-                .zip(residual.chunks_exact(ow))
-                .enumerate()
-            {
-                let (k, base) = if py == 0 {
-                    (near, y as isize - 2)
-                } else {
-                    (far, y as isize - 1)
-                };
-                let taps: [&[f32]; 4] = std::array::from_fn(|t| {
-                    let r = (base + t as isize).clamp(0, h as isize - 1) as usize;
-                    &horizontal[r * ow * 3..(r + 1) * ow * 3]
-                });
-                // All three channels of a pixel at once, from interleaved rows.
-                for ((px, &r), (((a, b), cc), d)) in row.chunks_exact_mut(3).zip(res).zip(
-                    taps[0]
-                        .chunks_exact(3)
-                        .zip(taps[1].chunks_exact(3))
-                        .zip(taps[2].chunks_exact(3))
-                        .zip(taps[3].chunks_exact(3)),
-                ) {
-                    for c in 0..3 {
-                        let v = k[0] * a[c] + k[1] * b[c] + k[2] * cc[c] + k[3] * d[c] + r;
-                        px[c] = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
-                    }
+        .for_each_init(
+            || vec![0f32; ow * 3],
+            |spread, (y, (rows, residual))| {
+                // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x` does.
+                for (py, (row, res)) in rows
+                    .chunks_exact_mut(ow * 3)
+                    .zip(residual.chunks_exact(ow))
+                    .enumerate()
+                {
+                    let (k, base) = if py == 0 {
+                        (near, y as isize - 2)
+                    } else {
+                        (far, y as isize - 1)
+                    };
+                    let taps: [&[f32]; 4] = std::array::from_fn(|t| {
+                        let r = (base + t as isize).clamp(0, h as isize - 1) as usize;
+                        &horizontal[r * ow * 3..(r + 1) * ow * 3]
+                    });
+                    pulp::Arch::new().dispatch(ComposeRow {
+                        k,
+                        taps,
+                        residual: res,
+                        spread,
+                        out: row,
+                    });
                 }
-            }
-        });
+            },
+        );
     RgbImage::from_raw(ow as u32, 2 * h as u32, out).unwrap_or_else(|| bicubic_2x(src))
+}
+
+/// One output row of [`compose`], as pulp's unit of dispatch (compiled for AVX2 where
+/// available): `k` applied to the four `taps` rows of the horizontal pass (interleaved
+/// RGB), plus each pixel's luma `residual`, to 8-bit `out`.
+struct ComposeRow<'a> {
+    k: [f32; 4],
+    taps: [&'a [f32]; 4],
+    residual: &'a [f32],
+    /// Scratch: the residual repeated for the three channels.
+    spread: &'a mut [f32],
+    out: &'a mut [u8],
+}
+
+impl pulp::WithSimd for ComposeRow<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loops must be inlined into pulp's per-instruction-set function"
+    )]
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Self {
+            k,
+            taps,
+            residual,
+            spread,
+            out,
+        } = self;
+        let n = out.len();
+        let spread = &mut spread[..n];
+        for (s, &r) in spread.chunks_exact_mut(3).zip(residual) {
+            s[0] = r;
+            s[1] = r;
+            s[2] = r;
+        }
+        let (a, b, c, d) = (&taps[0][..n], &taps[1][..n], &taps[2][..n], &taps[3][..n]);
+        // Plain indexed loops over equal lengths: they vectorise.
+        for i in 0..n {
+            let v = k[0] * a[i] + k[1] * b[i] + k[2] * c[i] + k[3] * d[i] + spread[i];
+            out[i] = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+        }
+    }
 }
 
 /// The horizontal Catmull-Rom 2x pass of the three channels (`2w × h`, interleaved RGB,
