@@ -151,7 +151,7 @@ fn round_to_byte(v: f32) -> u8 {
     } else {
         t
     };
-    r.clamp(0.0, 255.0) as u8
+    super::byte_of_integer(r.clamp(0.0, 255.0))
 }
 
 /// The identity filters (no deblocking).
