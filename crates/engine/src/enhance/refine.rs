@@ -115,7 +115,7 @@ impl Layer {
         if !self.is_well_formed(input) || !self.outputs.is_multiple_of(GROUP) {
             return self.forward_plain(input, relu);
         }
-        // The kernel is inlined into a closure that pulp compiles once per instruction
+        // The kernel is inlined into a function that pulp compiles once per instruction
         // set and picks at run time (see `Convolution`).
         pulp::Arch::new().dispatch(Convolution {
             layer: self,
