@@ -346,7 +346,8 @@ fn first_stage(p: &Prepared, src: &RgbImage, bank: usize) -> FirstStage {
             .par_chunks_mut(4 * w)
             .enumerate()
             .for_each(|(y, rows)| {
-                kernel::residual_row(&pad, pw, y, &buckets[y * w..(y + 1) * w], bank, rows);
+                let buckets = &buckets[y * w..(y + 1) * w];
+                kernel::residual_row_fastest(&pad, pw, y, buckets, bank, rows);
             });
     }
     FirstStage {
@@ -364,84 +365,195 @@ fn compose(src: &RgbImage, residual: &[f32]) -> RgbImage {
     if w == 0 || h == 0 || residual.len() != 4 * w * h {
         return bicubic_2x(src);
     }
-    let horizontal = horizontal_2x(src);
     let ow = 2 * w;
+    let raw = src.as_raw();
     let mut out = vec![0u8; ow * 2 * h * 3];
     let (near, far) = (
         crate::planes::catmull_rom(0.75),
         crate::planes::catmull_rom(0.25),
     );
-    out.par_chunks_mut(2 * ow * 3)
-        .zip(residual.par_chunks(2 * ow))
+    // Strips of input rows, each with the horizontal pass of its rows and two above and
+    // below (edges replicated) in a buffer that stays in cache, rather than the
+    // whole image's horizontal pass in memory.
+    out.par_chunks_mut(COMPOSE_STRIP * 2 * ow * 3)
+        .zip(residual.par_chunks(COMPOSE_STRIP * 2 * ow))
         .enumerate()
-        .for_each(|(y, (rows, residual))| {
-            // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x` does.
-            for (py, (row, res)) in rows
-                .chunks_exact_mut(ow * 3)
-                .zip(residual.chunks_exact(ow))
-                .enumerate()
-            {
-                let (k, base) = if py == 0 {
-                    (near, y as isize - 2)
-                } else {
-                    (far, y as isize - 1)
-                };
-                let taps: [&[f32]; 4] = std::array::from_fn(|t| {
-                    let r = (base + t as isize).clamp(0, h as isize - 1) as usize;
-                    &horizontal[r * ow * 3..(r + 1) * ow * 3]
-                });
-                // All three channels of a pixel at once, from interleaved rows.
-                for ((px, &r), (((a, b), cc), d)) in row.chunks_exact_mut(3).zip(res).zip(
-                    taps[0]
-                        .chunks_exact(3)
-                        .zip(taps[1].chunks_exact(3))
-                        .zip(taps[2].chunks_exact(3))
-                        .zip(taps[3].chunks_exact(3)),
-                ) {
-                    for c in 0..3 {
-                        let v = k[0] * a[c] + k[1] * b[c] + k[2] * cc[c] + k[3] * d[c] + r;
-                        px[c] = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
-                    }
+        .for_each_init(
+            || {
+                (
+                    vec![0f32; (COMPOSE_STRIP + 4) * ow * 3],
+                    vec![0f32; (w + 4) * 3],
+                    vec![0f32; ow * 3],
+                )
+            },
+            |(horizontal, padded, scratch), (s, (rows, residual))| {
+                let y0 = s * COMPOSE_STRIP;
+                let count = rows.len() / (2 * ow * 3);
+                // horizontal row j holds input row y0 + j - 2, clamped.
+                for (j, hr) in horizontal
+                    .chunks_exact_mut(ow * 3)
+                    .take(count + 4)
+                    .enumerate()
+                {
+                    let r = (y0 + j).saturating_sub(2).min(h - 1);
+                    pulp::Arch::new().dispatch(HorizontalRow {
+                        near,
+                        far,
+                        src: &raw[r * w * 3..(r + 1) * w * 3],
+                        padded,
+                        phases: scratch,
+                        out: hr,
+                    });
                 }
-            }
-        });
+                // Vertical Catmull-Rom of the horizontal pass, as `planes::upscale_2x`
+                // does: even output rows read input rows y - 2 ..= y + 1, odd ones
+                // y - 1 ..= y + 2.
+                for (i, (row, res)) in rows
+                    .chunks_exact_mut(ow * 3)
+                    .zip(residual.chunks_exact(ow))
+                    .enumerate()
+                {
+                    let (yy, py) = (i / 2, i % 2);
+                    let k = if py == 0 { near } else { far };
+                    let taps: [&[f32]; 4] =
+                        std::array::from_fn(|t| &horizontal[(yy + py + t) * ow * 3..][..ow * 3]);
+                    pulp::Arch::new().dispatch(ComposeRow {
+                        k,
+                        taps,
+                        residual: res,
+                        spread: scratch,
+                        out: row,
+                    });
+                }
+            },
+        );
     RgbImage::from_raw(ow as u32, 2 * h as u32, out).unwrap_or_else(|| bicubic_2x(src))
 }
 
-/// The horizontal Catmull-Rom 2x pass of the three channels (`2w × h`, interleaved RGB,
-/// in 0..1), with the same arithmetic as `planes::upscale_2x`.
-fn horizontal_2x(src: &RgbImage) -> Vec<f32> {
-    let (w, h) = (src.width() as usize, src.height() as usize);
-    let (near, far) = (
-        crate::planes::catmull_rom(0.75),
-        crate::planes::catmull_rom(0.25),
-    );
-    let raw = src.as_raw();
-    let mut out = vec![0f32; 2 * w * h * 3];
-    out.par_chunks_mut(2 * w * 3).enumerate().for_each_init(
-        || vec![[0f32; 3]; w + 4],
-        |padded, (y, o)| {
-            let row = &raw[y * w * 3..(y + 1) * w * 3];
-            for (p, px) in padded[2..w + 2].iter_mut().zip(row.chunks_exact(3)) {
-                *p = [px[0], px[1], px[2]].map(|v| UNIT[usize::from(v)]);
-            }
-            let (first, last) = (padded[2], padded[w + 1]);
-            padded[..2].fill(first);
-            padded[w + 2..].fill(last);
-            for (i, pair) in o.chunks_exact_mut(6).enumerate() {
-                let s = &padded[i..i + 5];
-                for c in 0..3 {
-                    pair[c] = near[0] * s[0][c]
-                        + near[1] * s[1][c]
-                        + near[2] * s[2][c]
-                        + near[3] * s[3][c];
-                    pair[3 + c] =
-                        far[0] * s[1][c] + far[1] * s[2][c] + far[2] * s[3][c] + far[3] * s[4][c];
-                }
-            }
-        },
-    );
-    out
+/// Input rows per parallel strip of [`compose`] (its horizontal pass recomputes four
+/// rows per strip).
+const COMPOSE_STRIP: usize = 32;
+
+/// `v as u8` for an integer `v` in 0..=255 (and 0 for NaN, as `as` gives): the low
+/// bits of `v + 2^23`. Rust's saturating float-to-integer conversions do not
+/// vectorise; this does.
+#[inline]
+pub(crate) fn byte_of_integer(v: f32) -> u8 {
+    (v + 8_388_608.0).to_bits() as u8
+}
+
+/// One output row of [`compose`], as pulp's unit of dispatch (compiled for AVX2 where
+/// available): `k` applied to the four `taps` rows of the horizontal pass (interleaved
+/// RGB), plus each pixel's luma `residual`, to 8-bit `out`.
+struct ComposeRow<'a> {
+    k: [f32; 4],
+    taps: [&'a [f32]; 4],
+    residual: &'a [f32],
+    /// Scratch: the residual repeated for the three channels.
+    spread: &'a mut [f32],
+    out: &'a mut [u8],
+}
+
+impl pulp::WithSimd for ComposeRow<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loops must be inlined into pulp's per-instruction-set function"
+    )]
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Self {
+            k,
+            taps,
+            residual,
+            spread,
+            out,
+        } = self;
+        let n = out.len();
+        let spread = &mut spread[..n];
+        for (s, &r) in spread.chunks_exact_mut(3).zip(residual) {
+            s[0] = r;
+            s[1] = r;
+            s[2] = r;
+        }
+        let (a, b, c, d) = (&taps[0][..n], &taps[1][..n], &taps[2][..n], &taps[3][..n]);
+        // Plain indexed loops over equal lengths: they vectorise.
+        for i in 0..n {
+            let v = k[0] * a[i] + k[1] * b[i] + k[2] * c[i] + k[3] * d[i] + spread[i];
+            out[i] = byte_of_integer((v * 255.0 + 0.5).clamp(0.0, 255.0).trunc());
+        }
+    }
+}
+
+/// One row of the horizontal Catmull-Rom 2x pass of [`compose`] (`2w` pixels,
+/// interleaved RGB, in 0..1), with the same arithmetic as `planes::upscale_2x`, as
+/// pulp's unit of dispatch (compiled for AVX2 where available).
+struct HorizontalRow<'a> {
+    near: [f32; 4],
+    far: [f32; 4],
+    src: &'a [u8],
+    /// Scratch: the row in 0..1 with two replicated pixels each side.
+    padded: &'a mut [f32],
+    /// Scratch: the even outputs, then the odd ones.
+    phases: &'a mut [f32],
+    out: &'a mut [f32],
+}
+
+impl pulp::WithSimd for HorizontalRow<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loops must be inlined into pulp's per-instruction-set function"
+    )]
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Self {
+            near,
+            far,
+            src,
+            padded,
+            phases,
+            out,
+        } = self;
+        let n = src.len();
+        if n == 0 {
+            return;
+        }
+        for (p, &v) in padded[6..6 + n].iter_mut().zip(src) {
+            *p = UNIT[usize::from(v)];
+        }
+        for c in 0..3 {
+            let (first, last) = (padded[6 + c], padded[3 + n + c]);
+            padded[c] = first;
+            padded[3 + c] = first;
+            padded[6 + n + c] = last;
+            padded[9 + n + c] = last;
+        }
+        // Flat loops over the interleaved samples (a pixel's neighbour is three samples
+        // away): they vectorise. Even outputs read pixels -2..=1, odd ones -1..=2.
+        let (even, odd) = phases.split_at_mut(n);
+        let p: [&[f32]; 5] = [
+            &padded[..n],
+            &padded[3..3 + n],
+            &padded[6..6 + n],
+            &padded[9..9 + n],
+            &padded[12..12 + n],
+        ];
+        let odd = &mut odd[..n];
+        for i in 0..n {
+            even[i] = near[0] * p[0][i] + near[1] * p[1][i] + near[2] * p[2][i] + near[3] * p[3][i];
+            odd[i] = far[0] * p[1][i] + far[1] * p[2][i] + far[2] * p[3][i] + far[3] * p[4][i];
+        }
+        for (pair, (e, o)) in out
+            .chunks_exact_mut(6)
+            .zip(even.chunks_exact(3).zip(odd.chunks_exact(3)))
+        {
+            pair[..3].copy_from_slice(e);
+            pair[3..].copy_from_slice(o);
+        }
+    }
 }
 
 /// Luma of the 2x Catmull-Rom upscale, the same as the model-free engine computes.
@@ -494,6 +606,14 @@ mod tests {
                 ((x * 7 + y * 3) % 256) as u8,
             ])
         })
+    }
+
+    #[test]
+    fn byte_of_integer_is_the_cast() {
+        for i in 0..=255u8 {
+            assert_eq!(byte_of_integer(f32::from(i)), i);
+        }
+        assert_eq!(byte_of_integer(f32::NAN), 0, "as `f32::NAN as u8` gives");
     }
 
     #[test]

@@ -104,6 +104,11 @@ pub fn structure(luma: &Plane) -> Vec<(f32, f32, f32)> {
 
 /// `atan2(y, x)` to within about 2e-5 rad (a minimax polynomial on 0..1 after folding the
 /// octants); the angle hash needs neither more precision nor libm's cost.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function, so the hashing loop vectorises"
+)]
+#[inline(always)]
 fn fast_atan2(y: f32, x: f32) -> f32 {
     use std::f32::consts::{FRAC_PI_2, PI};
     let (ax, ay) = (x.abs(), y.abs());
@@ -126,6 +131,11 @@ fn fast_atan2(y: f32, x: f32) -> f32 {
 }
 
 /// Angle, strength and coherence of a structure tensor `[xx, xy, yy]`.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function, so the hashing loop vectorises"
+)]
+#[inline(always)]
 fn eigen([a, b, c]: [f32; 3]) -> (f32, f32, f32) {
     let tr = a + c;
     let det = (a * c - b * b).max(0.0);
@@ -147,16 +157,66 @@ fn eigen([a, b, c]: [f32; 3]) -> (f32, f32, f32) {
     (angle, s1, coherence)
 }
 
-/// The bucket of one pixel's features.
+/// The bucket of one pixel's features. Without branches or saturating casts, so a loop
+/// over it vectorises.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function, so the hashing loop vectorises"
+)]
+#[inline(always)]
 pub(crate) fn bucket(
     (angle, strength, coherence): (f32, f32, f32),
     strength_edges: [f32; STRENGTHS - 1],
     coherence_edges: [f32; COHERENCES - 1],
 ) -> u16 {
-    let a = ((angle / std::f32::consts::PI * ANGLES as f32) as usize).min(ANGLES - 1);
-    let s = strength_edges.iter().filter(|&&e| strength > e).count();
-    let c = coherence_edges.iter().filter(|&&e| coherence > e).count();
-    ((a * STRENGTHS + s) * COHERENCES + c) as u16
+    // `(angle / π · ANGLES) as usize`, at most ANGLES - 1 (0 for NaN, as `as` gives).
+    let a = (angle / std::f32::consts::PI * ANGLES as f32)
+        .clamp(0.0, (ANGLES - 1) as f32)
+        .trunc();
+    let a = u16::from(super::byte_of_integer(a));
+    let mut s = 0u16;
+    for e in strength_edges {
+        s += u16::from(strength > e);
+    }
+    let mut c = 0u16;
+    for e in coherence_edges {
+        c += u16::from(coherence > e);
+    }
+    (a * STRENGTHS as u16 + s) * COHERENCES as u16 + c
+}
+
+/// One row of [`bucket_plane`], as pulp's unit of dispatch (compiled for AVX2 where
+/// available).
+struct BucketRow<'a> {
+    tensor: [&'a [f32]; 3],
+    strength_edges: [f32; STRENGTHS - 1],
+    coherence_edges: [f32; COHERENCES - 1],
+    out: &'a mut [u16],
+}
+
+impl pulp::WithSimd for BucketRow<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loop must be inlined into pulp's per-instruction-set function"
+    )]
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let n = self.out.len();
+        let (xx, xy, yy) = (
+            &self.tensor[0][..n],
+            &self.tensor[1][..n],
+            &self.tensor[2][..n],
+        );
+        for i in 0..n {
+            self.out[i] = bucket(
+                eigen([xx[i], xy[i], yy[i]]),
+                self.strength_edges,
+                self.coherence_edges,
+            );
+        }
+    }
 }
 
 /// The bucket of every pixel of a low-resolution luma plane.
@@ -170,19 +230,16 @@ pub fn bucket_plane(
     }
     let [xx, xy, yy] = tensor(luma);
     let mut out = vec![0u16; xx.len()];
-    out.par_chunks_mut(luma.width)
-        .enumerate()
-        .for_each(|(y, o)| {
-            let i0 = y * luma.width;
-            for (x, v) in o.iter_mut().enumerate() {
-                let i = i0 + x;
-                *v = bucket(
-                    eigen([xx[i], xy[i], yy[i]]),
-                    *strength_edges,
-                    *coherence_edges,
-                );
-            }
+    let w = luma.width;
+    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+        let row = y * w..(y + 1) * w;
+        pulp::Arch::new().dispatch(BucketRow {
+            tensor: [&xx[row.clone()], &xy[row.clone()], &yy[row]],
+            strength_edges: *strength_edges,
+            coherence_edges: *coherence_edges,
+            out: o,
         });
+    });
     out
 }
 
@@ -213,6 +270,33 @@ mod tests {
             assert!((fast_atan2(y, x) - y.atan2(x)).abs() < 5e-5, "{y} {x}");
         }
         assert!(fast_atan2(0.0, 0.0).abs() < f32::EPSILON);
+    }
+
+    #[test]
+    fn buckets_match_the_plain_formula() {
+        // The branch-free bucket against the definition with saturating casts.
+        let (se, ce) = ([0.01, 0.03, 0.06, 0.1], [0.3, 0.6]);
+        let plain = |(angle, strength, coherence): (f32, f32, f32)| {
+            let a = ((angle / std::f32::consts::PI * ANGLES as f32) as usize).min(ANGLES - 1);
+            let s = se.iter().filter(|&&e| strength > e).count();
+            let c = ce.iter().filter(|&&e| coherence > e).count();
+            ((a * STRENGTHS + s) * COHERENCES + c) as u16
+        };
+        let mut angles: Vec<f32> = (-40..=440).map(|i| i as f32 * 0.01).collect();
+        angles.extend([
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            std::f32::consts::PI,
+        ]);
+        for &angle in &angles {
+            for strength in [0.0, 0.01, 0.02, 0.07, 0.5, f32::NAN] {
+                for coherence in [0.0, 0.3, 0.45, 0.9] {
+                    let f = (angle, strength, coherence);
+                    assert_eq!(bucket(f, se, ce), plain(f), "{f:?}");
+                }
+            }
+        }
     }
 
     #[test]

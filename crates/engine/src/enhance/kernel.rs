@@ -67,17 +67,118 @@ pub(crate) fn padded(luma: &Plane) -> (Vec<f32>, usize) {
 /// seven 8-lane rows. The accumulators stay in registers; the loops vectorise.
 #[inline]
 fn phase_sums(window: &[&[f32; LANES]; SIDE], weights: &[[f32; LANES]]) -> [f32; PHASES] {
-    std::array::from_fn(|p| {
-        // One phase at a time keeps the accumulator in two SSE registers (no spills);
-        // the window rows are reloaded from L1, which costs less than spilling.
+    let mut sums = [0f32; PHASES];
+    for (sum, filter) in sums.iter_mut().zip(weights.chunks_exact(SIDE)) {
+        // One phase at a time keeps the accumulator in one register (no spills); the
+        // window rows are reloaded from L1, which costs less than spilling.
         let mut a = [0f32; LANES];
-        for (win, f) in window.iter().zip(&weights[p * SIDE..(p + 1) * SIDE]) {
+        for (win, f) in window.iter().zip(filter) {
             for l in 0..LANES {
                 a[l] += win[l] * f[l];
             }
         }
-        ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
-    })
+        *sum = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    }
+    sums
+}
+
+/// [`residual_row`] for one row, with the AVX2 kernel where the machine has it.
+pub(crate) fn residual_row_fastest(
+    pad: &[f32],
+    pw: usize,
+    y: usize,
+    buckets: &[u16],
+    bank: &Bank,
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        return simd.vectorize(ResidualRowAvx2 {
+            simd,
+            pad,
+            pw,
+            y,
+            buckets,
+            bank,
+            out,
+        });
+    }
+    residual_row(pad, pw, y, buckets, bank, out);
+}
+
+/// [`residual_row`] with AVX2: one 8-lane register per window row and per phase, the
+/// same products and sums in the same order (so the same results), and the four
+/// phases' lanes reduced together by horizontal adds.
+#[cfg(target_arch = "x86_64")]
+struct ResidualRowAvx2<'a> {
+    simd: pulp::x86::V3,
+    pad: &'a [f32],
+    pw: usize,
+    y: usize,
+    buckets: &'a [u16],
+    bank: &'a Bank,
+    out: &'a mut [f32],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for ResidualRowAvx2<'_> {
+    type Output = ();
+
+    #[allow(
+        clippy::inline_always,
+        reason = "the loop must be inlined into pulp's AVX2 function to be compiled for it"
+    )]
+    #[inline(always)]
+    fn call(self) {
+        use pulp::{cast, f32x4, f32x8};
+        let Self {
+            simd,
+            pad,
+            pw,
+            y,
+            buckets,
+            bank,
+            out,
+        } = self;
+        let w = buckets.len();
+        let (top, bottom) = out.split_at_mut(2 * w);
+        let mut rows = [&pad[..0]; SIDE];
+        for (r, row) in rows.iter_mut().enumerate() {
+            *row = &pad[(y + r) * pw..][..pw];
+        }
+        let per_bucket = PHASES * SIDE;
+        for (x, (&b, (t, d))) in buckets
+            .iter()
+            .zip(top.chunks_exact_mut(2).zip(bottom.chunks_exact_mut(2)))
+            .enumerate()
+        {
+            let b = usize::from(b).min(BUCKETS - 1);
+            let weights = &bank.rows[b * per_bucket..][..per_bucket];
+            let mut window = [simd.splat_f32x8(0.0); SIDE];
+            for (win, row) in window.iter_mut().zip(&rows) {
+                let lanes: [f32; LANES] = row[x..x + LANES].try_into().unwrap_or([0.0; LANES]);
+                *win = cast(lanes);
+            }
+            // Lane sums of each phase, then (a0 + a4, a1 + a5, a2 + a6, a3 + a7).
+            let mut halves = [simd.splat_f32x4(0.0); PHASES];
+            for (half, filter) in halves.iter_mut().zip(weights.chunks_exact(SIDE)) {
+                let mut a = simd.splat_f32x8(0.0);
+                for (&win, &f) in window.iter().zip(filter) {
+                    a = simd.add_f32x8(a, simd.mul_f32x8(win, cast::<[f32; LANES], f32x8>(f)));
+                }
+                let [lo, hi]: [f32x4; 2] = cast(a);
+                *half = simd.add_f32x4(lo, hi);
+            }
+            // ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) of each phase.
+            let sums = simd.horizontal_add_pack_f32x4(
+                simd.horizontal_add_pack_f32x4(halves[0], halves[1]),
+                simd.horizontal_add_pack_f32x4(halves[2], halves[3]),
+            );
+            let s: [f32; PHASES] = cast(sums);
+            t.copy_from_slice(&s[..2]);
+            d.copy_from_slice(&s[2..]);
+        }
+    }
 }
 
 /// The residuals over Catmull-Rom of the two output rows of low-resolution row `y`:
@@ -103,14 +204,38 @@ pub(crate) fn residual_row(
     {
         let b = usize::from(b).min(BUCKETS - 1);
         let weights = &bank.rows[b * per_bucket..(b + 1) * per_bucket];
-        let window: [&[f32; LANES]; SIDE] = std::array::from_fn(|r| {
-            let lanes: &[f32] = &rows[r][x..x + LANES];
-            lanes.try_into().unwrap_or(&[0.0; LANES])
-        });
+        let mut window = [&[0f32; LANES]; SIDE];
+        for (win, row) in window.iter_mut().zip(&rows) {
+            *win = row[x..x + LANES].try_into().unwrap_or(&[0.0; LANES]);
+        }
         let s = phase_sums(&window, weights);
         t[0] = s[0];
         t[1] = s[1];
         d[0] = s[2];
         d[1] = s[3];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fastest_residual_row_is_the_portable_one_exactly() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let filters: Vec<f32> = (0..BUCKETS * PHASES * TAPS)
+            .map(|_| rng.f32() * 0.2 - 0.1)
+            .collect();
+        let bank = Bank::new(&filters);
+        let (w, h) = (29, 5);
+        let luma = Plane::from_fn(w, h, |x, y| ((x * 7 + y * 11) % 17) as f32 / 17.0);
+        let (pad, pw) = padded(&luma);
+        for y in 0..h {
+            let buckets: Vec<u16> = (0..w).map(|_| rng.u16(..BUCKETS as u16)).collect();
+            let (mut fast, mut portable) = (vec![0f32; 4 * w], vec![1f32; 4 * w]);
+            residual_row_fastest(&pad, pw, y, &buckets, &bank, &mut fast);
+            residual_row(&pad, pw, y, &buckets, &bank, &mut portable);
+            assert_eq!(fast, portable, "row {y}");
+        }
     }
 }

@@ -112,28 +112,32 @@ impl Layer {
     /// "Valid" convolution of `input` (the output is two smaller each way), then a ReLU
     /// if `relu`.
     pub fn forward(&self, input: &Maps, relu: bool) -> Maps {
-        // The kernel is inlined into a closure that pulp compiles once per instruction
-        // set (SSE2 to AVX-512) and picks at run time: wider vectors, same arithmetic.
-        let arch = pulp::Arch::new();
-        match self.outputs {
-            4 => arch.dispatch(Blocked::<4> {
-                layer: self,
-                input,
-                relu,
-            }),
-            8 => arch.dispatch(Blocked::<8> {
-                layer: self,
-                input,
-                relu,
-            }),
-            _ => self.forward_plain(input, relu),
+        if !self.is_well_formed(input) || !self.outputs.is_multiple_of(GROUP) {
+            return self.forward_plain(input, relu);
         }
+        // The kernel is inlined into a function that pulp compiles once per instruction
+        // set and picks at run time (see `Convolution`).
+        pulp::Arch::new().dispatch(Convolution {
+            layer: self,
+            input,
+            relu,
+        })
+    }
+
+    fn is_well_formed(&self, input: &Maps) -> bool {
+        input.channels == self.inputs
+            && self.weights.len() == self.outputs * self.inputs * 9
+            && self.bias.len() == self.outputs
+            && input.data.len() == input.channels * input.height * input.width
     }
 
     /// The convolution by its definition, one output channel at a time (the reference
-    /// the blocked kernel is tested against, and the path for other channel counts).
+    /// the fast kernels are tested against, and the path for other channel counts).
     pub fn forward_plain(&self, input: &Maps, relu: bool) -> Maps {
-        let (h, w) = (input.height.saturating_sub(2), input.width.saturating_sub(2));
+        let (h, w) = (
+            input.height.saturating_sub(2),
+            input.width.saturating_sub(2),
+        );
         let mut out = Maps::new(self.outputs, h, w);
         for o in 0..self.outputs {
             for y in 0..h {
@@ -143,7 +147,7 @@ impl Layer {
                     let k = self.taps(o, i);
                     for dy in 0..3 {
                         let r = input.row(i, y + dy);
-                        let (a, b, c) = (&r[..w], &r[1..w + 1], &r[2..w + 2]);
+                        let (a, b, c) = (&r[..w], &r[1..=w], &r[2..w + 2]);
                         let (k0, k1, k2) = (k[3 * dy], k[3 * dy + 1], k[3 * dy + 2]);
                         for x in 0..w {
                             d[x] += k0 * a[x] + k1 * b[x] + k2 * c[x];
@@ -160,63 +164,71 @@ impl Layer {
         out
     }
 
-    /// The convolution with all `OUT` output channels of [`BLOCK`] pixels accumulated in
-    /// registers: each input sample is loaded once per tap and used `OUT` times, where
-    /// the plain loop reloads and stores the output row for every input row.
-    #[inline(always)]
-    fn forward_blocked<const OUT: usize>(&self, input: &Maps, relu: bool) -> Maps {
-        let (h, w) = (input.height.saturating_sub(2), input.width.saturating_sub(2));
-        let mut out = Maps::new(OUT, h, w);
-        if OUT != self.outputs || input.channels != self.inputs {
-            return out;
-        }
-        // Weights by tap: for input i and tap t, the OUT weights side by side.
+    /// The weights regrouped for the kernels: for each group of [`GROUP`] output
+    /// channels, each input and each tap, the group's weights side by side.
+    fn weights_by_group(&self) -> Vec<[f32; GROUP]> {
         let taps = self.inputs * 9;
-        let mut by_tap = vec![[0f32; OUT]; taps];
+        let mut by_tap = vec![[0f32; GROUP]; self.outputs / GROUP * taps];
         for (o, chunk) in self.weights.chunks_exact(taps).enumerate() {
             for (t, &v) in chunk.iter().enumerate() {
-                by_tap[t][o] = v;
+                by_tap[o / GROUP * taps + t][o % GROUP] = v;
             }
         }
-        let bias: [f32; OUT] = std::array::from_fn(|o| self.bias[o]);
-        let full = w / BLOCK * BLOCK;
-        let mut acc_row = vec![[0f32; OUT]; w];
-        for y in 0..h {
-            for x0 in (0..full).step_by(BLOCK) {
-                let mut acc = [bias; BLOCK];
-                for (i, weights) in by_tap.chunks_exact(9).enumerate() {
-                    for dy in 0..3 {
-                        let r = input.row(i, y + dy);
-                        for dx in 0..3 {
-                            let k = &weights[3 * dy + dx];
-                            let v = &r[x0 + dx..x0 + dx + BLOCK];
-                            for (a, &s) in acc.iter_mut().zip(v) {
-                                for o in 0..OUT {
-                                    a[o] += k[o] * s;
+        by_tap
+    }
+
+    /// The portable kernel (for machines without AVX2): [`GROUP`] output channels of
+    /// four neighbouring pixels accumulated in arrays, which the compiler keeps in SSE
+    /// registers.
+    fn forward_portable(&self, input: &Maps, relu: bool) -> Maps {
+        const PIXELS: usize = 4;
+        let (h, w) = (
+            input.height.saturating_sub(2),
+            input.width.saturating_sub(2),
+        );
+        let mut out = Maps::new(self.outputs, h, w);
+        let taps = self.inputs * 9;
+        let by_tap = self.weights_by_group();
+        let full = w / PIXELS * PIXELS;
+        let mut acc_row = vec![[0f32; GROUP]; w];
+        for (g, weights) in by_tap.chunks_exact(taps).enumerate() {
+            let bias: [f32; GROUP] = std::array::from_fn(|o| self.bias[g * GROUP + o]);
+            for y in 0..h {
+                for x0 in (0..full).step_by(PIXELS) {
+                    let mut acc = [bias; PIXELS];
+                    for (i, k) in weights.chunks_exact(9).enumerate() {
+                        for dy in 0..3 {
+                            let r = &input.row(i, y + dy)[x0..x0 + PIXELS + 2];
+                            for dx in 0..3 {
+                                let k = &k[3 * dy + dx];
+                                for (a, &s) in acc.iter_mut().zip(&r[dx..dx + PIXELS]) {
+                                    for o in 0..GROUP {
+                                        a[o] += k[o] * s;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    acc_row[x0..x0 + PIXELS].copy_from_slice(&acc);
+                }
+                for (x, a) in acc_row.iter_mut().enumerate().skip(full) {
+                    *a = bias;
+                    for (i, k) in weights.chunks_exact(9).enumerate() {
+                        for dy in 0..3 {
+                            let r = input.row(i, y + dy);
+                            for dx in 0..3 {
+                                for o in 0..GROUP {
+                                    a[o] += k[3 * dy + dx][o] * r[x + dx];
                                 }
                             }
                         }
                     }
                 }
-                acc_row[x0..x0 + BLOCK].copy_from_slice(&acc);
-            }
-            for (x, a) in acc_row.iter_mut().enumerate().skip(full) {
-                *a = bias;
-                for (i, weights) in by_tap.chunks_exact(9).enumerate() {
-                    for dy in 0..3 {
-                        let r = input.row(i, y + dy);
-                        for dx in 0..3 {
-                            for o in 0..OUT {
-                                a[o] += weights[3 * dy + dx][o] * r[x + dx];
-                            }
-                        }
+                for o in 0..GROUP {
+                    let d = out.row_mut(g * GROUP + o, y);
+                    for (v, a) in d.iter_mut().zip(&acc_row) {
+                        *v = if relu { a[o].max(0.0) } else { a[o] };
                     }
-                }
-            }
-            for o in 0..OUT {
-                let d = out.row_mut(o, y);
-                for (v, a) in d.iter_mut().zip(&acc_row) {
-                    *v = if relu { a[o].max(0.0) } else { a[o] };
                 }
             }
         }
@@ -224,26 +236,174 @@ impl Layer {
     }
 }
 
-/// One blocked convolution, as pulp's unit of dispatch: `with_simd` is instantiated
-/// inside a function compiled for each instruction set, and everything it calls is
-/// inlined into it.
-struct Blocked<'a, const OUT: usize> {
+/// Output channels accumulated together by the kernels (channel counts that are a
+/// multiple of it take the fast paths).
+const GROUP: usize = 4;
+
+/// Vectors of neighbouring pixels per register block of the SIMD kernel: `GROUP × 3`
+/// accumulators, three input vectors and one broadcast weight fill AVX2's sixteen
+/// registers without spilling.
+const VECTORS: usize = 3;
+
+/// One convolution, as pulp's unit of dispatch: `with_simd` is instantiated inside a
+/// function compiled for each instruction set, and everything it calls is inlined into
+/// it. With vectors of eight or more lanes (AVX2 and up) the SIMD kernel runs, with
+/// fused multiply-adds; otherwise the portable one.
+struct Convolution<'a> {
     layer: &'a Layer,
     input: &'a Maps,
     relu: bool,
 }
 
-impl<const OUT: usize> pulp::WithSimd for Blocked<'_, OUT> {
+impl pulp::WithSimd for Convolution<'_> {
     type Output = Maps;
 
+    #[allow(
+        clippy::inline_always,
+        reason = "the kernel must be inlined into pulp's per-instruction-set function to be compiled for it"
+    )]
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Maps {
-        self.layer.forward_blocked::<OUT>(self.input, self.relu)
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Maps {
+        if S::F32_LANES < 8 {
+            return self.layer.forward_portable(self.input, self.relu);
+        }
+        convolve(simd, self.layer, self.input, self.relu)
     }
 }
 
-/// Output pixels of one register block.
-const BLOCK: usize = 4;
+/// The SIMD kernel: each output row in blocks of [`VECTORS`] vectors of neighbouring
+/// pixels (single vectors at the end of the row), [`GROUP`] output channels at a time,
+/// accumulated in registers over all inputs and taps. Each output sums its bias, then
+/// the taps input by input, row by row, as [`Layer::forward_plain`] does, but with
+/// fused multiply-adds where the instruction set has them.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function (see `Convolution`)"
+)]
+#[inline(always)]
+fn convolve<S: pulp::Simd>(simd: S, layer: &Layer, input: &Maps, relu: bool) -> Maps {
+    let (h, w) = (
+        input.height.saturating_sub(2),
+        input.width.saturating_sub(2),
+    );
+    let lanes = S::F32_LANES;
+    if w < lanes {
+        return layer.forward_portable(input, relu);
+    }
+    let mut out = Maps::new(layer.outputs, h, w);
+    let by_tap = layer.weights_by_group();
+    let taps = layer.inputs * 9;
+    let biases: Vec<[f32; GROUP]> = layer
+        .bias
+        .chunks_exact(GROUP)
+        .map(|b| std::array::from_fn(|o| b[o]))
+        .collect();
+    let wide = VECTORS * lanes;
+    // The three input rows under output row `y`, input by input.
+    let mut rows: Vec<&[f32]> = Vec::with_capacity(3 * layer.inputs);
+    for y in 0..h {
+        rows.clear();
+        for i in 0..layer.inputs {
+            rows.extend((0..3).map(|dy| input.row(i, y + dy)));
+        }
+        let mut x = 0;
+        while x < w {
+            // Full blocks, then single vectors; the last one may overlap its
+            // predecessor (recomputing the same values).
+            let (x0, count) = if w - x >= wide {
+                (x, VECTORS)
+            } else {
+                (x.min(w - lanes), 1)
+            };
+            for (g, (weights, &bias)) in by_tap.chunks_exact(taps).zip(&biases).enumerate() {
+                let dst = Destination {
+                    maps: &mut out,
+                    channel: g * GROUP,
+                    y,
+                    x: x0,
+                    relu,
+                };
+                if count == VECTORS {
+                    dst.store(simd, &block::<S, VECTORS>(simd, weights, bias, &rows, x0));
+                } else {
+                    dst.store(simd, &block::<S, 1>(simd, weights, bias, &rows, x0));
+                }
+            }
+            x = x0 + count * lanes;
+        }
+    }
+    out
+}
+
+/// Where a register block's sums go: from column `x` of row `y` of [`GROUP`] planes
+/// from `channel` on.
+struct Destination<'a> {
+    maps: &'a mut Maps,
+    channel: usize,
+    y: usize,
+    x: usize,
+    relu: bool,
+}
+
+impl Destination<'_> {
+    #[allow(
+        clippy::inline_always,
+        reason = "inlined into pulp's per-instruction-set function (see `Convolution`)"
+    )]
+    #[inline(always)]
+    fn store<S: pulp::Simd>(self, simd: S, sums: &[[S::f32s; GROUP]]) {
+        let lanes = S::F32_LANES;
+        let zero = simd.splat_f32s(0.0);
+        for o in 0..GROUP {
+            let row = self.maps.row_mut(self.channel + o, self.y);
+            let d = &mut row[self.x..self.x + sums.len() * lanes];
+            for (chunk, a) in d.chunks_exact_mut(lanes).zip(sums) {
+                let v = if self.relu {
+                    simd.max_f32s(a[o], zero)
+                } else {
+                    a[o]
+                };
+                S::as_mut_simd_f32s(chunk).0[0] = v;
+            }
+        }
+    }
+}
+
+/// The sums of one register block: `P` vectors of pixels from column `x` on, for the
+/// [`GROUP`] output channels whose weights are `weights` (input by input, nine taps
+/// each), over the input `rows` (three per input).
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into pulp's per-instruction-set function (see `Convolution`)"
+)]
+#[inline(always)]
+fn block<S: pulp::Simd, const P: usize>(
+    simd: S,
+    weights: &[[f32; GROUP]],
+    bias: [f32; GROUP],
+    rows: &[&[f32]],
+    x: usize,
+) -> [[S::f32s; GROUP]; P] {
+    let lanes = S::F32_LANES;
+    let mut acc = [bias.map(|b| simd.splat_f32s(b)); P];
+    for (k, three) in weights.chunks_exact(9).zip(rows.chunks_exact(3)) {
+        for (dy, row) in three.iter().enumerate() {
+            let row = &row[x..x + P * lanes + 2];
+            for dx in 0..3 {
+                let k = &k[3 * dy + dx];
+                let v: [S::f32s; P] =
+                    std::array::from_fn(|p| S::as_simd_f32s(&row[dx + p * lanes..][..lanes]).0[0]);
+                for o in 0..GROUP {
+                    let weight = simd.splat_f32s(k[o]);
+                    for (a, &v) in acc.iter_mut().zip(&v) {
+                        a[o] = simd.mul_add_e_f32s(weight, v, a[o]);
+                    }
+                }
+            }
+        }
+    }
+    acc
+}
 
 /// The network: [`DEPTH`] convolutions, ReLU after all but the last.
 #[derive(Debug, Clone, PartialEq)]
@@ -312,13 +472,8 @@ pub fn nets_to_bytes(nets: &[Net]) -> Vec<u8> {
 
 /// Parses and validates a model file of `count` networks.
 pub fn nets_from_bytes(bytes: &[u8], count: usize) -> Result<Vec<Net>, String> {
-    let values = crate::model_file::read(
-        bytes,
-        "enhance",
-        *MAGIC,
-        &layout(count),
-        count * PARAMETERS,
-    )?;
+    let values =
+        crate::model_file::read(bytes, "enhance", *MAGIC, &layout(count), count * PARAMETERS)?;
     values
         .chunks_exact(PARAMETERS)
         .map(|v| Net::from_values(v).ok_or_else(|| "enhance second stage: bad size".to_string()))
@@ -411,7 +566,9 @@ mod tests {
         // not depend on where the strip boundaries fall.
         let (w, h) = (23, 2 * STRIP + 5);
         let luma = plane(w, h);
-        let residual: Vec<f32> = (0..4 * w * h).map(|i| ((i * 31) % 17) as f32 * 0.003).collect();
+        let residual: Vec<f32> = (0..4 * w * h)
+            .map(|i| ((i * 31) % 17) as f32 * 0.003)
+            .collect();
         let net = random_net(3);
         let ours = apply(&net, &luma, &residual);
         let whole = net.forward(&input_maps(&luma, &residual, 0, h));
@@ -420,7 +577,10 @@ mod tests {
                 for phase in 0..OUTPUTS {
                     let i = (2 * y + phase / 2) * 2 * w + 2 * x + phase % 2;
                     let expected = residual[i] + whole.row(phase, y)[x];
-                    assert!((ours[i] - expected).abs() < 1e-6, "({x}, {y}) phase {phase}");
+                    assert!(
+                        (ours[i] - expected).abs() < 1e-6,
+                        "({x}, {y}) phase {phase}"
+                    );
                 }
             }
         }
@@ -438,26 +598,65 @@ mod tests {
         assert!(nets_from_bytes(b"", 2).is_err());
     }
 
-    #[test]
-    fn the_blocked_kernel_matches_the_plain_one() {
-        let net = random_net(9);
-        let mut input = Maps::new(INPUTS, 9, 23);
-        for (i, v) in input.data.iter_mut().enumerate() {
-            *v = ((i * 13) % 19) as f32 * 0.05 - 0.4;
+    fn random_layer(inputs: usize, outputs: usize, seed: u64) -> Layer {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        Layer {
+            inputs,
+            outputs,
+            weights: (0..outputs * inputs * 9)
+                .map(|_| rng.f32() * 0.4 - 0.2)
+                .collect(),
+            bias: (0..outputs).map(|_| rng.f32() * 0.2 - 0.1).collect(),
         }
-        for (l, layer) in net.layers.iter().enumerate() {
-            let relu = l + 1 < net.layers.len();
-            let x = if l == 0 {
-                input.clone()
-            } else {
-                let mut m = Maps::new(layer.inputs, 9, 23);
-                m.data.iter_mut().enumerate().for_each(|(i, v)| *v = (i % 7) as f32 * 0.1);
-                m
-            };
-            let (a, b) = (layer.forward(&x, relu), layer.forward_plain(&x, relu));
-            assert_eq!((a.channels, a.height, a.width), (b.channels, b.height, b.width));
-            for (p, q) in a.data.iter().zip(&b.data) {
-                assert!((p - q).abs() < 1e-5, "layer {l}: {p} vs {q}");
+    }
+
+    fn random_maps(channels: usize, height: usize, width: usize, seed: u64) -> Maps {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut maps = Maps::new(channels, height, width);
+        maps.data.iter_mut().for_each(|v| *v = rng.f32() - 0.5);
+        maps
+    }
+
+    #[test]
+    fn the_fast_kernels_match_the_plain_one() {
+        // The network's layers and those of wider variants (12 and 16 channels), on
+        // widths below, at and between the SIMD kernel's block sizes (8 and 24 pixels
+        // with AVX2), so full blocks, single vectors and the overlapping last vector
+        // all run; (3, 5) takes the plain path.
+        let shapes = [
+            (5, 8),
+            (8, 8),
+            (8, 4),
+            (5, 12),
+            (12, 12),
+            (12, 4),
+            (16, 16),
+            (8, 16),
+            (16, 4),
+            (3, 5),
+        ];
+        for (s, &(inputs, outputs)) in shapes.iter().enumerate() {
+            let layer = random_layer(inputs, outputs, s as u64);
+            for (h, w) in [(3, 3), (5, 9), (4, 10), (6, 26), (7, 27), (5, 43), (4, 60)] {
+                let input = random_maps(inputs, h, w, (h * w) as u64);
+                for relu in [false, true] {
+                    let plain = layer.forward_plain(&input, relu);
+                    let mut fast = vec![("dispatched", layer.forward(&input, relu))];
+                    if outputs.is_multiple_of(GROUP) {
+                        fast.push(("portable", layer.forward_portable(&input, relu)));
+                    }
+                    for (path, out) in fast {
+                        let at = format!("{path} {inputs}->{outputs} on {w}x{h}, relu {relu}");
+                        assert_eq!(
+                            (out.channels, out.height, out.width),
+                            (plain.channels, plain.height, plain.width),
+                            "{at}"
+                        );
+                        for (p, q) in out.data.iter().zip(&plain.data) {
+                            assert!((p - q).abs() <= 1e-5 * q.abs().max(1.0), "{at}: {p} vs {q}");
+                        }
+                    }
+                }
             }
         }
     }
