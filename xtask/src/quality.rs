@@ -321,12 +321,7 @@ pub fn run(args: &[String]) -> Result<()> {
             // A softer photo than the sharp, downscaled wallpapers (a phone's, say):
             // the truth is the blurred photo itself. Reported, not a bar.
             let soft = crate::degrade::blur(clean, SOFT_SIGMA);
-            inputs.push((
-                i,
-                SOFT_FAMILY.into(),
-                "enhance",
-                downscale_2x(&soft),
-            ));
+            inputs.push((i, SOFT_FAMILY.into(), "enhance", downscale_2x(&soft)));
         }
     }
     let file = |k: usize, op: &str, tag: &str| tmp.join(format!("{k:03}.{op}.{tag}.png"));

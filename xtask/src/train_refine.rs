@@ -277,7 +277,11 @@ fn initial(rng: &mut fastrand::Rng) -> Vec<f32> {
         let bound = 1.0 / ((inputs * 9) as f32).sqrt();
         let last = l + 1 == shape.len();
         for _ in 0..outputs * inputs * 9 + outputs {
-            values.push(if last { 0.0 } else { (rng.f32() * 2.0 - 1.0) * bound });
+            values.push(if last {
+                0.0
+            } else {
+                (rng.f32() * 2.0 - 1.0) * bound
+            });
         }
     }
     values
@@ -394,7 +398,10 @@ mod tests {
         let mut input = Maps::new(refine::INPUTS, side + 2 * REACH, side + 2 * REACH);
         input.data.iter_mut().for_each(|v| *v = rng.f32() - 0.5);
         let mut target = Maps::new(OUTPUTS, side, side);
-        target.data.iter_mut().for_each(|v| *v = rng.f32() * 0.2 - 0.1);
+        target
+            .data
+            .iter_mut()
+            .for_each(|v| *v = rng.f32() * 0.2 - 0.1);
         let loss = |params: &[f32]| -> f64 {
             let out = Net::from_values(params).unwrap().forward(&input);
             out.data
@@ -404,9 +411,18 @@ mod tests {
                 .sum()
         };
         let mut grad = vec![0f32; PARAMETERS];
-        crop_gradient(&Net::from_values(params).unwrap(), &input, &target, 1.0, &mut grad);
+        crop_gradient(
+            &Net::from_values(params).unwrap(),
+            &input,
+            &target,
+            1.0,
+            &mut grad,
+        );
         // A spread of parameters in every layer, weights and biases.
-        let probes: Vec<usize> = (0..PARAMETERS).step_by(17).chain([PARAMETERS - 1]).collect();
+        let probes: Vec<usize> = (0..PARAMETERS)
+            .step_by(17)
+            .chain([PARAMETERS - 1])
+            .collect();
         let agree = probes
             .iter()
             .filter(|&&k| {
