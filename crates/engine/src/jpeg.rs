@@ -546,13 +546,11 @@ fn encode_colour(
     let mut cr_rows = vec![0f32; 8 * cstride];
     // Sums of R, G and B over one row pair, per column pair.
     let mut sums = vec![[0u32; 3]; cstride];
-    // Each channel's share of the level-shifted luma, looked up rather than converted
-    // and multiplied per pixel (as libjpeg does).
-    let share =
-        |k: f32, shift: f32| -> [f32; 256] { std::array::from_fn(|v| k * v as f32 - shift) };
-    let (luma_r, luma_g, luma_b) = (share(0.299, 0.0), share(0.587, 0.0), share(0.114, 128.0));
+    // The same products and sums, in the same order, as libjpeg's table lookups
+    // (`0.299·r + 0.587·g + (0.114·b − 128)`), computed rather than looked up so that
+    // whole runs of pixels convert in vector registers.
     let luma_of = |r: u8, g: u8, b: u8| {
-        luma_r[usize::from(r)] + luma_g[usize::from(g)] + luma_b[usize::from(b)]
+        0.299 * f32::from(r) + 0.587 * f32::from(g) + (0.114 * f32::from(b) - 128.0)
     };
     let mut prev_dc = [0i32; 3];
     let mut block = [0f32; 64];
@@ -569,11 +567,31 @@ fn encode_colour(
                 let y = (my * 16 + r).min(h - 1);
                 let src = &data[y * w * 3..(y * w + w) * 3];
                 let dst = &mut y_rows[r * stride..(r + 1) * stride];
-                // Pixel pairs: luma of each, and their colour summed for the chroma.
+                // Runs of eight pixels, written out so that the compiler turns them into
+                // vector operations: the luma of each, and each pair's colour summed for
+                // the chroma.
+                let runs = w / 8;
                 for ((d, p), s) in dst
+                    .chunks_exact_mut(8)
+                    .zip(src.chunks_exact(24))
+                    .zip(sums.chunks_exact_mut(4))
+                    .take(runs)
+                {
+                    for i in 0..8 {
+                        d[i] = luma_of(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+                    }
+                    for j in 0..4 {
+                        for c in 0..3 {
+                            s[j][c] += u32::from(p[6 * j + c]) + u32::from(p[6 * j + 3 + c]);
+                        }
+                    }
+                }
+                // Pixel pairs past the last run.
+                let done = runs * 8;
+                for ((d, p), s) in dst[done..]
                     .chunks_exact_mut(2)
-                    .zip(src.chunks_exact(6))
-                    .zip(sums.iter_mut())
+                    .zip(src[done * 3..].chunks_exact(6))
+                    .zip(sums[done / 2..].iter_mut())
                 {
                     d[0] = luma_of(p[0], p[1], p[2]);
                     d[1] = luma_of(p[3], p[4], p[5]);
