@@ -612,7 +612,8 @@ fn encode_colour(
             let cb = &mut cb_rows[pair * cstride..(pair + 1) * cstride];
             let cr = &mut cr_rows[pair * cstride..(pair + 1) * cstride];
             for ((s, b), r) in sums.iter().zip(cb.iter_mut()).zip(cr.iter_mut()) {
-                let [red, green, blue] = s.map(|v| v as f32 * 0.25);
+                // Through i32 (the sums are below 1021), which converts to float in vector registers.
+                let [red, green, blue] = s.map(|v| v as i32 as f32 * 0.25);
                 *b = -0.168_735_9 * red - 0.331_264_1 * green + 0.5 * blue;
                 *r = 0.5 * red - 0.418_687_6 * green - 0.081_312_4 * blue;
             }
