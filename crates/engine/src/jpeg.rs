@@ -490,11 +490,10 @@ impl pulp::WithSimd for Scan<'_> {
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        match self.chroma {
-            Some(chroma) => {
-                encode_colour(self.writer, self.data, self.w, self.h, self.luma, chroma)
-            }
-            None => encode_grey(self.writer, self.data, self.w, self.h, self.luma),
+        if let Some(chroma) = self.chroma {
+            encode_colour(self.writer, self.data, self.w, self.h, self.luma, chroma);
+        } else {
+            encode_grey(self.writer, self.data, self.w, self.h, self.luma);
         }
     }
 }
