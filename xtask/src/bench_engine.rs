@@ -57,7 +57,8 @@ pub fn run(args: &[String]) -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
     let use_opencv = !args.iter().any(|a| a == "--no-opencv");
-    // `--op NAME` times that operation only (for quick checks; writes nothing).
+    // `--op NAME` times that operation only, `--op codec` the codec only (for quick checks;
+    // writes nothing).
     let only = args
         .iter()
         .position(|a| a == "--op")
@@ -152,7 +153,8 @@ pub fn run(args: &[String]) -> Result<()> {
         print!("{row}");
         md.push_str(&row);
     }
-    if only.is_some() {
+    // `--op codec` times the codec only.
+    if only.as_deref().is_some_and(|o| o != "codec") {
         return Ok(());
     }
     // Codec overhead, separate from the algorithms.

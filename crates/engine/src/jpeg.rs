@@ -446,9 +446,23 @@ pub(crate) fn encode(
             Huffman::new(&DC_CHROMA_BITS, &DC_VALUES),
             Huffman::new(&AC_CHROMA_BITS, &AC_CHROMA_VALUES),
         );
-        encode_colour(&mut writer, data, w, h, &luma, &chroma);
+        pulp::Arch::new().dispatch(Scan {
+            writer: &mut writer,
+            data,
+            w,
+            h,
+            luma: &luma,
+            chroma: Some(&chroma),
+        });
     } else {
-        encode_grey(&mut writer, data, w, h, &luma);
+        pulp::Arch::new().dispatch(Scan {
+            writer: &mut writer,
+            data,
+            w,
+            h,
+            luma: &luma,
+            chroma: None,
+        });
     }
     let mut out = writer.finish();
     out.extend_from_slice(&[0xFF, 0xD9]);
@@ -457,6 +471,34 @@ pub(crate) fn encode(
 
 type Tables = ([f32; 64], Huffman, Huffman);
 
+/// The whole scan, handed to pulp so that it is compiled once per instruction set (AVX2
+/// and the rest) and the best one chosen at run time: the colour conversion and the DCT
+/// vectorise twice as wide. Rust never fuses a multiply and an add on its own, so every
+/// instruction set computes the same floats and writes the same bytes.
+struct Scan<'a> {
+    writer: &'a mut BitWriter,
+    data: &'a [u8],
+    w: usize,
+    h: usize,
+    luma: &'a Tables,
+    /// `None` for a greyscale image.
+    chroma: Option<&'a Tables>,
+}
+
+impl pulp::WithSimd for Scan<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        if let Some(chroma) = self.chroma {
+            encode_colour(self.writer, self.data, self.w, self.h, self.luma, chroma);
+        } else {
+            encode_grey(self.writer, self.data, self.w, self.h, self.luma);
+        }
+    }
+}
+
+#[inline(always)]
 fn encode_grey(writer: &mut BitWriter, data: &[u8], w: usize, h: usize, luma: &Tables) {
     let stride = w.div_ceil(8) * 8;
     let mut rows = vec![0f32; 8 * stride];
@@ -487,6 +529,7 @@ fn encode_grey(writer: &mut BitWriter, data: &[u8], w: usize, h: usize, luma: &T
     }
 }
 
+#[inline(always)]
 fn encode_colour(
     writer: &mut BitWriter,
     data: &[u8],
@@ -502,13 +545,11 @@ fn encode_colour(
     let mut cr_rows = vec![0f32; 8 * cstride];
     // Sums of R, G and B over one row pair, per column pair.
     let mut sums = vec![[0u32; 3]; cstride];
-    // Each channel's share of the level-shifted luma, looked up rather than converted
-    // and multiplied per pixel (as libjpeg does).
-    let share =
-        |k: f32, shift: f32| -> [f32; 256] { std::array::from_fn(|v| k * v as f32 - shift) };
-    let (luma_r, luma_g, luma_b) = (share(0.299, 0.0), share(0.587, 0.0), share(0.114, 128.0));
+    // The same products and sums, in the same order, as libjpeg's table lookups
+    // (`0.299·r + 0.587·g + (0.114·b − 128)`), computed rather than looked up so that
+    // whole runs of pixels convert in vector registers.
     let luma_of = |r: u8, g: u8, b: u8| {
-        luma_r[usize::from(r)] + luma_g[usize::from(g)] + luma_b[usize::from(b)]
+        0.299 * f32::from(r) + 0.587 * f32::from(g) + (0.114 * f32::from(b) - 128.0)
     };
     let mut prev_dc = [0i32; 3];
     let mut block = [0f32; 64];
@@ -525,11 +566,31 @@ fn encode_colour(
                 let y = (my * 16 + r).min(h - 1);
                 let src = &data[y * w * 3..(y * w + w) * 3];
                 let dst = &mut y_rows[r * stride..(r + 1) * stride];
-                // Pixel pairs: luma of each, and their colour summed for the chroma.
+                // Runs of eight pixels, written out so that the compiler turns them into
+                // vector operations: the luma of each, and each pair's colour summed for
+                // the chroma.
+                let runs = w / 8;
                 for ((d, p), s) in dst
+                    .chunks_exact_mut(8)
+                    .zip(src.chunks_exact(24))
+                    .zip(sums.chunks_exact_mut(4))
+                    .take(runs)
+                {
+                    for i in 0..8 {
+                        d[i] = luma_of(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+                    }
+                    for j in 0..4 {
+                        for c in 0..3 {
+                            s[j][c] += u32::from(p[6 * j + c]) + u32::from(p[6 * j + 3 + c]);
+                        }
+                    }
+                }
+                // Pixel pairs past the last run.
+                let done = runs * 8;
+                for ((d, p), s) in dst[done..]
                     .chunks_exact_mut(2)
-                    .zip(src.chunks_exact(6))
-                    .zip(sums.iter_mut())
+                    .zip(src[done * 3..].chunks_exact(6))
+                    .zip(sums[done / 2..].iter_mut())
                 {
                     d[0] = luma_of(p[0], p[1], p[2]);
                     d[1] = luma_of(p[3], p[4], p[5]);
@@ -550,7 +611,8 @@ fn encode_colour(
             let cb = &mut cb_rows[pair * cstride..(pair + 1) * cstride];
             let cr = &mut cr_rows[pair * cstride..(pair + 1) * cstride];
             for ((s, b), r) in sums.iter().zip(cb.iter_mut()).zip(cr.iter_mut()) {
-                let [red, green, blue] = s.map(|v| v as f32 * 0.25);
+                // Through i32 (the sums are below 1021), which converts to float in vector registers.
+                let [red, green, blue] = s.map(|v| v as i32 as f32 * 0.25);
                 *b = -0.168_735_9 * red - 0.331_264_1 * green + 0.5 * blue;
                 *r = 0.5 * red - 0.418_687_6 * green - 0.081_312_4 * blue;
             }
