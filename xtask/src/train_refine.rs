@@ -143,6 +143,20 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
+/// The sum of `a` in [`dot`]'s lane order (so equal to `dot(a, ones)` to the bit),
+/// without a vector of ones to multiply by.
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for l in 0..8 {
+            acc[l] += x[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
 /// Adds `layer`'s weight and bias gradients for output gradient `g` and input `input`
 /// to `grad` (weights then biases, as `Net::values` orders them); returns the gradient
 /// with respect to the input if `want_input`.
@@ -168,7 +182,7 @@ fn layer_backward(
                 }
             }
         }
-        bias[o] += (0..h).map(|y| dot(g.row(o, y), &vec![1.0; w])).sum::<f32>();
+        bias[o] += (0..h).map(|y| lane_sum(g.row(o, y))).sum::<f32>();
     }
     if !want_input {
         return None;
