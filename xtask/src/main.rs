@@ -14,6 +14,7 @@ mod contact_sheet;
 mod degrade;
 mod docs;
 mod fuzz;
+mod graphics;
 mod load;
 mod metrics;
 mod photos;
