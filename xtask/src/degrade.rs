@@ -294,3 +294,26 @@ pub fn moire(img: &RgbImage, seed: u64) -> (RgbImage, RgbImage) {
         |i: &RgbImage| imageops::resize(&area_down(i, 2), w, h, imageops::FilterType::Triangle);
     (round_trip(&gratings), round_trip(&img))
 }
+
+/// A way to halve a photo other than the quality harness's 2 × 2 box (OpenCV's
+/// `INTER_AREA`, `quality::downscale_2x`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Downscaler {
+    /// Antialiased Catmull-Rom (PIL's and the `image` crate's bicubic).
+    Bicubic,
+    /// Antialiased Lanczos-3.
+    Lanczos,
+    /// Gaussian blur (σ 0.8) before the box.
+    Gaussian,
+}
+
+/// `img` (even sides) halved by `how`.
+pub fn downscale_2x_with(img: &RgbImage, how: Downscaler) -> RgbImage {
+    let (w, h) = (img.width() / 2, img.height() / 2);
+    let resize = |f| image::imageops::resize(img, w, h, f);
+    match how {
+        Downscaler::Bicubic => resize(image::imageops::FilterType::CatmullRom),
+        Downscaler::Lanczos => resize(image::imageops::FilterType::Lanczos3),
+        Downscaler::Gaussian => crate::quality::downscale_2x(&blur(img, 0.8)),
+    }
+}
