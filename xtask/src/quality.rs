@@ -7,14 +7,15 @@
 //! Photos are several megapixels; each is first resized (Lanczos 3) so its long side is at
 //! most [`EVAL_SIDE`], so a run takes a few minutes on two cores.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::Engine;
 use baidu_imageprocess_engine::contrast::Curve;
+use baidu_imageprocess_engine::{Engine, jpeg_quality};
 use image::{RgbImage, imageops::FilterType};
 
 use crate::metrics::{blockiness, colourfulness, psnr, y_psnr};
@@ -34,6 +35,10 @@ pub const EVAL_SIDE: u32 = 1024;
 /// anything else, and whose truth is the softened photo.
 const SOFT_FAMILY: &str = "soft photo, clean low-res";
 const SOFT_SIGMA: f32 = 1.0;
+
+/// Enhance families of JPEG-compressed low-res inputs (q80 has bars; q95, light
+/// compression, is reported).
+const ENHANCE_JPEG_FAMILIES: [(u8, &str); 2] = [(80, "JPEG q80 low-res"), (95, "JPEG q95 low-res")];
 
 /// Enhance families whose low-res input is made by another downscaler than the box.
 const DOWNSCALE_FAMILIES: [(crate::degrade::Downscaler, &str); 3] = [
@@ -174,14 +179,24 @@ pub fn downscale_2x(clean: &RgbImage) -> RgbImage {
 /// Encodes and decodes `img` as JPEG at `quality` (libjpeg-style 4:2:0 is not what the
 /// `image` crate does; it keeps full-resolution chroma, which is the gentler case).
 pub fn jpeg_round_trip(img: &RgbImage, quality: u8) -> RgbImage {
+    jpeg_round_trip_estimated(img, quality).0
+}
+
+/// [`jpeg_round_trip`], with the quality the engine reads from the encoded file's header
+/// (as `Engine::process` does for a JPEG input).
+pub fn jpeg_round_trip_estimated(img: &RgbImage, quality: u8) -> (RgbImage, Option<u8>) {
     let mut buf = Cursor::new(Vec::new());
     let encoded = img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
         &mut buf, quality,
     ));
-    encoded
+    let decoded = encoded
         .ok()
         .and_then(|()| image::load_from_memory(buf.get_ref()).ok())
-        .map_or_else(|| img.clone(), |i| i.to_rgb8())
+        .map(|i| i.to_rgb8());
+    match decoded {
+        Some(img) => (img, jpeg_quality::estimated_quality(buf.get_ref())),
+        None => (img.clone(), None),
+    }
 }
 
 pub fn crop_even(img: &RgbImage) -> RgbImage {
@@ -312,6 +327,8 @@ pub fn run(args: &[String]) -> Result<()> {
 
     // Degraded inputs, also written for the baselines: (photo, family, op) -> image.
     let mut inputs: Vec<(usize, String, &'static str, RgbImage)> = Vec::new();
+    // The quality the engine would read from a JPEG input's header, by input.
+    let mut jpeg_qualities: HashMap<usize, u8> = HashMap::new();
     for (i, (_, clean)) in photos.iter().enumerate() {
         if wants("contrast") && opts.strengths {
             for (family, degradation) in contrast_strengths() {
@@ -335,9 +352,14 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         if wants("enhance") {
             let small = downscale_2x(clean);
-            let jpeg = jpeg_round_trip(&small, 80);
-            inputs.push((i, "clean low-res".into(), "enhance", small));
-            inputs.push((i, "JPEG q80 low-res".into(), "enhance", jpeg));
+            inputs.push((i, "clean low-res".into(), "enhance", small.clone()));
+            for (quality, family) in ENHANCE_JPEG_FAMILIES {
+                let (jpeg, estimated) = jpeg_round_trip_estimated(&small, quality);
+                if let Some(q) = estimated {
+                    jpeg_qualities.insert(inputs.len(), q);
+                }
+                inputs.push((i, family.into(), "enhance", jpeg));
+            }
             // A softer photo than the sharp, downscaled wallpapers (a phone's, say):
             // the truth is the blurred photo itself. Reported, not a bar.
             let soft = crate::degrade::blur(clean, SOFT_SIGMA);
@@ -411,7 +433,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 } else {
                     clean
                 };
-                let ours = engine.enhance(input);
+                let ours = match jpeg_qualities.get(&k) {
+                    Some(&quality) => engine.enhance_jpeg(input, quality),
+                    None => engine.enhance(input),
+                };
                 let cubic = image::imageops::resize(
                     input,
                     clean.width(),

@@ -20,6 +20,8 @@ pub(crate) struct Decoded {
     pub alpha: Option<GrayImage>,
     pub format: ImageFormat,
     pub grey: bool,
+    /// For a JPEG, the libjpeg quality its luminance table corresponds to.
+    pub jpeg_quality: Option<u8>,
 }
 
 /// Decodes `bytes`, checking the dimensions from the header before allocating pixels,
@@ -73,6 +75,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, EngineError> {
         alpha,
         format,
         grey: !color.has_color(),
+        jpeg_quality: if format == ImageFormat::Jpeg {
+            crate::jpeg_quality::estimated_quality(bytes)
+        } else {
+            None
+        },
     })
 }
 
@@ -146,4 +153,21 @@ pub(crate) fn encode_grey_png(mask: &GrayImage) -> Result<Vec<u8>, EngineError> 
     mask.write_to(&mut out, ImageFormat::Png)
         .map_err(|e| EngineError::Encode(e.to_string()))?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jpeg_input_carries_its_quality_and_other_formats_none() {
+        let img = RgbImage::from_fn(24, 16, |x, y| {
+            image::Rgb([(x * 9) as u8, (y * 13) as u8, 70])
+        });
+        let jpeg = crate::jpeg::encode(crate::jpeg::Pixels::Rgb(img.as_raw()), 24, 16, 70).unwrap();
+        assert_eq!(decode(&jpeg).unwrap().jpeg_quality, Some(70));
+        let mut png = Cursor::new(Vec::new());
+        img.write_to(&mut png, ImageFormat::Png).unwrap();
+        assert_eq!(decode(png.get_ref()).unwrap().jpeg_quality, None);
+    }
 }

@@ -23,7 +23,7 @@ pub(crate) enum Pixels<'a> {
 pub(crate) struct EncodeError(pub String);
 
 /// The JPEG standard's example luminance table (Annex K.1), in natural order.
-const LUMA_QUANT: [u16; 64] = [
+pub(crate) const LUMA_QUANT: [u16; 64] = [
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
     92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
@@ -37,7 +37,7 @@ const CHROMA_QUANT: [u16; 64] = [
 ];
 
 /// Natural-order index of each zigzag position.
-const ZIGZAG: [usize; 64] = [
+pub(crate) const ZIGZAG: [usize; 64] = [
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
     13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
@@ -78,7 +78,7 @@ const AC_CHROMA_VALUES: [u8; 162] = [
 
 /// A quality-scaled quantisation table, as libjpeg scales it (`jpeg_quality_scaling`),
 /// in natural order.
-fn scaled_table(base: &[u16; 64], quality: u8) -> [u16; 64] {
+pub(crate) fn scaled_table(base: &[u16; 64], quality: u8) -> [u16; 64] {
     let quality = u32::from(quality.clamp(1, 100));
     let scale = if quality < 50 {
         5000 / quality

@@ -35,6 +35,7 @@ mod dehaze;
 #[doc(hidden)]
 pub mod enhance;
 mod jpeg;
+pub mod jpeg_quality;
 mod model_file;
 mod npr;
 #[doc(hidden)]
@@ -366,7 +367,10 @@ impl Engine {
         let rgb = &decoded.rgb;
         let coloured = |rgb| Ok(Applied::Image { rgb, grey: false });
         let result = match *request {
-            Request::Enhance => self.enhance(rgb),
+            Request::Enhance => match decoded.jpeg_quality {
+                Some(quality) => self.enhance_jpeg(rgb, quality),
+                None => self.enhance(rgb),
+            },
             Request::Dehaze => self.dehaze(rgb),
             Request::Contrast => self.contrast(rgb),
             Request::Colourize => return coloured(self.colourize(&codec::luma(rgb))),
@@ -426,6 +430,14 @@ impl Engine {
     /// 2x upscale.
     pub fn enhance(&self, img: &RgbImage) -> RgbImage {
         enhance::upscale_2x(img)
+    }
+
+    /// 2x enhance of pixels decoded from a JPEG of libjpeg `quality` (as
+    /// [`jpeg_quality::estimated_quality`] reads it from the file): the quality, not the
+    /// look of the pixels, says whether the filters for compressed inputs apply.
+    /// [`Engine::process`] does this for every JPEG input.
+    pub fn enhance_jpeg(&self, img: &RgbImage, quality: u8) -> RgbImage {
+        enhance::upscale_2x_in(img, Some(enhance::bank_for_jpeg(quality)))
     }
 
     /// Haze removal; a haze-free photo comes back unchanged.
