@@ -62,36 +62,48 @@ fn read_tables(mut payload: &[u8], tables: &mut [Option<[u16; 64]>; 4]) -> Optio
 }
 
 /// The header's marker segments, `(marker, payload)`, up to the first scan; `None` when
-/// `bytes` does not start as a JPEG.
-fn segments(bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
-    let mut rest = bytes.strip_prefix(&[0xFF, 0xD8])?;
-    let mut out = Vec::new();
-    loop {
-        // Fill bytes (0xFF runs) may precede a marker.
-        let skip = rest.iter().take_while(|&&b| b == 0xFF).count();
-        if skip == 0 {
-            break;
+/// `bytes` does not start as a JPEG. Lazy, so a file of many tiny segments costs no memory.
+fn segments(bytes: &[u8]) -> Option<Segments<'_>> {
+    bytes
+        .strip_prefix(&[0xFF, 0xD8])
+        .map(|rest| Segments { rest })
+}
+
+/// Iterator of [`segments`].
+struct Segments<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = (u8, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            // Fill bytes (0xFF runs) may precede a marker.
+            let skip = self.rest.iter().take_while(|&&b| b == 0xFF).count();
+            if skip == 0 {
+                return None;
+            }
+            let (&marker, after) = self.rest[skip..].split_first()?;
+            // Markers without a length: TEM and the restart markers.
+            if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+                self.rest = after;
+                continue;
+            }
+            // The first scan (or the end of the image) ends the header.
+            if marker == 0xDA || marker == 0xD9 {
+                self.rest = &[];
+                return None;
+            }
+            let [hi, lo, ..] = *after else {
+                return None;
+            };
+            let length = usize::from(u16::from_be_bytes([hi, lo])).max(2);
+            let payload = after.get(2..length)?;
+            self.rest = &after[length..];
+            return Some((marker, payload));
         }
-        let Some((&marker, after)) = rest[skip..].split_first() else {
-            break;
-        };
-        // Markers without a length: TEM and the restart markers.
-        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-            rest = after;
-            continue;
-        }
-        let [hi, lo, ..] = *after else { break };
-        let length = usize::from(u16::from_be_bytes([hi, lo]));
-        let Some(payload) = after.get(2..length.max(2)) else {
-            break;
-        };
-        if marker == 0xDA || marker == 0xD9 {
-            break;
-        }
-        out.push((marker, payload));
-        rest = &after[length.max(2)..];
     }
-    Some(out)
 }
 
 #[cfg(test)]
