@@ -27,10 +27,8 @@ enum Shape {
     },
     /// A segment of the given width.
     Stroke {
-        x0: f32,
-        y0: f32,
-        x1: f32,
-        y1: f32,
+        from: [f32; 2],
+        to: [f32; 2],
         width: f32,
     },
 }
@@ -59,10 +57,8 @@ impl Shape {
                 d >= inner * inner && d <= outer * outer
             }
             Self::Stroke {
-                x0,
-                y0,
-                x1,
-                y1,
+                from: [x0, y0],
+                to: [x1, y1],
                 width,
             } => {
                 let (vx, vy) = (x1 - x0, y1 - y0);
@@ -89,10 +85,8 @@ impl Shape {
             }
             Self::Ring { cx, cy, outer, .. } => (cx - outer, cy - outer, cx + outer, cy + outer),
             Self::Stroke {
-                x0,
-                y0,
-                x1,
-                y1,
+                from: [x0, y0],
+                to: [x1, y1],
                 width,
             } => (
                 x0.min(x1) - width,
@@ -137,10 +131,8 @@ fn text_line(rng: &mut fastrand::Rng, side: f32) -> Vec<Shape> {
             let point = |rng: &mut fastrand::Rng| (x + rng.f32() * cell, y + rng.f32() * height);
             let ((x0, y0), (x1, y1)) = (point(rng), point(rng));
             marks.push(Shape::Stroke {
-                x0,
-                y0,
-                x1,
-                y1,
+                from: [x0, y0],
+                to: [x1, y1],
                 width,
             });
         }
@@ -192,10 +184,8 @@ fn shape(rng: &mut fastrand::Rng, side: f32) -> Shape {
                 rng.f32() * std::f32::consts::TAU
             };
             Shape::Stroke {
-                x0,
-                y0,
-                x1: x0 + length * angle.cos(),
-                y1: y0 + length * angle.sin(),
+                from: [x0, y0],
+                to: [x0 + length * angle.cos(), y0 + length * angle.sin()],
                 width: size(rng, 0.8, 5.0),
             }
         }
