@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use baidu_imageprocess::Error;
 use baidu_imageprocess::protocol::{ErrorCode, LogId};
-use baidu_imageprocess::{Error, Operation};
 use baidu_imageprocess_engine as engine;
 
 use crate::profile::{self, Stage};
-use crate::send::{Produced, SendError, operation};
-use crate::task::{Task, TaskParams};
+use crate::send::{self, Produced, SendError};
+use crate::task::Task;
 
 /// Log ids like the emulator's: a per-run start in the high half, counting up, bit 62 set.
 fn next_log_id() -> u64 {
@@ -28,55 +28,6 @@ fn next_log_id() -> u64 {
         (secs & 0x7FFF_FFFF) << 32
     });
     (start + NEXT.fetch_add(1, Ordering::Relaxed)) | (1 << 62)
-}
-
-/// The engine's request for `task` (the rectangles are converted into `rects`).
-fn request<'a>(
-    task: &Task,
-    style_image: Option<&'a [u8]>,
-    rects: &'a mut Vec<engine::Rect>,
-) -> Option<engine::Request<'a>> {
-    Some(match &task.params {
-        TaskParams::None => match operation(task)? {
-            Operation::ImageQualityEnhance => engine::Request::Enhance,
-            Operation::Dehaze => engine::Request::Dehaze,
-            Operation::ContrastEnhance => engine::Request::Contrast,
-            Operation::Colourize => engine::Request::Colourize,
-            Operation::StretchRestore => engine::Request::StretchRestore,
-            Operation::ImageDefinitionEnhance => engine::Request::Definition,
-            Operation::ColorEnhance => engine::Request::ColourEnhance,
-            Operation::SkySeg => engine::Request::SkySeg,
-            Operation::RemoveMoire => engine::Request::Demoire,
-            Operation::DocRepair => engine::Request::DocRepair,
-            // These take parameters, so they never come without them.
-            Operation::StyleTrans
-            | Operation::SelfieAnime
-            | Operation::Inpainting
-            | Operation::Denoise
-            | Operation::CustomizeStylization => return None,
-        },
-        TaskParams::Style(name) => engine::Request::Style(name.engine_style()),
-        TaskParams::Anime { mask } => engine::Request::SelfieAnime { mask: *mask },
-        TaskParams::Inpaint(list) => {
-            *rects = list
-                .iter()
-                .map(|r| engine::Rect {
-                    left: r.left,
-                    top: r.top,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect();
-            engine::Request::Inpaint(rects)
-        }
-        TaskParams::Denoise { strength } => engine::Request::Denoise {
-            strength: *strength,
-        },
-        TaskParams::StylizePreset(id) => engine::Request::Stylize(engine::StyleSource::Preset(*id)),
-        TaskParams::StylizeImage(_) => {
-            engine::Request::Stylize(engine::StyleSource::Image(style_image.unwrap_or(&[])))
-        }
-    })
 }
 
 /// The emulator's answer to an engine error.
@@ -115,21 +66,15 @@ pub async fn run(
     let (engine, task, style_image) = (engine.clone(), task.clone(), style_image.cloned());
     let log_id = next_log_id();
     let work = move || {
-        let mut rects = Vec::new();
-        let style = style_image.as_deref().map(Vec::as_slice);
-        let Some(request) = request(&task, style, &mut rects) else {
-            return Err(SendError::Unsupported(format!(
-                "the local engine has no operation `{}`",
-                task.wire
-            )));
-        };
+        let params = send::params(&task, style_image.as_ref())
+            .map_err(|e| SendError::Api(Error::InvalidInput(e)))?;
         tracing::debug!(
             operation = task.wire,
             bytes = image.len(),
             log_id,
             "local engine: processing"
         );
-        let (output, times) = engine.process_timed(&request, &image).map_err(|e| {
+        let (output, times) = engine.process_timed(&params, &image).map_err(|e| {
             tracing::debug!(error = %e, log_id, "local engine refused the image");
             SendError::Api(refusal(&e, log_id))
         })?;

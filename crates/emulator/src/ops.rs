@@ -1,13 +1,13 @@
 //! The operations as the emulator serves them, read from the protocol crate's operation
-//! table: the body's size caps, the refusals, and a typed [`Request`] as the engine's
+//! table: the body's size caps, the refusals, and a typed [`Request`] for the engine
 //! (the fields are decoded by `protocol::decode_params`).
 
 use std::borrow::Cow;
 
 use baidu_imageprocess_engine as engine;
 use baidu_imageprocess_protocol::{
-    self as protocol, AnimeMask, BodyKind, CustomStyle, ErrorCode, Input, InputKind,
-    LimitViolation, Operation, OperationSpec, Params, Request, Style,
+    self as protocol, BodyKind, ErrorCode, Input, InputKind, LimitViolation, Operation,
+    OperationSpec, Params, Request,
 };
 
 /// A refusal: the error code and the message the reply carries.
@@ -123,72 +123,20 @@ pub(crate) fn validated(
     Ok(request)
 }
 
-fn style(style: Style) -> engine::Style {
-    match style {
-        Style::Cartoon => engine::Style::Cartoon,
-        Style::Pencil => engine::Style::Pencil,
-        Style::ColorPencil => engine::Style::ColorPencil,
-        Style::Warm => engine::Style::Warm,
-        Style::Wave => engine::Style::Wave,
-        Style::Lavender => engine::Style::Lavender,
-        Style::Mononoke => engine::Style::Mononoke,
-        Style::Scream => engine::Style::Scream,
-        Style::Gothic => engine::Style::Gothic,
-    }
-}
-
 /// Runs `params` on `image` with the engine.
 pub(crate) fn run(
     engine: &engine::Engine,
     params: &Params<'_>,
     image: &[u8],
 ) -> Result<engine::Output, engine::EngineError> {
-    let rects: Vec<engine::Rect>;
-    let request = match params {
-        Params::ImageQualityEnhance => engine::Request::Enhance,
-        Params::Dehaze => engine::Request::Dehaze,
-        Params::ContrastEnhance => engine::Request::Contrast,
-        Params::Colourize => engine::Request::Colourize,
-        Params::StretchRestore => engine::Request::StretchRestore,
-        Params::ImageDefinitionEnhance => engine::Request::Definition,
-        Params::ColorEnhance => engine::Request::ColourEnhance,
-        Params::StyleTrans(s) => engine::Request::Style(style(*s)),
-        Params::SelfieAnime { mask } => engine::Request::SelfieAnime {
-            mask: mask.map(AnimeMask::get),
-        },
-        Params::Inpainting(list) => {
-            rects = list
-                .iter()
-                .map(|r| engine::Rect {
-                    left: r.left,
-                    top: r.top,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect();
-            engine::Request::Inpaint(&rects)
-        }
-        Params::SkySeg => engine::Request::SkySeg,
-        Params::RemoveMoire => engine::Request::Demoire,
-        Params::DocRepair => engine::Request::DocRepair,
-        Params::Denoise(strength) => engine::Request::Denoise {
-            strength: strength.get(),
-        },
-        Params::CustomizeStylization(CustomStyle::Preset(id)) => {
-            engine::Request::Stylize(engine::StyleSource::Preset(id.get()))
-        }
-        Params::CustomizeStylization(CustomStyle::Image(bytes)) => {
-            engine::Request::Stylize(engine::StyleSource::Image(bytes))
-        }
-    };
-    engine.process(&request, image)
+    engine.process(params, image)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use baidu_imageprocess_protocol::{ParamFields, Rect};
+    use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, ParamFields, Rect, Style};
 
     struct Map(Vec<(&'static str, &'static str)>);
 

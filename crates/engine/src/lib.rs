@@ -109,7 +109,7 @@ impl Engine {
         let started = Instant::now();
         let decoded = codec::decode(input)?;
         let decoded_at = Instant::now();
-        let output = self.apply(params, &decoded)?;
+        let output = Self::apply(params, &decoded)?;
         let applied_at = Instant::now();
         let times = StageTimes {
             decode: decoded_at.saturating_duration_since(started),
@@ -120,7 +120,7 @@ impl Engine {
     }
 
     /// Runs `params` on a decoded input: its entry of the dispatch table.
-    fn apply(&self, params: &Params<'_>, decoded: &codec::Decoded) -> Result<Output, EngineError> {
+    fn apply(params: &Params<'_>, decoded: &codec::Decoded) -> Result<Output, EngineError> {
         let entry = ops::entry(params.operation())?;
         match (entry.run)(decoded, params)? {
             ops::Produced::Image(rgb) => {

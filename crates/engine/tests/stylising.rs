@@ -324,7 +324,7 @@ proptest! {
         let all = requests(&style);
         // One request chosen by proptest, plus the style image and sky on every case.
         for request in [&all[pick % all.len()], &all[all.len() - 2], &all[all.len() - 1]] {
-            let out = Engine::new().process(&request, &input);
+            let out = Engine::new().process(request, &input);
             prop_assert!(out.is_ok(), "{request:?}: {out:?}");
             let out = out.unwrap();
             prop_assert_eq!(decoded_size(&out.image), (w, h));

@@ -1,7 +1,7 @@
 //! The fifteen operations, one module each, named by the API's wire name, and the
 //! dispatch table that runs them: one [`Entry`] per operation.
 
-use baidu_imageprocess_protocol::{CustomStyle, Operation, Params};
+use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Operation, Params};
 use image::RgbImage;
 
 use crate::codec::{self, Decoded};
@@ -63,6 +63,8 @@ fn mismatch(op: Operation, params: &Params<'_>) -> EngineError {
     EngineError::InvalidParameter(format!("{} parameters given to {op}", params.operation()))
 }
 
+/// An entry's result for an image still to encode.
+#[allow(clippy::unnecessary_wraps)] // the shape every entry returns
 fn image(rgb: RgbImage) -> Result<Produced, EngineError> {
     Ok(Produced::Image(rgb))
 }
@@ -126,7 +128,7 @@ static TABLE: [Entry; 15] = [
         run: |input, params| match params {
             Params::SelfieAnime { mask } => image(selfie_anime::selfie_anime(
                 &input.rgb,
-                mask.map(|mask| mask.get()),
+                mask.map(AnimeMask::get),
             )),
             other => Err(mismatch(Operation::SelfieAnime, other)),
         },
