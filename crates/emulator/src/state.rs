@@ -1,9 +1,8 @@
 //! Shared server state: issued tokens, the QPS bucket, fault injection, log ids.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use baidu_imageprocess_engine::Engine;
 use baidu_imageprocess_protocol::ErrorCode;
@@ -11,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::EmulatorConfig;
 use crate::fetch::Fetcher;
+use crate::service::LogIds;
 use crate::stats::Counters;
 
 /// Most tokens remembered: beyond it the oldest is forgotten (answered 110 like an
@@ -32,7 +32,7 @@ pub(crate) struct AppState {
     pub(crate) fetcher: Fetcher,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
-    log_ids: AtomicU64,
+    log_ids: LogIds,
 }
 
 impl std::fmt::Debug for AppState {
@@ -120,11 +120,6 @@ impl AppState {
             config.fail_rate = 0.0;
         }
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        // Log ids: start time in the high bits, a counter below, so ids stay unique
-        // across restarts and exceed 2^53 like Baidu's.
-        let start = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         // Semaphores panic above `MAX_PERMITS`; nobody needs that many.
         let cap = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS / 2);
         let workers = cap(config.workers);
@@ -144,13 +139,13 @@ impl AppState {
                 updated: Instant::now(),
             }),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
-            log_ids: AtomicU64::new((start & 0x7FFF_FFFF) << 32),
+            log_ids: LogIds::new(),
             config,
         })
     }
 
     pub(crate) fn next_log_id(&self) -> u64 {
-        self.log_ids.fetch_add(1, Ordering::Relaxed) | (1 << 62)
+        self.log_ids.next_id()
     }
 
     /// Issues a new random token.
