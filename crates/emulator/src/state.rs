@@ -105,6 +105,12 @@ pub(crate) enum TokenCheck {
     Expired,
 }
 
+/// How many requests the QPS bucket holds: a second's worth, and at least one, so a rate
+/// below one a second (0.5: one every two seconds) still lets requests through.
+fn bucket_capacity(qps: f64) -> f64 {
+    qps.max(1.0)
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -135,7 +141,7 @@ impl AppState {
             faults: crate::console::LiveFaults::from_config(&config),
             fetcher: Fetcher::new(config.fetch_any_url),
             bucket: Mutex::new(Bucket {
-                tokens: f64::from(config.qps.unwrap_or(0)),
+                tokens: config.qps.map_or(0.0, bucket_capacity),
                 updated: Instant::now(),
             }),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
@@ -165,15 +171,15 @@ impl AppState {
         lock(&self.tokens).check(token, Instant::now())
     }
 
-    /// Takes one request from the QPS bucket (capacity = rate = `qps`).
+    /// Takes one request from the QPS bucket (refilled at `qps`; holds `qps`, at least 1).
     pub(crate) fn admit(&self) -> bool {
-        let Some(qps) = self.faults.qps().filter(|&q| q > 0) else {
+        let Some(rate) = self.faults.qps() else {
             return true;
         };
-        let rate = f64::from(qps);
         let mut b = lock(&self.bucket);
         let now = Instant::now();
-        b.tokens = (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate).min(rate);
+        b.tokens = (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate)
+            .min(bucket_capacity(rate));
         b.updated = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
