@@ -95,7 +95,7 @@ const QPS_RANGE: (f64, f64) = (0.001, 10_000.0);
 fn qps(text: &str) -> Result<f64, String> {
     let (low, high) = QPS_RANGE;
     match text.trim().parse::<f64>() {
-        Ok(q) if q == 0.0 => Err(format!(
+        Ok(0.0) => Err(format!(
             "0 would refuse every request; use a number from {low} to {high}, or leave --qps out for no limit"
         )),
         Ok(q) if q.is_finite() && (low..=high).contains(&q) => Ok(q),

@@ -56,8 +56,7 @@ enum QpsChange {
 /// Keeps `"qps": null` (turn the limit off) apart from a missing `qps` (leave it).
 fn qps_change<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<QpsChange>, D::Error> {
     Ok(Some(match Option::<f64>::deserialize(d)? {
-        None => QpsChange::Unlimited,
-        Some(q) if q == 0.0 => QpsChange::Unlimited,
+        None | Some(0.0) => QpsChange::Unlimited,
         Some(q) => QpsChange::PerSecond(q),
     }))
 }
