@@ -57,6 +57,8 @@ impl Refusal {
             code: self.code,
             message: self.message.into_owned(),
             log_id: Some(LogId(log_id)),
+            // The engine answers like the API does: an error body with HTTP 200.
+            status: 200,
         }
     }
 }
