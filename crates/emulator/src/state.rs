@@ -214,6 +214,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fractional_qps_admits_one_request_then_refuses_until_refilled() {
+        let state = AppState::new(EmulatorConfig {
+            qps: Some(0.5),
+            ..EmulatorConfig::default()
+        });
+        assert!(state.admit(), "the bucket starts with one request");
+        assert!(
+            !state.admit(),
+            "0.5 a second: the next one waits two seconds"
+        );
+        let unlimited = AppState::new(EmulatorConfig::default());
+        assert!((0..100).all(|_| unlimited.admit()));
+    }
+
+    #[test]
     fn tokens_expire_in_amortised_constant_time() {
         let mut store = TokenStore::default();
         let ttl = Duration::from_secs(10);
