@@ -208,7 +208,15 @@ fn fill_rect(canvas: &mut Canvas, r: &Rect, rng: &mut u64) {
         }
         let rounds = if level == coarsest { COARSE_ROUNDS } else { FINE_ROUNDS };
         let spread = if level == 0 { VOTE_SPREAD_FINE } else { VOTE_SPREAD_COARSE };
-        nnf = synthesise(&mut levels[level], target, nnf.as_ref(), rounds, spread, rng);
+        nnf = synthesise(
+            &mut levels[level],
+            target,
+            nnf.as_ref(),
+            rounds,
+            spread,
+            level == 0,
+            rng,
+        );
     }
     crop = levels.swap_remove(0);
     let target = &targets[0];
@@ -345,6 +353,7 @@ fn synthesise(
     coarser: Option<&Nnf>,
     rounds: usize,
     spread: f32,
+    finest: bool,
     rng: &mut u64,
 ) -> Option<Nnf> {
     let pr = PATCH_RADIUS;
@@ -420,7 +429,14 @@ fn synthesise(
         d
     };
     let max_radius = w.max(h);
-    for _round in 0..rounds {
+    if coarser.is_some() {
+        // The coarser level's matches, upsampled, copy the finer level's own pixels into
+        // the hole: the fill starts with texture instead of the smooth upsampled fill,
+        // which would otherwise attract smooth matches.
+        vote(c, target, &nnf, spread);
+    }
+    for round in 0..rounds {
+        let last = round + 1 == rounds;
         // Distances change as the fill changes: recompute them first.
         for ty in ty0..=ty1 {
             for tx in tx0..=tx1 {
@@ -467,9 +483,31 @@ fn synthesise(
                 }
             }
         }
-        vote(c, target, &nnf, spread);
+        if last && finest {
+            copy_centres(c, target, &nnf);
+        } else {
+            vote(c, target, &nnf, spread);
+        }
     }
     Some(nnf)
+}
+
+/// Each target pixel becomes the pixel its own patch's match has at its centre: the
+/// final pass at full resolution, which copies texture as it is instead of averaging
+/// overlapping, slightly misaligned copies into a blur.
+fn copy_centres(c: &mut Canvas, target: &[bool], nnf: &Nnf) {
+    let mut out = c.px.clone();
+    for j in 0..nnf.h {
+        for i in 0..nnf.w {
+            let (tx, ty) = (nnf.x0 + i, nnf.y0 + j);
+            let t = c.idx(tx, ty);
+            if target[t] {
+                let (sx, sy, _) = nnf.matches[(j * nnf.w + i) as usize];
+                out[t] = c.px[c.idx(sx, sy)];
+            }
+        }
+    }
+    c.px = out;
 }
 
 /// Each target pixel becomes the weighted mean of the matched patches covering it;

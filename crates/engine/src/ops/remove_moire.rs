@@ -1,18 +1,15 @@
-//! Moiré removal: suppresses the interference patterns of photographed screens, scanned
-//! halftone prints and finely patterned subjects aliased by a sensor or a downscale.
+//! Moiré removal: suppresses the interference patterns of photographed screens and
+//! halftone prints.
 //!
 //! Method: spectral notch filtering in overlapping tiles. Moiré is a near-periodic
-//! pattern multiplied into the picture, so in the logarithm of each channel it is added,
-//! and in the spectrum it shows as isolated sharp peaks standing far above their
-//! neighbourhood (natural image spectra are smooth, falling off with frequency). The log
-//! channels are split into their mean (luma-like, full resolution) and two differences
-//! (chroma, at half resolution: colour moiré is coarse once aliased, and the eye reads
-//! colour at lower resolution). In each plane a survey of the tiles finds the frequencies
-//! that stand out on average (the moiré's: it covers the picture, structure does not);
-//! each [`TILE`]-pixel tile (half-overlapping, sine-windowed for perfect reconstruction)
-//! then has those frequencies scaled down to their neighbourhood where they stand out.
-//! Two real tiles share one complex transform. A photo without such peaks comes back
-//! bit-identical.
+//! pattern multiplied into the picture, so in the logarithm of the luma it is added, and
+//! in the spectrum it shows as isolated sharp peaks standing far above their
+//! neighbourhood (natural image spectra are smooth, falling off with frequency). Each
+//! [`TILE`]-pixel tile (half-overlapping, sine-windowed for perfect reconstruction) is
+//! transformed; every coefficient more than [`PEAK_FACTOR`] times the local mean magnitude
+//! around it, away from the lowest frequencies, is scaled down to that mean. The ratio of
+//! filtered to original luma is then applied to all three channels, which undoes a
+//! multiplicative pattern without shifting colours.
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -37,33 +34,20 @@ pub(crate) fn remove(img: &RgbImage) -> RgbImage {
         return img.clone();
     }
     let raw = img.as_raw();
-    let log = |c: usize| Plane::from_fn(w, h, |x, y| (f32::from(raw[(y * w + x) * 3 + c]) + 1.0).ln());
-    let [lr, lg, lb] = [log(0), log(1), log(2)];
-    let mean = lr.zip(&lg, |a, b| a + b).zip(&lb, |s, b| (s + b) / 3.0);
-    let u = lr.zip(&lg, |r, g| r - g).downscale(2);
-    let v = lb.zip(&lg, |b, g| b - g).downscale(2);
-    let chroma = u.width >= TILE / 2 && u.height >= TILE / 2;
-    let planes: Vec<&Plane> = if chroma {
-        vec![&mean, &u, &v]
-    } else {
-        vec![&mean]
-    };
-    let Some(changes) = filter_planes(&planes) else {
-        return img.clone();
-    };
-    let zero = || Plane::new(w, h);
-    let dy = changes[0].clone().unwrap_or_else(zero);
-    let du = changes.get(1).cloned().flatten().map_or_else(zero, |p| p.upscale_to(w, h));
-    let dv = changes.get(2).cloned().flatten().map_or_else(zero, |p| p.upscale_to(w, h));
+    let log_luma = Plane::from_fn(w, h, |x, y| {
+        let i = (y * w + x) * 3;
+        let l = 0.299 * f32::from(raw[i])
+            + 0.587 * f32::from(raw[i + 1])
+            + 0.114 * f32::from(raw[i + 2]);
+        (l + 1.0).ln()
+    });
+    let filtered = filter_tiles(&log_luma);
     let mut out = img.clone();
     out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
         for x in 0..w {
-            let i = y * w + x;
-            let dg = dy.data[i] - (du.data[i] + dv.data[i]) / 3.0;
-            let delta = [dg + du.data[i], dg, dg + dv.data[i]];
-            for (c, d) in delta.into_iter().enumerate() {
-                let s = &mut row[x * 3 + c];
-                *s = ((f32::from(*s) + 1.0) * d.exp() - 1.0 + 0.5).clamp(0.0, 255.0) as u8;
+            let gain = (filtered.at(x, y) - log_luma.at(x, y)).exp();
+            for v in &mut row[x * 3..x * 3 + 3] {
+                *v = (f32::from(*v) * gain + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
     });
@@ -82,18 +66,18 @@ fn mirror(i: isize, len: usize) -> usize {
 }
 
 /// A tile's windowed samples (mean removed) and its mean.
-fn load_tile(p: &Plane, x0: isize, y0: isize, window: &[f32], out: &mut [f32]) -> f32 {
+fn load_tile(p: &Plane, x0: isize, y0: isize, window: &[f32], re: &mut [f32]) -> f32 {
     let (w, h) = (p.width, p.height);
     for y in 0..TILE {
         let row = &p.data[mirror(y0 + y as isize, h) * w..][..w];
         for x in 0..TILE {
-            out[y * TILE + x] = row[mirror(x0 + x as isize, w)];
+            re[y * TILE + x] = row[mirror(x0 + x as isize, w)];
         }
     }
-    let mean = out.iter().sum::<f32>() / (TILE * TILE) as f32;
+    let mean = re.iter().sum::<f32>() / (TILE * TILE) as f32;
     for y in 0..TILE {
         for x in 0..TILE {
-            out[y * TILE + x] = (out[y * TILE + x] - mean) * window[x] * window[y];
+            re[y * TILE + x] = (re[y * TILE + x] - mean) * window[x] * window[y];
         }
     }
     mean
@@ -113,85 +97,87 @@ fn magnitude_and_background(re: &[f32], im: &[f32]) -> (Vec<f32>, Vec<f32>) {
     (magnitude, background)
 }
 
-/// One tile of one plane: (plane, tile index).
-type Job = (usize, usize);
-
-/// The tiles of a plane: origins start at -HOP so every pixel is covered by four tiles.
-struct Grid {
-    nx: usize,
-    ny: usize,
-}
-
-impl Grid {
-    fn of(p: &Plane) -> Self {
-        Self {
-            nx: (p.width + HOP).div_ceil(HOP),
-            ny: (p.height + HOP).div_ceil(HOP),
-        }
-    }
-
-    fn origin(&self, t: usize) -> (isize, isize) {
+/// Overlap-add notch filtering of the whole plane. Pass one averages, over all tiles,
+/// how far each frequency stands above its neighbourhood; a pattern that covers the
+/// picture stands out in the same bins everywhere, while picture structure does not.
+/// Pass two scales those bins down to their neighbourhood in every tile.
+fn filter_tiles(p: &Plane) -> Plane {
+    let (w, h) = (p.width, p.height);
+    // Tiles start at -HOP so every pixel is covered by four tiles.
+    let nx = (w + HOP).div_ceil(HOP);
+    let ny = (h + HOP).div_ceil(HOP);
+    let origin = |t: usize| {
         (
-            (t % self.nx) as isize * HOP as isize - HOP as isize,
-            (t / self.nx) as isize * HOP as isize - HOP as isize,
+            (t % nx) as isize * HOP as isize - HOP as isize,
+            (t / nx) as isize * HOP as isize - HOP as isize,
         )
+    };
+    // sin window: analysis × synthesis = sin², which sums to 1 at half overlap.
+    let window: Vec<f32> = (0..TILE)
+        .map(|i| (std::f32::consts::PI * (i as f32 + 0.5) / TILE as f32).sin())
+        .collect();
+    let fft = Fft::new(TILE);
+    let low = |i: usize| {
+        let (u, v) = (i % TILE, i / TILE);
+        let fu = if u < TILE / 2 {
+            u as f32
+        } else {
+            u as f32 - TILE as f32
+        };
+        let fv = if v < TILE / 2 {
+            v as f32
+        } else {
+            v as f32 - TILE as f32
+        };
+        fu.hypot(fv) < MIN_RADIUS
+    };
+    // Non-overlapping tiles suffice to find the pattern. Fixed chunks, summed in order:
+    // the result does not depend on the thread count.
+    let survey: Vec<usize> = (0..nx * ny)
+        .filter(|t| (t % nx).is_multiple_of(2) && (t / nx).is_multiple_of(2))
+        .collect();
+    let ratio_parts: Vec<Vec<f32>> = survey
+        .par_chunks(16)
+        .map(|chunk| {
+            // Ratios to the neighbourhood, then magnitudes.
+            let mut acc = vec![0.0f32; 2 * TILE * TILE];
+            let mut re = vec![0.0f32; TILE * TILE];
+            let mut im = vec![0.0f32; TILE * TILE];
+            for &t in chunk {
+                let (x0, y0) = origin(t);
+                im.fill(0.0);
+                load_tile(p, x0, y0, &window, &mut re);
+                fft.forward_2d(&mut re, &mut im);
+                let (m, bg) = magnitude_and_background(&re, &im);
+                let (ratios, magnitudes) = acc.split_at_mut(TILE * TILE);
+                for (((a, s), &mi), &b) in ratios
+                    .iter_mut()
+                    .zip(magnitudes.iter_mut())
+                    .zip(&m)
+                    .zip(&bg)
+                {
+                    *a += (mi / b.max(1e-6)).min(20.0);
+                    *s += mi;
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut ratio = vec![0.0f32; 2 * TILE * TILE];
+    for part in ratio_parts {
+        ratio.iter_mut().zip(part).for_each(|(a, b)| *a += b);
     }
-}
-
-/// Transforms two real tiles at once (the first in the real part, the second in the
-/// imaginary part) and separates their spectra: (re, im) of each.
-struct PairSpectra {
-    spectra: [(Vec<f32>, Vec<f32>); 2],
-    means: [f32; 2],
-}
-
-fn conjugate_index(i: usize) -> usize {
-    let (u, v) = (i % TILE, i / TILE);
-    ((TILE - v) % TILE) * TILE + (TILE - u) % TILE
-}
-
-fn pair_spectra(planes: &[&Plane], jobs: &[Job], window: &[f32], fft: &Fft) -> PairSpectra {
-    let mut re = vec![0.0f32; TILE * TILE];
-    let mut im = vec![0.0f32; TILE * TILE];
-    let mut means = [0.0f32; 2];
-    for (k, &(p, t)) in jobs.iter().enumerate() {
-        let (x0, y0) = Grid::of(planes[p]).origin(t);
-        let buf = if k == 0 { &mut re } else { &mut im };
-        means[k] = load_tile(planes[p], x0, y0, window, buf);
-    }
-    fft.forward_2d(&mut re, &mut im);
-    let n = TILE * TILE;
-    let (mut ar, mut ai, mut br, mut bi) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    for i in 0..n {
-        let j = conjugate_index(i);
-        ar[i] = 0.5 * (re[i] + re[j]);
-        ai[i] = 0.5 * (im[i] - im[j]);
-        br[i] = 0.5 * (im[i] + im[j]);
-        bi[i] = -0.5 * (re[i] - re[j]);
-    }
-    PairSpectra {
-        spectra: [(ar, ai), (br, bi)],
-        means,
-    }
-}
-
-fn is_low(i: usize) -> bool {
-    let (u, v) = (i % TILE, i / TILE);
-    let signed = |k: usize| if k < TILE / 2 { k as f32 } else { k as f32 - TILE as f32 };
-    signed(u).hypot(signed(v)) < MIN_RADIUS
-}
-
-/// The frequencies of a plane's pattern, from the survey's summed ratios to the
-/// neighbourhood and magnitudes: isolated peaks that stand out on average.
-fn pattern_of(ratio: &[f32], magnitude: &[f32], tiles: f32) -> Vec<bool> {
-    // Straight edges in the picture make ridges through the origin instead, which fall
-    // steadily along their length: a pattern must be a strict local maximum.
+    let tiles_count = survey.len().max(1) as f32;
+    let (ratio, magnitude) = ratio.split_at(TILE * TILE);
+    // A pattern is an isolated peak: well above its neighbourhood on average, and a
+    // strict local maximum of the mean magnitude. Straight edges in the picture make
+    // ridges through the origin instead, which fall steadily along their length.
     let at = |v: &[f32], u: isize, w: isize| {
         v[(w.rem_euclid(TILE as isize) as usize) * TILE + u.rem_euclid(TILE as isize) as usize]
     };
     let mut pattern = vec![false; TILE * TILE];
     for i in 0..TILE * TILE {
-        if is_low(i) || ratio[i] / tiles <= PEAK_FACTOR {
+        if low(i) || ratio[i] / tiles_count <= PEAK_FACTOR {
             continue;
         }
         let (u, v) = ((i % TILE) as isize, (i / TILE) as isize);
@@ -205,140 +191,43 @@ fn pattern_of(ratio: &[f32], magnitude: &[f32], tiles: f32) -> Vec<bool> {
                 for du in -1..=1isize {
                     let j = ((v + dv).rem_euclid(TILE as isize) as usize) * TILE
                         + (u + du).rem_euclid(TILE as isize) as usize;
-                    pattern[j] = !is_low(j);
+                    pattern[j] = !low(j);
                 }
             }
         }
     }
-    pattern
-}
-
-/// Overlap-add notch filtering of each plane. Pass one averages, over non-overlapping
-/// tiles, how far each frequency stands above its neighbourhood; a pattern that covers
-/// the picture stands out in the same bins everywhere, while picture structure does not.
-/// Pass two scales those bins down to their neighbourhood in every tile. Returns each
-/// plane's change (filtered − original), `None` for a plane without a pattern, and
-/// `None` overall when no plane has one.
-fn filter_planes(planes: &[&Plane]) -> Option<Vec<Option<Plane>>> {
-    // sin window: analysis × synthesis = sin², which sums to 1 at half overlap.
-    let window: Vec<f32> = (0..TILE)
-        .map(|i| (std::f32::consts::PI * (i as f32 + 0.5) / TILE as f32).sin())
-        .collect();
-    let fft = Fft::new(TILE);
-    let grids: Vec<Grid> = planes.iter().map(|p| Grid::of(p)).collect();
-    // Fixed pairs and chunks, summed in order: the result does not depend on the thread
-    // count.
-    let survey: Vec<Job> = grids
-        .iter()
-        .enumerate()
-        .flat_map(|(p, g)| {
-            (0..g.nx * g.ny)
-                .filter(move |t| (t % g.nx).is_multiple_of(2) && (t / g.nx).is_multiple_of(2))
-                .map(move |t| (p, t))
-        })
-        .collect();
-    let n = TILE * TILE;
-    let parts: Vec<Vec<Vec<f32>>> = survey
-        .par_chunks(16)
-        .map(|chunk| {
-            // Per plane: ratios to the neighbourhood, then magnitudes.
-            let mut acc = vec![vec![0.0f32; 2 * n]; planes.len()];
-            for pair in chunk.chunks(2) {
-                let spectra = pair_spectra(planes, pair, &window, &fft);
-                for (k, &(p, _)) in pair.iter().enumerate() {
-                    let (re, im) = &spectra.spectra[k];
-                    let (m, bg) = magnitude_and_background(re, im);
-                    let (ratios, magnitudes) = acc[p].split_at_mut(n);
-                    for (((a, s), &mi), &b) in
-                        ratios.iter_mut().zip(magnitudes.iter_mut()).zip(&m).zip(&bg)
-                    {
-                        *a += (mi / b.max(1e-6)).min(20.0);
-                        *s += mi;
-                    }
-                }
-            }
-            acc
-        })
-        .collect();
-    let mut sums = vec![vec![0.0f32; 2 * n]; planes.len()];
-    for part in parts {
-        for (s, p) in sums.iter_mut().zip(part) {
-            s.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-        }
+    if !pattern.iter().any(|&b| b) {
+        return p.clone();
     }
-    let patterns: Vec<Option<Vec<bool>>> = sums
-        .iter()
-        .enumerate()
-        .map(|(p, s)| {
-            let tiles = survey.iter().filter(|j| j.0 == p).count().max(1) as f32;
-            let (ratio, magnitude) = s.split_at(n);
-            let pattern = pattern_of(ratio, magnitude, tiles);
-            pattern.iter().any(|&b| b).then_some(pattern)
-        })
-        .collect();
-    if patterns.iter().all(Option::is_none) {
-        return None;
-    }
-    let jobs: Vec<Job> = grids
-        .iter()
-        .enumerate()
-        .filter(|(p, _)| patterns[*p].is_some())
-        .flat_map(|(p, g)| (0..g.nx * g.ny).map(move |t| (p, t)))
-        .collect();
-    let tiles: Vec<(Job, Vec<f32>)> = jobs
-        .par_chunks(2)
-        .flat_map_iter(|pair| {
-            let PairSpectra { mut spectra, means } = pair_spectra(planes, pair, &window, &fft);
-            for (k, &(p, _)) in pair.iter().enumerate() {
-                let Some(pattern) = &patterns[p] else { continue };
-                let (re, im) = &mut spectra[k];
-                let (m, bg) = magnitude_and_background(re, im);
-                let gain: Vec<f32> = (0..n)
-                    .map(|i| {
-                        if pattern[i] && m[i] > PEAK_FACTOR * bg[i] {
-                            bg[i] / m[i]
-                        } else {
-                            1.0
-                        }
-                    })
-                    .collect();
-                // The same gain at k and −k keeps the tile real, so the two tiles of a
-                // pair do not leak into each other.
-                for i in 0..n {
-                    let g = gain[i].min(gain[conjugate_index(i)]);
+    let tiles: Vec<(usize, Vec<f32>)> = (0..nx * ny)
+        .into_par_iter()
+        .map(|t| {
+            let (x0, y0) = origin(t);
+            let mut re = vec![0.0f32; TILE * TILE];
+            let mut im = vec![0.0f32; TILE * TILE];
+            let mean = load_tile(p, x0, y0, &window, &mut re);
+            fft.forward_2d(&mut re, &mut im);
+            let (m, bg) = magnitude_and_background(&re, &im);
+            for i in 0..TILE * TILE {
+                if pattern[i] && m[i] > PEAK_FACTOR * bg[i] {
+                    let g = bg[i] / m[i];
                     re[i] *= g;
                     im[i] *= g;
                 }
             }
-            // Recombine into one complex spectrum: A + iB.
-            let [(ar, ai), (br, bi)] = &spectra;
-            let mut re: Vec<f32> = ar.iter().zip(bi).map(|(a, b)| a - b).collect();
-            let mut im: Vec<f32> = ai.iter().zip(br).map(|(a, b)| a + b).collect();
             fft.inverse_2d(&mut re, &mut im);
-            let mut out = Vec::with_capacity(2);
-            for (k, &job) in pair.iter().enumerate() {
-                let src = if k == 0 { &re } else { &im };
-                let mut tile = vec![0.0f32; n];
-                for y in 0..TILE {
-                    for x in 0..TILE {
-                        let wxy = window[x] * window[y];
-                        tile[y * TILE + x] = (src[y * TILE + x] + means[k] * wxy) * wxy;
-                    }
+            for y in 0..TILE {
+                for x in 0..TILE {
+                    let wxy = window[x] * window[y];
+                    re[y * TILE + x] = (re[y * TILE + x] + mean * wxy) * wxy;
                 }
-                out.push((job, tile));
             }
-            out
+            (t, re)
         })
         .collect();
-    let mut filtered: Vec<Option<Plane>> = planes
-        .iter()
-        .enumerate()
-        .map(|(p, plane)| patterns[p].as_ref().map(|_| Plane::new(plane.width, plane.height)))
-        .collect();
-    for ((p, t), tile) in tiles {
-        let Some(out) = filtered[p].as_mut() else { continue };
-        let (w, h) = (out.width, out.height);
-        let (x0, y0) = grids[p].origin(t);
+    let mut out = Plane::new(w, h);
+    for (t, tile) in tiles {
+        let (x0, y0) = origin(t);
         for y in 0..TILE {
             let yy = y0 + y as isize;
             if yy < 0 || yy >= h as isize {
@@ -353,13 +242,7 @@ fn filter_planes(planes: &[&Plane]) -> Option<Vec<Option<Plane>>> {
             }
         }
     }
-    Some(
-        filtered
-            .into_iter()
-            .zip(planes)
-            .map(|(f, p)| f.map(|f| f.zip(p, |a, b| a - b)))
-            .collect(),
-    )
+    out
 }
 
 /// Radix-2 complex FFT of one power-of-two size, with its twiddles.
