@@ -1,6 +1,7 @@
 //! Haze removal: He et al.'s dark channel prior, with the transmission refined by a
-//! guided filter, a robust atmospheric light, a transmission floor, and a measured haze
-//! amount that scales the correction (haze-free photos come back nearly unchanged).
+//! guided filter, a robust atmospheric light, a transmission floor, and the haze removed
+//! per region no more than a smooth veil measured from the photo (a clear foreground
+//! keeps its blacks and is left alone; a veiled background behind it is corrected).
 //!
 //! Estimation runs on an area-downscaled copy (at most about 0.5 MP); only the guided
 //! filter's linear coefficients are upsampled and applied at full resolution (He's
@@ -32,9 +33,11 @@ const VEIL_CELLS: usize = 16;
 /// such as JPEG undershoot next to an edge, do not decide it alone).
 const CELL_FLOOR: f32 = 0.05;
 /// Envelope values below `VEIL_NONE` are read as no haze; the correction reaches full
-/// strength at `VEIL_FULL`.
-const VEIL_NONE: f32 = 0.06;
-const VEIL_FULL: f32 = 0.12;
+/// strength at `VEIL_FULL`. Chosen on the training photos' development families
+/// (`cargo xtask quality-families --tune`) among 0.06–0.12, 0.12–0.20 and 0.16–0.26:
+/// hazy inputs 19.74, 19.61, 19.40 dB (DCP 17.84), haze-free photos 31.2, 35.0, 37.8 dB.
+const VEIL_NONE: f32 = 0.16;
+const VEIL_FULL: f32 = 0.26;
 /// Input blockiness from which the 8 × 8 grid of a JPEG is smoothed before dehazing (the
 /// division by a small transmission would otherwise amplify it).
 const BLOCKY: f32 = 1.08;
@@ -270,20 +273,41 @@ mod tests {
     }
 
     #[test]
-    fn bright_grey_photo_with_a_small_dark_detail_is_unchanged() {
-        // A grey wall brightening to the right, one dark detail in the middle: too small
-        // to reach 2 % of the dark channel's windows, but inside more than 2 % of the
-        // haze floor's wide ones. Like a white clock face, it is not haze.
-        let (w, h) = (240u32, 200u32);
-        let img = RgbImage::from_fn(w, h, |x, y| {
-            if (112..128).contains(&x) && (92..108).contains(&y) {
-                image::Rgb([10, 10, 12])
-            } else {
-                let v = (140 + 70 * x / w) as u8;
-                image::Rgb([v, v, v.saturating_add(2)])
-            }
+    fn a_clear_foreground_does_not_veto_a_veiled_background() {
+        // The scene under haze that rises with distance: none over the lower half, dense
+        // over the upper third. The foreground must come back as it was and the
+        // background must regain contrast.
+        let (w, h) = (320u32, 240u32);
+        let clean = scene(w, h);
+        let hazy = RgbImage::from_fn(w, h, |x, y| {
+            let far = 1.0 - ((y as f32 / h as f32 - 1.0 / 3.0) / (1.0 / 6.0)).clamp(0.0, 1.0);
+            let t = 1.0 - 0.65 * far;
+            let p = clean.get_pixel(x, y).0;
+            image::Rgb(p.map(|c| (f32::from(c) * t + 225.0 * (1.0 - t)).round() as u8))
         });
-        assert!(dehaze(&img) == img, "a grey scene was dehazed");
+        let out = dehaze(&hazy);
+        let spread = |img: &RgbImage, rows: std::ops::Range<u32>| {
+            let v: Vec<u8> = rows
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .map(|(x, y)| img.get_pixel(x, y).0[0])
+                .collect();
+            i32::from(*v.iter().max().unwrap()) - i32::from(*v.iter().min().unwrap())
+        };
+        assert!(
+            spread(&out, 0..60) > spread(&hazy, 0..60) + 40,
+            "background: {} vs {}",
+            spread(&out, 0..60),
+            spread(&hazy, 0..60)
+        );
+        let diff: u32 = (200..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                let (a, b) = (out.get_pixel(x, y).0, hazy.get_pixel(x, y).0);
+                (0..3).map(|c| u32::from(a[c].abs_diff(b[c]))).sum::<u32>()
+            })
+            .sum();
+        let mean = f64::from(diff) / f64::from(3 * w * (h - 200));
+        assert!(mean < 2.0, "foreground changed by {mean} levels on average");
     }
 
     #[test]
@@ -306,3 +330,4 @@ mod tests {
         );
     }
 }
+
