@@ -1,64 +1,20 @@
-//! The shared state of one client: configuration, token cache and rate limiter, and the
-//! calls started from it.
+//! Starting calls from a client's shared state: an operation call (validated, encoded,
+//! then a [`Call`]) or a token fetch ([`TokenCall`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::call::Call;
-use crate::config::ClientConfig;
 use crate::error::Error;
+use crate::machine::call::Call;
+use crate::machine::shared::Session;
+use crate::machine::token_call::TokenCall;
 use crate::operation::Operation;
-use crate::rate::RateLimiter;
-use crate::recycle::Recycler;
 use crate::request::{Input, Request};
-use crate::token_cache::TokenCache;
-use crate::token_call::TokenCall;
-
-/// The shared state of one client: configuration, token cache and rate limiter. Every
-/// clone of a client holds the same `Arc<Session>`.
-#[derive(Debug)]
-pub struct Session {
-    pub(crate) config: ClientConfig,
-    pub(crate) tokens: TokenCache,
-    pub(crate) limiter: Option<RateLimiter>,
-    seeds: AtomicU64,
-    /// The last request body, taken back for the next one once its call is over.
-    bodies: Recycler,
-}
 
 impl Session {
-    /// Builds the shared state for `config`.
-    pub fn new(config: ClientConfig) -> Arc<Self> {
-        let tokens = TokenCache::new(config.credentials.clone(), config.endpoint.clone());
-        let limiter = config.rate_limit.clone().map(RateLimiter::new);
-        let seed = config.jitter_seed.unwrap_or_else(|| fastrand::u64(..));
-        Arc::new(Self {
-            config,
-            tokens,
-            limiter,
-            seeds: AtomicU64::new(seed),
-            bodies: Recycler::new(),
-        })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// The token cache.
-    pub fn token_cache(&self) -> &TokenCache {
-        &self.tokens
-    }
-
-    /// The rate limiter, if pacing is on.
-    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
-        self.limiter.as_ref()
-    }
-
     /// Starts a call of `op`, which takes no parameter, on `image`. The image is checked
     /// against the operation's limits first; a violation is returned at once and nothing
     /// is sent.
