@@ -606,10 +606,10 @@ pub fn run(args: &[String]) -> Result<()> {
             let textured = ring >= TEXTURED_RING;
             cells.push(("texture in/ring, truth".to_owned(), texture(clean)));
             cells.push(("texture in/ring, **ours**".to_owned(), texture(&ours)));
-            if let Some((tag, _)) = &best {
-                if let Ok(img) = image::open(dir.join(format!("{name}.inpaint.cand-{tag}.png"))) {
-                    cells.push(("texture in/ring, cv2".to_owned(), texture(&img.to_rgb8())));
-                }
+            if let Some((tag, _)) = &best
+                && let Ok(img) = image::open(dir.join(format!("{name}.inpaint.cand-{tag}.png")))
+            {
+                cells.push(("texture in/ring, cv2".to_owned(), texture(&img.to_rgb8())));
             }
             if textured {
                 textured_ratios.push((name.clone(), texture(&ours)));

@@ -121,7 +121,9 @@ pub fn guided(guide: &Field, input: &Field, r: usize, eps: f32) -> Field {
     let mii = box_mean(&guide.map(|a| a * a), r);
     let a = mip
         .map2(&mi.map2(&mp, |a, b| a * b), |c, d| c - d)
-        .map2(&mii.map2(&mi, |s, m| s - m * m), |cov, var| cov / (var + eps));
+        .map2(&mii.map2(&mi, |s, m| s - m * m), |cov, var| {
+            cov / (var + eps)
+        });
     let b = mp.map2(&a.map2(&mi, |a, m| a * m), |p, am| p - am);
     let (ma, mb) = (box_mean(&a, r), box_mean(&b, r));
     Field::from_fn(guide.width, guide.height, |x, y| {
@@ -153,7 +155,10 @@ pub fn fbm(w: usize, h: usize, cells: f32, octaves: usize, seed: u64) -> Field {
             for x in 0..w {
                 let (fx, fy) = (x as f32 * scale, y as f32 * scale);
                 let (ix, iy) = (fx.floor() as i64, fy.floor() as i64);
-                let (tx, ty) = (smoothstep(0.0, 1.0, fx.fract()), smoothstep(0.0, 1.0, fy.fract()));
+                let (tx, ty) = (
+                    smoothstep(0.0, 1.0, fx.fract()),
+                    smoothstep(0.0, 1.0, fy.fract()),
+                );
                 let top = hash(ix, iy, o) * (1.0 - tx) + hash(ix + 1, iy, o) * tx;
                 let bottom = hash(ix, iy + 1, o) * (1.0 - tx) + hash(ix + 1, iy + 1, o) * tx;
                 out.data[y * w + x] += amp * (top * (1.0 - ty) + bottom * ty);

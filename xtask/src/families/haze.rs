@@ -91,7 +91,8 @@ pub fn depth(clean: &RgbImage, layout: Layout, rng: &mut fastrand::Rng) -> Field
             let luma = Field::luma(clean);
             let detail = box_mean(&luma.map2(&box_mean(&luma, 2), |a, b| (a - b).abs()), 6);
             let coarse = Field::from_fn(w, h, |x, y| {
-                0.45 * luma.at(x, y) + 0.35 * (1.0 - y as f32 / fh)
+                0.45 * luma.at(x, y)
+                    + 0.35 * (1.0 - y as f32 / fh)
                     + 0.2 * (1.0 - (detail.at(x, y) * 12.0).min(1.0))
             });
             let coarse = box_mean(&coarse, (w.min(h) / 24).max(2));
@@ -101,7 +102,9 @@ pub fn depth(clean: &RgbImage, layout: Layout, rng: &mut fastrand::Rng) -> Field
         Layout::Patchy => {
             let noise = fbm(w, h, 3.0 + 2.0 * rng.f32(), 3, rng.u64(..));
             let level = 0.45 + 0.1 * rng.f32();
-            Field::from_fn(w, h, |x, y| smoothstep(level - 0.12, level + 0.2, noise.at(x, y)))
+            Field::from_fn(w, h, |x, y| {
+                smoothstep(level - 0.12, level + 0.2, noise.at(x, y))
+            })
         }
     }
 }
@@ -231,11 +234,13 @@ pub fn control(clean: &RgbImage, kind: Control, rng: &mut fastrand::Rng) -> RgbI
                 if sky <= 0.0 {
                     continue;
                 }
-                let v = top + 0.06 * fy / line.max(1e-3) + 0.03 * (clouds.at(x as usize, y as usize) - 0.5);
+                let v = top
+                    + 0.06 * fy / line.max(1e-3)
+                    + 0.03 * (clouds.at(x as usize, y as usize) - 0.5);
                 let s = [v * 0.98, v * 0.99, v];
-                for c in 0..3 {
-                    let mixed = sky * s[c] * 255.0 + (1.0 - sky) * f32::from(px.0[c]);
-                    px.0[c] = to_u8(mixed);
+                for (out, sky_value) in px.0.iter_mut().zip(s) {
+                    let mixed = sky * sky_value * 255.0 + (1.0 - sky) * f32::from(*out);
+                    *out = to_u8(mixed);
                 }
             }
             out

@@ -98,7 +98,7 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
 }
 
 impl Family {
-    fn worst_by<'a>(&'a self, key: impl Fn(&Case) -> f64) -> Option<&'a Case> {
+    fn worst_by(&self, key: impl Fn(&Case) -> f64) -> Option<&Case> {
         self.cases.iter().min_by(|a, b| key(a).total_cmp(&key(b)))
     }
 
@@ -151,7 +151,10 @@ impl Family {
     }
 
     fn details(&self) -> String {
-        let mut s = format!("\n#### {}\n\n| photo | drawn | input | ours | {} |\n|---|---|---|---|---|\n", self.name, self.baseline);
+        let mut s = format!(
+            "\n#### {}\n\n| photo | drawn | input | ours | {} |\n|---|---|---|---|---|\n",
+            self.name, self.baseline
+        );
         for c in &self.cases {
             let _ = writeln!(
                 s,
@@ -189,7 +192,11 @@ fn prepare(img: &RgbImage, side: u32) -> RgbImage {
 /// A seed per (photo, family, case) so every run scores the same inputs.
 fn rng(photo: usize, family: &str, case: usize) -> fastrand::Rng {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in family.bytes().chain((photo as u64).to_le_bytes()).chain((case as u64).to_le_bytes()) {
+    for b in family
+        .bytes()
+        .chain((photo as u64).to_le_bytes())
+        .chain((case as u64).to_le_bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -426,16 +433,26 @@ fn verdicts(op: &str, families: &[&Family]) -> Vec<(bool, String)> {
         let below = controls.iter().filter(|c| c.ours < 30.0).count();
         v.push((
             below == 0,
-            format!("haze-free controls below 30 dB: {below} of {}", controls.len()),
+            format!(
+                "haze-free controls below 30 dB: {below} of {}",
+                controls.len()
+            ),
         ));
-        let blocky: Vec<&Case> = hazy.iter().filter(|c| c.blocks.is_some()).copied().collect();
+        let blocky: Vec<&Case> = hazy
+            .iter()
+            .filter(|c| c.blocks.is_some())
+            .copied()
+            .collect();
         let raised = blocky
             .iter()
             .filter(|c| c.blocks.is_some_and(|(i, o)| o > i))
             .count();
         v.push((
             raised == 0,
-            format!("JPEG inputs whose blockiness ours raised: {raised} of {}", blocky.len()),
+            format!(
+                "JPEG inputs whose blockiness ours raised: {raised} of {}",
+                blocky.len()
+            ),
         ));
     } else {
         v.push((
@@ -498,7 +515,11 @@ pub fn run(args: &[String]) -> Result<()> {
         let held: Vec<&Family> = families.iter().filter(|f| f.held_out).collect();
         if !held.is_empty() {
             for (met, line) in verdicts(op, &held) {
-                let _ = writeln!(md, "- held-out families only, {}: {line}", if met { "met" } else { "**NOT met**" });
+                let _ = writeln!(
+                    md,
+                    "- held-out families only, {}: {line}",
+                    if met { "met" } else { "**NOT met**" }
+                );
             }
         }
         if opts.details {
@@ -511,7 +532,10 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("({:.0} s)", started.elapsed().as_secs_f64());
     if opts.write && opts.only.is_none() && opts.photos == usize::MAX {
         let path = Path::new("docs/quality-families.md");
-        std::fs::write(path, format!("# Dehaze and moiré removal on degradation families\n\n{md}"))?;
+        std::fs::write(
+            path,
+            format!("# Dehaze and moiré removal on degradation families\n\n{md}"),
+        )?;
         println!("wrote {}", path.display());
     }
     Ok(())

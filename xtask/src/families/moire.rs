@@ -54,7 +54,10 @@ fn sample(img: &RgbImage, x: f32, y: f32, c: usize) -> f32 {
     let (w, h) = (img.width() as f32, img.height() as f32);
     let (x, y) = ((x - 0.5).clamp(0.0, w - 1.0), (y - 0.5).clamp(0.0, h - 1.0));
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(img.width() - 1), (y0 + 1).min(img.height() - 1));
+    let (x1, y1) = (
+        (x0 + 1).min(img.width() - 1),
+        (y0 + 1).min(img.height() - 1),
+    );
     let (fx, fy) = (x.fract(), y.fract());
     let p = |xx, yy| f32::from(img.get_pixel(xx, yy).0[c]);
     (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy)
@@ -90,7 +93,11 @@ fn screen(clean: &RgbImage, rng: &mut fastrand::Rng) -> (RgbImage, RgbImage, Str
     let mask = |c: usize, fx: f32, fy: f32| {
         let stripe = (fx * 3.0).floor() as usize == c && (fx * 3.0).fract() < 0.85;
         let row = fy < 0.85;
-        let raw = if stripe && row { 1.0 / (0.85 / 3.0 * 0.85) } else { 0.0 };
+        let raw = if stripe && row {
+            1.0 / (0.85 / 3.0 * 0.85)
+        } else {
+            0.0
+        };
         1.0 + contrast * (raw - 1.0)
     };
     const S: usize = 4;
@@ -175,7 +182,11 @@ fn halftone(clean: &RgbImage, rng: &mut fastrand::Rng) -> (RgbImage, RgbImage, S
 /// Two gratings of near frequency (0.3–0.48 cycles per pixel, angles a little apart,
 /// amplitude 0.1–0.3 each) multiplied in, then a 2x box downscale; with `colour`, each
 /// channel's gratings are shifted by a third of a period.
-fn aliased(clean: &RgbImage, rng: &mut fastrand::Rng, colour: bool) -> (RgbImage, RgbImage, String) {
+fn aliased(
+    clean: &RgbImage,
+    rng: &mut fastrand::Rng,
+    colour: bool,
+) -> (RgbImage, RgbImage, String) {
     let f1 = 0.3 + 0.18 * rng.f32();
     let f2 = f1 * (1.02 + 0.08 * rng.f32());
     let a1 = rng.f32() * PI;
@@ -258,7 +269,11 @@ pub fn texture(clean: &RgbImage, kind: Texture, rng: &mut fastrand::Rng) -> RgbI
         Texture::Fence => 9.0 + 9.0 * rng.f32(),
     };
     let colour: [f32; 3] = match kind {
-        Texture::Fabric => [0.55 + 0.3 * rng.f32(), 0.35 + 0.3 * rng.f32(), 0.4 + 0.3 * rng.f32()],
+        Texture::Fabric => [
+            0.55 + 0.3 * rng.f32(),
+            0.35 + 0.3 * rng.f32(),
+            0.4 + 0.3 * rng.f32(),
+        ],
         Texture::Brick => [0.62, 0.3, 0.22],
         Texture::Fence => [0.55, 0.42, 0.3],
     };
@@ -280,17 +295,25 @@ pub fn texture(clean: &RgbImage, kind: Texture, rng: &mut fastrand::Rng) -> RgbI
                 let row = (v / period).floor();
                 let offset = if row as i64 % 2 == 0 { 0.0 } else { period };
                 let (bu, bv) = ((u + offset).rem_euclid(2.0 * period), v.rem_euclid(period));
-                if bu < 1.5 || bv < 1.5 { 1.25 } else { 0.85 + 0.2 * wear.at(x as usize, y as usize) }
+                if bu < 1.5 || bv < 1.5 {
+                    1.25
+                } else {
+                    0.85 + 0.2 * wear.at(x as usize, y as usize)
+                }
             }
             Texture::Fence => {
                 let s = u.rem_euclid(period) / period;
-                if s < 0.3 { 0.25 } else { 0.9 + 0.1 * (PI * (s - 0.3) / 0.7).sin() }
+                if s < 0.3 {
+                    0.25
+                } else {
+                    0.9 + 0.1 * (PI * (s - 0.3) / 0.7).sin()
+                }
             }
         };
         let p = px.0.map(|v| f32::from(v) / 255.0);
         let light = 0.35 + 0.65 * (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]);
-        for c in 0..3 {
-            px.0[c] = to_u8(255.0 * (colour[c] * value * light * 1.3).min(1.0));
+        for (out, tint) in px.0.iter_mut().zip(colour) {
+            *out = to_u8(255.0 * (tint * value * light * 1.3).min(1.0));
         }
     }
     out

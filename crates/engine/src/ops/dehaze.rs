@@ -100,7 +100,11 @@ fn veil_envelope(normalised_dark: &Plane) -> Plane {
         .map(|c| {
             let (x0, y0) = ((c % gx) * cell, (c / gx) * cell);
             let mut v: Vec<f32> = (y0..(y0 + cell).min(h))
-                .flat_map(|y| normalised_dark.data[y * w + x0..y * w + (x0 + cell).min(w)].iter().copied())
+                .flat_map(|y| {
+                    normalised_dark.data[y * w + x0..y * w + (x0 + cell).min(w)]
+                        .iter()
+                        .copied()
+                })
                 .collect();
             let k = ((v.len().saturating_sub(1)) as f32 * CELL_FLOOR) as usize;
             v.select_nth_unstable_by(k, f32::total_cmp);
@@ -330,4 +334,3 @@ mod tests {
         );
     }
 }
-
