@@ -501,7 +501,7 @@ pub(crate) enum WireValue {
     Image(Vec<u8>),
 }
 
-impl<'a> Params<'a> {
+impl Params<'_> {
     /// The operation.
     pub const fn operation(&self) -> Operation {
         match self {

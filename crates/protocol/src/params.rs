@@ -362,7 +362,12 @@ mod tests {
         let err = "sketch".parse::<Style>().unwrap_err();
         assert!(err.to_string().contains("option") && err.to_string().contains("gothic"));
         // People type aliases; the service reads the wire value exactly.
-        for text in ["color_pencil", "colour_pencil", "color-pencil", "Colour-Pencil"] {
+        for text in [
+            "color_pencil",
+            "colour_pencil",
+            "color-pencil",
+            "Colour-Pencil",
+        ] {
             assert_eq!(text.parse(), Ok(Style::ColorPencil), "{text}");
         }
         assert_eq!(Style::from_wire("color_pencil"), Ok(Style::ColorPencil));
