@@ -1,45 +1,12 @@
 //! The operations as the emulator serves them, read from the protocol crate's operation
-//! table: the body's size caps, the refusals, and a typed [`Request`] for the engine
-//! (the fields are decoded by `protocol::decode_params`).
+//! table: the body's size caps and the checked [`Request`] (the fields are decoded by
+//! `protocol::decode_params`).
 
-use std::borrow::Cow;
-
-use baidu_imageprocess_engine as engine;
 use baidu_imageprocess_protocol::{
-    self as protocol, BodyKind, ErrorCode, Input, InputKind, LimitViolation, Operation,
-    OperationSpec, Params, Request,
+    self as protocol, BodyKind, Input, InputKind, Operation, OperationSpec, Params, Request,
 };
 
-/// A refusal: the error code and the message the reply carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) code: ErrorCode,
-    pub(crate) message: Cow<'static, str>,
-}
-
-impl Refusal {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorCode::INVALID_PARAM, message)
-    }
-
-    /// The spec's message for `code`, when there is nothing more specific to say.
-    pub(crate) fn plain(code: ErrorCode) -> Self {
-        Self::new(code, code.message().unwrap_or("error"))
-    }
-}
-
-impl From<LimitViolation> for Refusal {
-    fn from(violation: LimitViolation) -> Self {
-        Self::new(violation.code(), violation.to_string())
-    }
-}
+pub(crate) use crate::service::Refusal;
 
 /// Room for every field but the images (names, `url`, small parameters, rectangles).
 pub(crate) const FIELDS_OVERHEAD: usize = 64 * 1024;
@@ -123,20 +90,15 @@ pub(crate) fn validated(
     Ok(request)
 }
 
-/// Runs `params` on `image` with the engine.
-pub(crate) fn run(
-    engine: &engine::Engine,
-    params: &Params<'_>,
-    image: &[u8],
-) -> Result<engine::Output, engine::EngineError> {
-    engine.process(params, image)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, ParamFields, Rect, Style};
+    use std::borrow::Cow;
+
+    use baidu_imageprocess_protocol::{
+        AnimeMask, CustomStyle, LimitViolation, ParamFields, Rect, Style,
+    };
 
     struct Map(Vec<(&'static str, &'static str)>);
 
