@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use baidu_imageprocess::protocol::{
-    AnimeMask, DenoiseStrength, Rect, Style, StyleId, optable,
-};
+use baidu_imageprocess::protocol::{AnimeMask, DenoiseStrength, Rect, Style, StyleId, optable};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 

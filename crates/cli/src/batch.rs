@@ -327,9 +327,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     let lap = profile::lap(Stage::Check, lap);
     let image = Arc::new(image);
     let sent = match (url, &settings.engine) {
-        (None, Some(engine)) => {
-            crate::local::run(engine, &settings.task, Arc::clone(&image)).await
-        }
+        (None, Some(engine)) => crate::local::run(engine, &settings.task, Arc::clone(&image)).await,
         (Some(url), _) => {
             let input = Input::Url(url);
             send::send(client, &settings.task, input).await

@@ -117,10 +117,9 @@ fn params_of(command: &Command) -> Result<Option<(Params<'static>, Option<String
             Params::SelfieAnime { mask: *mask_id },
             mask_id.map(|mask| format!("mask{}", mask.get())),
         ))),
-        Command::Inpaint(InpaintArgs { rects, .. }) => Ok(Some((
-            Params::Inpainting(Cow::Owned(rects.clone())),
-            None,
-        ))),
+        Command::Inpaint(InpaintArgs { rects, .. }) => {
+            Ok(Some((Params::Inpainting(Cow::Owned(rects.clone())), None)))
+        }
         Command::Denoise(DenoiseArgs { strength, .. }) => Ok(Some((
             Params::Denoise(*strength),
             Some(strength.get().to_string()),
@@ -132,9 +131,8 @@ fn params_of(command: &Command) -> Result<Option<(Params<'static>, Option<String
         }) => match (style_id, style_image) {
             // The style image wins, as on the wire.
             (_, Some(path)) => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    format!("cannot read the style image {}: {e}", path.display())
-                })?;
+                let bytes = std::fs::read(path)
+                    .map_err(|e| format!("cannot read the style image {}: {e}", path.display()))?;
                 Ok(Some((
                     Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(bytes))),
                     Some(file_tag(path)),
