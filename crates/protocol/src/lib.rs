@@ -85,6 +85,7 @@ mod token;
 mod token_cache;
 mod token_call;
 mod transport;
+mod transport_config;
 
 pub use call::Call;
 pub use classify::{Action, Outcome, classify};
@@ -123,6 +124,7 @@ pub use token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, tok
 pub use token_cache::TokenCache;
 pub use token_call::{TokenCall, TokenInfo};
 pub use transport::{
-    AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,
-    RedactedUri, Transport, TransportError, TransportErrorKind, is_tls_failure, scrub,
+    AsyncTransport, AttemptTimeout, BoxFuture, Causes, DynAsyncTransport, HttpRequest,
+    HttpResponse, RedactedUri, Transport, TransportError, TransportErrorKind, causes, scrub,
 };
+pub use transport_config::TransportConfig;
