@@ -98,6 +98,8 @@ fn api_error(code: ErrorCode, message: String, log_id: u64) -> Error {
         code,
         message,
         log_id: Some(LogId(log_id)),
+        // The local engine answers like the API does: an error body with HTTP 200.
+        status: 200,
     }
 }
 

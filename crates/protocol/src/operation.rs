@@ -86,11 +86,6 @@ impl Operation {
         }
     }
 
-    /// The request path, e.g. `/rest/2.0/image-process/v1/dehaze`.
-    pub const fn path(self) -> &'static str {
-        crate::optable::spec(self).path
-    }
-
     /// The operation served at `path`, if any (also accepts the spec's `image-classify`
     /// typo in its curl examples).
     pub fn from_path(path: &str) -> Option<Self> {
@@ -98,11 +93,6 @@ impl Operation {
             .strip_prefix(PATH_PREFIX)
             .or_else(|| path.strip_prefix("/rest/2.0/image-classify/v1/"))?;
         Self::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    /// The operation's image limits (see [`crate::optable`] for everything else).
-    pub const fn limits(self) -> crate::limits::Limits {
-        crate::optable::spec(self).limits
     }
 
     /// Output size for an input of `width × height` when the operation keeps the input's
