@@ -124,17 +124,17 @@ pub use machine::shared::Session;
 pub use machine::step::{Machine, Step};
 pub use machine::token_call::{TokenCall, TokenInfo};
 pub use operation::{Operation, UnknownOperation};
-pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
+pub use optable::{BodyKind, InputKind, OperationSpec, Params, ReplyKind};
 pub use params::{
-    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style, StyleId,
-    check_rects,
+    AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style,
+    StyleId, check_rects,
 };
 pub use policy::config::ClientConfig;
 pub use policy::rate::RateLimiter;
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rect::Rect;
 pub use recycle::{MAX_RECYCLED, Recycler};
-pub use request::{AsInput, CustomStyle, Input, Params, Request};
+pub use request::{AsInput, Input, Request};
 pub use secret::{AccessToken, SecretKey};
 pub use transport::{
     AsyncTransport, AttemptTimeout, BoxFuture, Causes, DynAsyncTransport, HttpRequest,
