@@ -540,7 +540,7 @@ async fn https_to_a_plain_http_port_fails_fast_after_one_connection() {
     assert!(is_tls(&err), "{err:?}");
     assert!(!err.is_retryable());
     assert_eq!(connections.load(Ordering::SeqCst), 1, "retried: {err:?}");
-    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
     // (With rustls the message also says to use http://; native-tls gives no such detail.)
     assert!(text.contains("TLS failure"), "{text}");
@@ -558,7 +558,7 @@ async fn https_to_a_plain_http_port_fails_fast_after_one_connection() {
     let elapsed = started.elapsed();
     assert!(is_tls(&err), "{err:?}");
     assert_eq!(connections.load(Ordering::SeqCst), 2, "retried: {err:?}");
-    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     eprintln!("https to a plain-HTTP port: failed after one connection in {elapsed:?}");
     tokio::task::spawn_blocking(move || server.join().unwrap())
         .await
