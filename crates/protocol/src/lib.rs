@@ -115,7 +115,6 @@ pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
 pub use format::{ImageFormat, ImageInfo};
 pub use limits::{
     Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len, check_dimensions, sniff, validate,
-    validate_as_service,
 };
 pub use log_id::LogId;
 pub use machine::call::Call;
