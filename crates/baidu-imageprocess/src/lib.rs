@@ -39,6 +39,8 @@
 //! - `async` (default): [`Client`], over reqwest; needs a tokio runtime.
 //! - `blocking`: [`BlockingClient`], over ureq; pulls in neither tokio nor reqwest
 //!   (`default-features = false, features = ["blocking", "rustls"]`).
+//! - `redis`: [`RedisBudget`], a QPS budget and access token shared through Redis by
+//!   every process using one API key (the builder's `.budget(..)`).
 //! - `rustls` (default) or `native-tls`: the TLS stack of the built-in transports.
 //!   Certificates are always verified.
 //!
@@ -76,6 +78,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod budget;
 mod builder;
 mod client;
 #[cfg(feature = "async")]
@@ -90,6 +93,9 @@ pub use baidu_imageprocess_protocol::{
     LogId, Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Style,
     StyleId, Timeouts, TokenInfo, validate,
 };
+/// The shared budget (feature `redis`): attach it with the builder's `.budget(..)`.
+#[cfg(feature = "redis")]
+pub use baidu_imageprocess_redis::{self as redis, RedisBudget};
 pub use builder::{
     Async, Blocking, BlockingClientBuilder, BuildError, Builder, ClientBuilder, ENV_API_KEY,
     ENV_ENDPOINT, ENV_SECRET_KEY, Flavor,

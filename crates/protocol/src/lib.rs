@@ -57,6 +57,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authorize;
+mod budget;
 mod call;
 mod classify;
 mod code;
@@ -86,6 +87,7 @@ mod token_cache;
 mod token_call;
 mod transport;
 
+pub use budget::{Budget, Claim, Slot, application_id};
 pub use call::Call;
 pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
