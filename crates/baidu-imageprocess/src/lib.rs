@@ -39,7 +39,7 @@
 //! - `async` (default): [`Client`], over reqwest; needs a tokio runtime.
 //! - `blocking`: [`BlockingClient`], over ureq; pulls in neither tokio nor reqwest
 //!   (`default-features = false, features = ["blocking", "rustls"]`).
-//! - `redis`: [`RedisBudget`], a QPS budget and access token shared through Redis by
+//! - `redis`: `RedisBudget`, a QPS budget and access token shared through Redis by
 //!   every process using one API key (the builder's `.budget(..)`).
 //! - `rustls` (default) or `native-tls`: the TLS stack of the built-in transports.
 //!   Certificates are always verified.

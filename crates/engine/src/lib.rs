@@ -25,44 +25,35 @@ use std::time::{Duration, Instant};
 
 use image::{GrayImage, RgbImage, imageops::FilterType};
 
+// Decoding inputs and encoding results.
 mod codec;
-mod color;
-#[doc(hidden)]
-pub mod colourize;
-#[doc(hidden)]
-pub mod contrast;
-mod dehaze;
-#[doc(hidden)]
-pub mod enhance;
-mod jpeg;
-pub mod jpeg_quality;
+// Building blocks the operations share.
+mod filters;
 mod model_file;
-mod npr;
-#[doc(hidden)]
-pub mod planes;
+// The operations, one module each, named by their wire names.
+mod ops;
 
-// The restoration and stylising operations, one module each.
-mod anime;
-mod colour_enhance;
-mod definition;
-mod demoire;
-mod denoise;
-mod doc_repair;
-mod inpaint;
-mod sky;
-mod stretch;
-mod style;
-mod stylize;
-
-// Shared by the restoration operations; their direct entry points for the xtasks.
+// Direct entry points of the restoration operations on decoded images, for the xtasks.
 #[doc(hidden)]
-pub mod restoration;
-mod restore_filters;
+pub mod direct;
+
+// The paths the xtasks (training, quality, benchmarks) use.
+pub use codec::jpeg_quality;
+#[doc(hidden)]
+pub use direct as restoration;
+#[doc(hidden)]
+pub use filters::planes;
+#[doc(hidden)]
+pub use ops::colourize;
+#[doc(hidden)]
+pub use ops::contrast_enhance as contrast;
+#[doc(hidden)]
+pub use ops::image_quality_enhance as enhance;
 
 #[doc(hidden)]
 pub use codec::encode_jpeg_rgb;
 pub use codec::{MAX_PIXELS, MAX_SIDE};
-pub use stylize::PRESETS;
+pub use ops::customize_stylization::PRESETS;
 
 /// One of the fifteen operations the engine computes, without its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -374,10 +365,10 @@ impl Engine {
             Request::Dehaze => self.dehaze(rgb),
             Request::Contrast => self.contrast(rgb),
             Request::Colourize => return coloured(self.colourize(&codec::luma(rgb))),
-            Request::StretchRestore => stretch::restore(rgb),
-            Request::Definition => definition::sharpen(rgb),
-            Request::ColourEnhance => colour_enhance::enhance(rgb),
-            Request::Style(style) => return coloured(style::transfer(rgb, style)),
+            Request::StretchRestore => ops::stretch_restore::restore(rgb),
+            Request::Definition => ops::image_definition_enhance::sharpen(rgb),
+            Request::ColourEnhance => ops::color_enhance::enhance(rgb),
+            Request::Style(style) => return coloured(ops::style_trans::transfer(rgb, style)),
             Request::SelfieAnime { mask } => {
                 if mask.is_some_and(|m| !(1..=8).contains(&m)) {
                     return Err(EngineError::InvalidParameter(format!(
@@ -385,28 +376,28 @@ impl Engine {
                         mask.unwrap_or_default()
                     )));
                 }
-                return coloured(anime::selfie_anime(rgb, mask));
+                return coloured(ops::selfie_anime::selfie_anime(rgb, mask));
             }
             Request::Inpaint(rects) => {
                 check_rects(rects, rgb.width(), rgb.height())?;
-                inpaint::inpaint(rgb, rects)
+                ops::inpainting::inpaint(rgb, rects)
             }
             Request::SkySeg => {
-                let (labelmap, scoremap) = sky::segment(rgb);
+                let (labelmap, scoremap) = ops::sky_seg::segment(rgb);
                 return Ok(Applied::Encoded(Output {
                     image: codec::encode_grey_png(&labelmap)?,
                     scoremap: Some(codec::encode_grey_png(&scoremap)?),
                 }));
             }
-            Request::Demoire => demoire::remove(rgb),
-            Request::DocRepair => doc_repair::repair(rgb),
+            Request::Demoire => ops::remove_moire::remove(rgb),
+            Request::DocRepair => ops::doc_repair::repair(rgb),
             Request::Denoise { strength } => {
                 if strength > 200 {
                     return Err(EngineError::InvalidParameter(format!(
                         "denoise strength {strength} is not in 0-200"
                     )));
                 }
-                denoise::denoise(rgb, strength)
+                ops::denoise::denoise(rgb, strength)
             }
             Request::Stylize(StyleSource::Preset(id)) => {
                 if id > 29 {
@@ -414,11 +405,11 @@ impl Engine {
                         "style preset {id} is not in 0-29"
                     )));
                 }
-                return coloured(stylize::preset(rgb, id));
+                return coloured(ops::customize_stylization::preset(rgb, id));
             }
             Request::Stylize(StyleSource::Image(style)) => {
                 let style = codec::decode(style)?;
-                return coloured(stylize::transfer(rgb, &style.rgb));
+                return coloured(ops::customize_stylization::transfer(rgb, &style.rgb));
             }
         };
         Ok(Applied::Image {
@@ -429,7 +420,7 @@ impl Engine {
 
     /// 2x upscale.
     pub fn enhance(&self, img: &RgbImage) -> RgbImage {
-        enhance::upscale_2x(img)
+        ops::image_quality_enhance::upscale_2x(img)
     }
 
     /// 2x enhance of pixels decoded from a JPEG of libjpeg `quality` (as
@@ -437,22 +428,25 @@ impl Engine {
     /// look of the pixels, says whether the filters for compressed inputs apply.
     /// [`Engine::process`] does this for every JPEG input.
     pub fn enhance_jpeg(&self, img: &RgbImage, quality: u8) -> RgbImage {
-        enhance::upscale_2x_in(img, Some(enhance::bank_for_jpeg(quality)))
+        ops::image_quality_enhance::upscale_2x_in(
+            img,
+            Some(ops::image_quality_enhance::bank_for_jpeg(quality)),
+        )
     }
 
     /// Haze removal; a haze-free photo comes back unchanged.
     pub fn dehaze(&self, img: &RgbImage) -> RgbImage {
-        dehaze::dehaze(img)
+        ops::dehaze::dehaze(img)
     }
 
     /// Contrast enhancement.
     pub fn contrast(&self, img: &RgbImage) -> RgbImage {
-        contrast::contrast(img)
+        ops::contrast_enhance::contrast(img)
     }
 
     /// Colour from luminance.
     pub fn colourize(&self, img: &GrayImage) -> RgbImage {
-        colourize::colourize(img)
+        ops::colourize::colourize(img)
     }
 }
 

@@ -18,9 +18,9 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::color::{from_planes, to_planes};
-use crate::planes::Plane;
-use crate::restore_filters::{from_opponent, to_opponent};
+use crate::filters::channels::{from_planes, to_planes};
+use crate::filters::opponent::{from_opponent, to_opponent};
+use crate::filters::planes::Plane;
 
 /// Patch side.
 const N: usize = 8;

@@ -1,9 +1,9 @@
 //! 2x upscale ("image quality enhance"): RAISR-style hashed filters on luminance.
 //!
 //! Every low-resolution luma pixel gets a hash of its local gradient structure (angle,
-//! strength, coherence; `enhance/hash.rs`). The hash picks four learned 7 × 7 filters, one per
+//! strength, coherence; `image_quality_enhance/hash.rs`). The hash picks four learned 7 × 7 filters, one per
 //! pixel phase of the 2x grid, which map the pixel's low-resolution neighbourhood straight
-//! to the four output pixels it covers (`enhance/kernel.rs`). Reading the low-resolution plane
+//! to the four output pixels it covers (`image_quality_enhance/kernel.rs`). Reading the low-resolution plane
 //! directly (rather than a bicubic upscale, as RAISR does) sees as much context with 49
 //! taps instead of 81, and hashes a quarter of the pixels.
 //!
@@ -34,7 +34,7 @@ use std::sync::OnceLock;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 pub use hash::{bucket_plane, structure};
 
@@ -62,9 +62,9 @@ pub const BANKS: usize = 2;
 pub const COMPRESSED: usize = 1;
 
 const MAGIC: &[u8; 8] = b"BDIPRSR3";
-static MODEL_BYTES: &[u8] = include_bytes!("../models/enhance.bin");
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/enhance.bin");
 static MODEL: OnceLock<Result<Prepared, String>> = OnceLock::new();
-static REFINER_BYTES: &[u8] = include_bytes!("../models/enhance-refine.bin");
+static REFINER_BYTES: &[u8] = include_bytes!("../../models/enhance-refine.bin");
 static REFINERS: OnceLock<Result<Vec<refine::Net>, String>> = OnceLock::new();
 
 /// Learned filters and hashing thresholds.
@@ -190,13 +190,13 @@ pub(crate) fn upscale_2x_in(src: &RgbImage, bank: Option<usize>) -> RgbImage {
 
 /// Catmull-Rom 2x of each channel, in 0..1 (the base the filters refine).
 pub fn bicubic_planes(src: &RgbImage) -> [Plane; 3] {
-    let planes = crate::color::to_planes(src);
-    std::array::from_fn(|c| crate::planes::upscale_2x(&planes[c]))
+    let planes = crate::filters::channels::to_planes(src);
+    std::array::from_fn(|c| crate::filters::planes::upscale_2x(&planes[c]))
 }
 
 /// Luma (BT.601) of RGB planes.
 pub fn luma_of(planes: &[Plane; 3]) -> Plane {
-    crate::color::luma(planes)
+    crate::filters::channels::luma(planes)
 }
 
 /// `v / 255` for every byte: the same values as the division, without its cost.
@@ -214,7 +214,7 @@ static UNIT: [f32; 256] = {
 pub fn luma_plane(img: &RgbImage) -> Plane {
     // The same arithmetic as `color::luma` of `color::to_planes`, without the planes.
     let raw = img.as_raw();
-    let [wr, wg, wb] = crate::color::LUMA;
+    let [wr, wg, wb] = crate::filters::channels::LUMA;
     Plane::from_fn(img.width() as usize, img.height() as usize, |x, y| {
         let i = (y * img.width() as usize + x) * 3;
         let [r, g, b] = [raw[i], raw[i + 1], raw[i + 2]].map(|v| UNIT[usize::from(v)]);
@@ -224,7 +224,7 @@ pub fn luma_plane(img: &RgbImage) -> Plane {
 
 /// Catmull-Rom 2x as 8-bit RGB (what the engine returns without a model).
 pub fn bicubic_2x(src: &RgbImage) -> RgbImage {
-    crate::color::from_planes(&bicubic_planes(src))
+    crate::filters::channels::from_planes(&bicubic_planes(src))
 }
 
 /// Blockiness of a plane: the mean step across the boundaries of the 8 × 8 grid over the
@@ -386,8 +386,8 @@ fn compose(src: &RgbImage, residual: &[f32]) -> RgbImage {
     let raw = src.as_raw();
     let mut out = vec![0u8; ow * 2 * h * 3];
     let (near, far) = (
-        crate::planes::catmull_rom(0.75),
-        crate::planes::catmull_rom(0.25),
+        crate::filters::planes::catmull_rom(0.75),
+        crate::filters::planes::catmull_rom(0.25),
     );
     // Strips of input rows, each with the horizontal pass of its rows and two above and
     // below (edges replicated) in a buffer that stays in cache, rather than the
@@ -575,7 +575,7 @@ impl pulp::WithSimd for HorizontalRow<'_> {
 
 /// Luma of the 2x Catmull-Rom upscale, the same as the model-free engine computes.
 pub fn bicubic_luma(lr_luma: &Plane) -> Plane {
-    crate::planes::upscale_2x(lr_luma)
+    crate::filters::planes::upscale_2x(lr_luma)
 }
 
 /// The Catmull-Rom filter of one phase (`(y % 2) * 2 + x % 2` of the output pixel) as a
@@ -586,9 +586,9 @@ pub fn bicubic_filter(phase: usize) -> [f32; TAPS] {
         // Even outputs sit a quarter pixel before their source pixel (taps -2..=1),
         // odd ones a quarter after (taps -1..=2); see `planes::upscale_2x`.
         let (k, first) = if odd {
-            (crate::planes::catmull_rom(0.25), RADIUS - 1)
+            (crate::filters::planes::catmull_rom(0.25), RADIUS - 1)
         } else {
-            (crate::planes::catmull_rom(0.75), RADIUS - 2)
+            (crate::filters::planes::catmull_rom(0.75), RADIUS - 2)
         };
         v[first..first + 4].copy_from_slice(&k);
         v

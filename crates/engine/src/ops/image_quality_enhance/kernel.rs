@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::{BUCKETS, PHASES, RADIUS, SIDE, TAPS, bicubic_filter};
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 /// Lanes of a stored filter row.
 pub(crate) const LANES: usize = 8;

@@ -14,7 +14,7 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::planes::{Plane, box_mean};
+use crate::filters::planes::{Plane, box_mean};
 
 /// Tile side (a power of two) and hop.
 const TILE: usize = 128;

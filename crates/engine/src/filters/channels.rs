@@ -3,7 +3,7 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 /// Rec. 601 luma weights.
 pub(crate) const LUMA: [f32; 3] = [0.299, 0.587, 0.114];

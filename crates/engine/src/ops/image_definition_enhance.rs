@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::planes::{Plane, box_mean};
+use crate::filters::planes::{Plane, box_mean};
 
 /// Filter taps per side.
 pub const PATCH: usize = 7;
@@ -33,7 +33,7 @@ const STRENGTH_EDGES: [f32; STRENGTHS - 1] = [4.0, 16.0];
 const COHERENCE_EDGES: [f32; COHERENCES - 1] = [0.3, 0.6];
 
 const MAGIC: [u8; 8] = *b"BDIPDEF1";
-static MODEL_BYTES: &[u8] = include_bytes!("../models/definition.bin");
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/definition.bin");
 static MODEL: OnceLock<Result<Vec<f32>, String>> = OnceLock::new();
 
 fn model() -> Result<&'static [f32], String> {
@@ -247,7 +247,9 @@ pub mod training {
                     a[i * TAPS + i] += lambda * diag;
                 }
                 let mut b = self.atb[c * TAPS..(c + 1) * TAPS].to_vec();
-                match crate::enhance::training::cholesky_solve(&mut a, &mut b, 0.0) {
+                match crate::ops::image_quality_enhance::training::cholesky_solve(
+                    &mut a, &mut b, 0.0,
+                ) {
                     Some(x) => out.extend(x.iter().map(|&v| v as f32)),
                     None => out.extend(identity),
                 }

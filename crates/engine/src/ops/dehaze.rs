@@ -9,8 +9,8 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::color::{LUMA, luma};
-use crate::planes::{Plane, guided_coefficients, min_filter};
+use crate::filters::channels::{LUMA, luma};
+use crate::filters::planes::{Plane, guided_coefficients, min_filter};
 
 /// Share of haze removed where the prior says there is haze (He's ω).
 const OMEGA: f32 = 0.90;
@@ -77,8 +77,8 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
     }
     let transmission = normalised_dark.map(|d| 1.0 - OMEGA * strength * d);
     let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
-    let full_luma = crate::enhance::luma_plane(img);
-    if crate::enhance::blockiness(&full_luma) >= BLOCKY {
+    let full_luma = crate::ops::image_quality_enhance::luma_plane(img);
+    if crate::ops::image_quality_enhance::blockiness(&full_luma) >= BLOCKY {
         recover(&deblock(img), &a, &b, air)
     } else {
         recover(img, &a, &b, air)

@@ -1,11 +1,13 @@
 //! Decoding inputs (JPEG, PNG, BMP) safely and encoding results in the input's format.
 
+pub(crate) mod jpeg;
+pub mod jpeg_quality;
+
 use std::io::Cursor;
 
 use image::{DynamicImage, GrayImage, ImageDecoder as _, ImageFormat, ImageReader, RgbImage};
 
 use crate::EngineError;
-use crate::jpeg;
 
 /// Largest side the engine decodes (the API's largest is 4096).
 pub const MAX_SIDE: u32 = 16_384;
@@ -76,7 +78,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, EngineError> {
         format,
         grey: !color.has_color(),
         jpeg_quality: if format == ImageFormat::Jpeg {
-            crate::jpeg_quality::estimated_quality(bytes)
+            crate::codec::jpeg_quality::estimated_quality(bytes)
         } else {
             None
         },
@@ -129,7 +131,7 @@ pub fn encode_jpeg_rgb(rgb: &RgbImage) -> Result<Vec<u8>, EngineError> {
 }
 
 /// JPEG at [`JPEG_QUALITY`] with the engine's own baseline encoder (libjpeg's default
-/// tables and 4:2:0 chroma; see [`crate::jpeg`]).
+/// tables and 4:2:0 chroma; see [`crate::codec::jpeg`]).
 fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, EngineError> {
     let (w, h) = (img.width(), img.height());
     let result = match img {
@@ -164,7 +166,9 @@ mod tests {
         let img = RgbImage::from_fn(24, 16, |x, y| {
             image::Rgb([(x * 9) as u8, (y * 13) as u8, 70])
         });
-        let jpeg = crate::jpeg::encode(crate::jpeg::Pixels::Rgb(img.as_raw()), 24, 16, 70).unwrap();
+        let jpeg =
+            crate::codec::jpeg::encode(crate::codec::jpeg::Pixels::Rgb(img.as_raw()), 24, 16, 70)
+                .unwrap();
         assert_eq!(decode(&jpeg).unwrap().jpeg_quality, Some(70));
         let mut png = Cursor::new(Vec::new());
         img.write_to(&mut png, ImageFormat::Png).unwrap();

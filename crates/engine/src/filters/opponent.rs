@@ -1,7 +1,7 @@
 //! Helpers the restoration operations share: an orthonormal luma-chroma transform (so
 //! white noise keeps its σ in every channel).
 
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 const INV_SQRT3: f32 = 0.577_350_26;
 const INV_SQRT2: f32 = 0.707_106_77;

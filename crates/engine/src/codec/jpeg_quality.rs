@@ -4,7 +4,7 @@
 //! it outright. Encoders with tables of their own (cameras, some editors) get the
 //! libjpeg quality that quantises about as coarsely.
 
-use crate::jpeg::{LUMA_QUANT, ZIGZAG, scaled_table};
+use crate::codec::jpeg::{LUMA_QUANT, ZIGZAG, scaled_table};
 
 /// The libjpeg-equivalent quality (1–100) of the JPEG in `bytes`, or `None` when `bytes`
 /// is not a JPEG or its header holds no usable luminance table before the first scan.
@@ -133,8 +133,13 @@ mod tests {
     fn reads_the_quality_of_libjpeg_style_tables() {
         let img = photo_like(40, 24);
         for quality in [10u8, 50, 75, 80, 90, 92, 95, 100] {
-            let ours = crate::jpeg::encode(crate::jpeg::Pixels::Rgb(img.as_raw()), 40, 24, quality)
-                .unwrap();
+            let ours = crate::codec::jpeg::encode(
+                crate::codec::jpeg::Pixels::Rgb(img.as_raw()),
+                40,
+                24,
+                quality,
+            )
+            .unwrap();
             assert_eq!(estimated_quality(&ours), Some(quality), "our encoder");
             let theirs = encoded_by_image_crate(&img, quality);
             let estimate = estimated_quality(&theirs).unwrap();

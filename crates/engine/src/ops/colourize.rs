@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
-use crate::planes::{Plane, box_mean, guided_filter};
+use crate::filters::planes::{Plane, box_mean, guided_filter};
 
 /// Brightness, fine texture, coarse texture, context and position bins.
 pub const BRIGHTNESS: usize = 8;
@@ -33,7 +33,7 @@ const REFINE_RADIUS: usize = 3;
 const REFINE_EPS: f32 = 1e-3;
 
 const MAGIC: &[u8; 8] = b"BDIPCLR2";
-static MODEL_BYTES: &[u8] = include_bytes!("../models/colourize.bin");
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/colourize.bin");
 static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
 
 /// The trained table.

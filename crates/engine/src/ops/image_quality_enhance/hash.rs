@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::{ANGLES, COHERENCES, STRENGTHS};
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 /// Separable weights of the tensor's window (radius 2, a triangle: nearer gradients
 /// count more, as RAISR's Gaussian weighting does).

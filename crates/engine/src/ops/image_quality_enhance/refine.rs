@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 /// Input planes: the low-resolution luma and the four phases' first-stage residuals.
 pub const INPUTS: usize = 5;

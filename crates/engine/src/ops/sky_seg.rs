@@ -14,8 +14,8 @@ use std::collections::VecDeque;
 
 use image::{GrayImage, RgbImage};
 
-use crate::npr::{self, smoothstep};
-use crate::planes::{Plane, box_mean, guided_coefficients};
+use crate::filters::npr::{self, smoothstep};
+use crate::filters::planes::{Plane, box_mean, guided_coefficients};
 
 /// Long side of the copy the decision is made on.
 const WORK_SIDE: usize = 320;
@@ -176,7 +176,7 @@ fn flood(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::npr::{fbm, hash};
+    use crate::filters::npr::{fbm, hash};
 
     /// A synthetic scene and its true sky.
     struct Scene {

@@ -7,7 +7,7 @@ use super::deblock::{POSITIONS, position};
 use super::hash::{bucket, structure};
 use super::kernel::padded;
 use super::{BUCKETS, COHERENCES, PHASES, SIDE, STRENGTHS, TAPS, bicubic_filter};
-use crate::planes::Plane;
+use crate::filters::planes::Plane;
 
 /// Normal equations of every bucket: `AᵀA` (upper triangle, f64), and `Aᵀb` per phase.
 #[derive(Debug, Clone)]

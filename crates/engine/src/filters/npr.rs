@@ -14,8 +14,8 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::color;
-use crate::planes::{Plane, box_mean};
+use crate::filters::channels;
+use crate::filters::planes::{Plane, box_mean};
 
 /// An RGB image as three planes in 0..1.
 pub(crate) type Rgb = [Plane; 3];
@@ -25,12 +25,12 @@ const REFERENCE_SIDE: f32 = 600.0;
 
 /// The image as planes.
 pub(crate) fn planes_of(img: &RgbImage) -> Rgb {
-    color::to_planes(img)
+    channels::to_planes(img)
 }
 
 /// Back to 8-bit RGB.
 pub(crate) fn image_of(img: &Rgb) -> RgbImage {
-    color::from_planes(img)
+    channels::from_planes(img)
 }
 
 /// Largest image a style renders at full resolution. Larger ones are rendered at this
@@ -60,7 +60,7 @@ pub(crate) fn unit(img: &Rgb) -> f32 {
 
 /// Luma in 0..1.
 pub(crate) fn luma(img: &Rgb) -> Plane {
-    color::luma(img)
+    channels::luma(img)
 }
 
 /// Width and height.
@@ -150,7 +150,7 @@ pub(crate) const fn hex(rgb: u32) -> [f32; 3] {
 /// Rec. 601 luma of one colour.
 #[inline]
 pub(crate) fn luma_of(c: [f32; 3]) -> f32 {
-    color::LUMA[0] * c[0] + color::LUMA[1] * c[1] + color::LUMA[2] * c[2]
+    channels::LUMA[0] * c[0] + channels::LUMA[1] * c[1] + channels::LUMA[2] * c[2]
 }
 
 /// Scales the chroma of `c` about its luma by `s` (0 grey, 1 unchanged).
@@ -453,7 +453,7 @@ pub(crate) fn thicken(lines: &Plane, radius: f32) -> Plane {
     if r == 0 {
         lines.clone()
     } else {
-        crate::planes::min_filter(lines, r)
+        crate::filters::planes::min_filter(lines, r)
     }
 }
 

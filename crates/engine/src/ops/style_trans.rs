@@ -1,4 +1,4 @@
-//! Style transfer: nine non-photorealistic looks built from the blocks in [`crate::npr`]
+//! Style transfer: nine non-photorealistic looks built from the blocks in [`crate::filters::npr`]
 //! (edge-preserving smoothing, colour quantisation, edge and hatching layers, palette
 //! mapping, flow-guided distortion). Each style is one function of the photo; radii
 //! scale with the image, so a style looks alike at any resolution.
@@ -8,8 +8,8 @@
 use image::RgbImage;
 
 use crate::Style;
-use crate::npr::{self, Rgb, gradient, hex, mix, smoothstep};
-use crate::planes::Plane;
+use crate::filters::npr::{self, Rgb, gradient, hex, mix, smoothstep};
+use crate::filters::planes::Plane;
 
 /// The image rendered in `style`.
 pub(crate) fn transfer(img: &RgbImage, style: Style) -> RgbImage {

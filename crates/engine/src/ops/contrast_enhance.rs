@@ -32,7 +32,7 @@ pub const LEVELS: [f32; 17] = [
 pub const FEATURES: usize = LEVELS.len();
 
 const MAGIC: &[u8; 8] = b"BDIPCON3";
-static MODEL_BYTES: &[u8] = include_bytes!("../models/contrast.bin");
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/contrast.bin");
 static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
 static CANDIDATES: OnceLock<Vec<Correction>> = OnceLock::new();
 

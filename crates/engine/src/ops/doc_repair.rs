@@ -9,8 +9,8 @@
 
 use image::RgbImage;
 
-use crate::color::{from_planes, to_planes};
-use crate::planes::{Plane, box_mean, min_filter};
+use crate::filters::channels::{from_planes, to_planes};
+use crate::filters::planes::{Plane, box_mean, min_filter};
 
 /// Side of the blocks whose brightest sample estimates the paper.
 const BLOCK: usize = 8;
