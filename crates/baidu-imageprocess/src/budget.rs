@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use baidu_imageprocess_protocol::{ClientConfig, DynAsyncTransport, Session, Transport};
 
+#[cfg(feature = "redis")]
 use crate::builder::{Builder, Flavor};
 
 /// The budget attached to a builder, if any (always `None` without the feature).
@@ -42,6 +43,8 @@ impl<K: Flavor> Builder<K> {
 }
 
 /// The session for `config`, paced by the attached budget if there is one.
+// Without the feature, `Attached` is an always-empty `Option`.
+#[cfg_attr(not(feature = "redis"), allow(clippy::trivially_copy_pass_by_ref))]
 fn session(budget: &Attached, config: ClientConfig) -> Arc<Session> {
     match budget {
         #[cfg(feature = "redis")]
@@ -52,6 +55,8 @@ fn session(budget: &Attached, config: ClientConfig) -> Arc<Session> {
 }
 
 /// The async client's session and transport, sharing the token if a budget is attached.
+// Without the feature, `Attached` is an always-empty `Option`.
+#[cfg_attr(not(feature = "redis"), allow(clippy::trivially_copy_pass_by_ref))]
 pub(crate) fn attach_async(
     budget: &Attached,
     config: ClientConfig,
@@ -70,6 +75,8 @@ pub(crate) fn attach_async(
 
 /// The blocking client's session and transport, sharing the token if a budget is
 /// attached.
+// Without the feature, `Attached` is an always-empty `Option`.
+#[cfg_attr(not(feature = "redis"), allow(clippy::trivially_copy_pass_by_ref))]
 pub(crate) fn attach_blocking(
     budget: &Attached,
     config: ClientConfig,
