@@ -191,7 +191,7 @@ async fn without_retries_injected_failures_surface_as_retryable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn client_rate_limit_matches_the_service() {
-    let emu = Emulator::builder().echo(true).qps(5).start().unwrap();
+    let emu = Emulator::builder().echo(true).qps(5.0).start().unwrap();
     let c = Client::builder()
         .api_key("ak", "sk")
         .endpoint(emu.base_url())
@@ -437,7 +437,7 @@ fn blocking_injected_failures_are_retried_away_or_surface_as_retryable() {
 
 #[test]
 fn blocking_client_rate_limit_matches_the_service() {
-    let emu = Emulator::builder().echo(true).qps(5).start().unwrap();
+    let emu = Emulator::builder().echo(true).qps(5.0).start().unwrap();
     let c = BlockingClient::builder()
         .api_key("ak", "sk")
         .endpoint(emu.base_url())

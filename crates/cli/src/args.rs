@@ -246,22 +246,6 @@ impl StyleName {
             Self::Gothic => "gothic",
         }
     }
-
-    /// The local engine's style of the same name.
-    pub const fn engine_style(self) -> baidu_imageprocess_engine::Style {
-        use baidu_imageprocess_engine::Style;
-        match self {
-            Self::Cartoon => Style::Cartoon,
-            Self::Pencil => Style::Pencil,
-            Self::ColorPencil => Style::ColorPencil,
-            Self::Warm => Style::Warm,
-            Self::Wave => Style::Wave,
-            Self::Lavender => Style::Lavender,
-            Self::Mononoke => Style::Mononoke,
-            Self::Scream => Style::Scream,
-            Self::Gothic => Style::Gothic,
-        }
-    }
 }
 
 /// Arguments of `bdip style`.

@@ -41,7 +41,7 @@ pub fn operation(task: &Task) -> Option<Operation> {
 }
 
 /// The protocol's parameters of `task` (flag values were range-checked by clap).
-fn params<'a>(
+pub fn params<'a>(
     task: &'a Task,
     style_image: Option<&'a Arc<Vec<u8>>>,
 ) -> Result<Params<'a>, protocol::LimitViolation> {

@@ -321,7 +321,7 @@ fn serve_and_completions() {
 
 #[test]
 fn two_hundred_images_at_the_service_rate() {
-    let emu = Emulator::builder().echo(true).qps(20).start().unwrap();
+    let emu = Emulator::builder().echo(true).qps(20.0).start().unwrap();
     let dir = tmp();
     let photos = dir.path().join("batch");
     std::fs::create_dir(&photos).unwrap();

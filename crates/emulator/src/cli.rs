@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use baidu_imageprocess_protocol::{Operation, SecretKey};
+use baidu_imageprocess_protocol::{Operation, SecretKey, UnknownOperation};
 
 use crate::config::EmulatorConfig;
 use crate::state::AppState;
@@ -25,9 +25,10 @@ pub struct ServeArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 2_592_000)]
     pub token_ttl: u64,
-    /// Operation requests per second before answering error 18.
-    #[arg(long, value_name = "N")]
-    pub qps: Option<u32>,
+    /// Operation requests per second before answering error 18 (0.001 to 10000;
+    /// fractions allowed, e.g. 0.5 for one every two seconds; omit it for no limit).
+    #[arg(long, value_name = "N", value_parser = qps)]
+    pub qps: Option<f64>,
     /// Share of operation requests failed with 1, 2 or 282000 (0 to 1).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = share)]
     pub fail_rate: f64,
@@ -38,8 +39,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
     /// Answer this operation with error 6 (repeatable): a wire name such as dehaze or
-    /// style_trans (enhance, contrast and colorize are accepted too).
-    #[arg(long, value_name = "OP")]
+    /// style_trans, or bdip's subcommand name such as inpaint or colour-enhance.
+    #[arg(long, value_name = "OP", value_parser = operation)]
     pub deny: Vec<Operation>,
     /// Return each input image unchanged (for transport benchmarks).
     #[arg(long)]
@@ -85,6 +86,28 @@ fn share(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err("expected a number from 0 to 1".into()),
     }
+}
+
+/// `--qps` bounds: the client's (`bdip --qps`, `Client::builder().qps`).
+const QPS_RANGE: (f64, f64) = (0.001, 10_000.0);
+
+/// Operation requests per second; 0 is refused rather than read as "no limit".
+fn qps(text: &str) -> Result<f64, String> {
+    let (low, high) = QPS_RANGE;
+    match text.trim().parse::<f64>() {
+        Ok(0.0) => Err(format!(
+            "0 would refuse every request; use a number from {low} to {high}, or leave --qps out for no limit"
+        )),
+        Ok(q) if q.is_finite() && (low..=high).contains(&q) => Ok(q),
+        _ => Err(format!(
+            "expected a number from {low} to {high}, e.g. 0.5 or 20"
+        )),
+    }
+}
+
+/// An operation by wire name or `bdip` subcommand name; the error lists the valid names.
+fn operation(text: &str) -> Result<Operation, String> {
+    text.parse().map_err(|e: UnknownOperation| e.to_string())
 }
 
 /// Most `--workers`: beyond the machine's cores they only add memory.
@@ -175,6 +198,16 @@ mod tests {
         for bad in ["nan", "NaN", "-0.1", "1.5", "inf", "x"] {
             assert!(share(bad).is_err(), "{bad}");
         }
+        assert_eq!(qps("0.5"), Ok(0.5));
+        assert_eq!(qps("20"), Ok(20.0));
+        for bad in ["0", "0.0", "-1", "0.0001", "10001", "nan", "inf", "x"] {
+            assert!(qps(bad).is_err(), "{bad}");
+        }
+        assert!(qps("0").unwrap_err().contains("no limit"));
+        assert_eq!(operation("inpaint"), Ok(Operation::Inpainting));
+        assert_eq!(operation("style_trans"), Ok(Operation::StyleTrans));
+        let unknown = operation("sharpen").unwrap_err();
+        assert!(unknown.contains("customize_stylization"), "{unknown}");
         assert_eq!(workers("4"), Ok(4));
         for bad in ["0", "1025", "18446744073709551615"] {
             assert!(workers(bad).is_err(), "{bad}");

@@ -14,8 +14,10 @@ pub struct EmulatorConfig {
     pub secret_key: Option<SecretKey>,
     /// Lifetime of issued tokens.
     pub token_ttl: Duration,
-    /// Requests per second allowed on the operations (token bucket); over it: error 18.
-    pub qps: Option<u32>,
+    /// Requests per second allowed on the operations (token bucket; fractions allowed,
+    /// e.g. 0.5 for one request every two seconds); over it: error 18. `None`, zero,
+    /// a negative number or NaN: no limit.
+    pub qps: Option<f64>,
     /// Share of operation requests failed on purpose with 1, 2 or 282000.
     pub fail_rate: f64,
     /// Seed for injected failures and tokens (`None`: random).

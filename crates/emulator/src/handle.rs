@@ -38,8 +38,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Operation requests per second before error 18.
-    pub fn qps(mut self, qps: u32) -> Self {
+    /// Operation requests per second before error 18, as `Client::builder().qps` takes
+    /// them (fractions allowed, e.g. 0.5; zero, a negative number or NaN: no limit).
+    pub fn qps(mut self, qps: f64) -> Self {
         self.config.qps = Some(qps);
         self
     }

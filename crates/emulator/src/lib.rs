@@ -30,6 +30,7 @@ mod handle;
 mod inprocess;
 mod ops;
 mod server;
+pub mod service;
 mod state;
 mod stats;
 

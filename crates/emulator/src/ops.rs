@@ -1,45 +1,12 @@
 //! The operations as the emulator serves them, read from the protocol crate's operation
-//! table: the body's size caps, the refusals, and a typed [`Request`] as the engine's
-//! (the fields are decoded by `protocol::decode_params`).
+//! table: the body's size caps and the checked [`Request`] (the fields are decoded by
+//! `protocol::decode_params`).
 
-use std::borrow::Cow;
-
-use baidu_imageprocess_engine as engine;
 use baidu_imageprocess_protocol::{
-    self as protocol, AnimeMask, BodyKind, CustomStyle, ErrorCode, Input, InputKind,
-    LimitViolation, Operation, OperationSpec, Params, Request, Style,
+    self as protocol, BodyKind, Input, InputKind, Operation, OperationSpec, Params, Request,
 };
 
-/// A refusal: the error code and the message the reply carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) code: ErrorCode,
-    pub(crate) message: Cow<'static, str>,
-}
-
-impl Refusal {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorCode::INVALID_PARAM, message)
-    }
-
-    /// The spec's message for `code`, when there is nothing more specific to say.
-    pub(crate) fn plain(code: ErrorCode) -> Self {
-        Self::new(code, code.message().unwrap_or("error"))
-    }
-}
-
-impl From<LimitViolation> for Refusal {
-    fn from(violation: LimitViolation) -> Self {
-        Self::new(violation.code(), violation.to_string())
-    }
-}
+pub(crate) use crate::service::Refusal;
 
 /// Room for every field but the images (names, `url`, small parameters, rectangles).
 pub(crate) const FIELDS_OVERHEAD: usize = 64 * 1024;
@@ -123,72 +90,15 @@ pub(crate) fn validated(
     Ok(request)
 }
 
-fn style(style: Style) -> engine::Style {
-    match style {
-        Style::Cartoon => engine::Style::Cartoon,
-        Style::Pencil => engine::Style::Pencil,
-        Style::ColorPencil => engine::Style::ColorPencil,
-        Style::Warm => engine::Style::Warm,
-        Style::Wave => engine::Style::Wave,
-        Style::Lavender => engine::Style::Lavender,
-        Style::Mononoke => engine::Style::Mononoke,
-        Style::Scream => engine::Style::Scream,
-        Style::Gothic => engine::Style::Gothic,
-    }
-}
-
-/// Runs `params` on `image` with the engine.
-pub(crate) fn run(
-    engine: &engine::Engine,
-    params: &Params<'_>,
-    image: &[u8],
-) -> Result<engine::Output, engine::EngineError> {
-    let rects: Vec<engine::Rect>;
-    let request = match params {
-        Params::ImageQualityEnhance => engine::Request::Enhance,
-        Params::Dehaze => engine::Request::Dehaze,
-        Params::ContrastEnhance => engine::Request::Contrast,
-        Params::Colourize => engine::Request::Colourize,
-        Params::StretchRestore => engine::Request::StretchRestore,
-        Params::ImageDefinitionEnhance => engine::Request::Definition,
-        Params::ColorEnhance => engine::Request::ColourEnhance,
-        Params::StyleTrans(s) => engine::Request::Style(style(*s)),
-        Params::SelfieAnime { mask } => engine::Request::SelfieAnime {
-            mask: mask.map(AnimeMask::get),
-        },
-        Params::Inpainting(list) => {
-            rects = list
-                .iter()
-                .map(|r| engine::Rect {
-                    left: r.left,
-                    top: r.top,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect();
-            engine::Request::Inpaint(&rects)
-        }
-        Params::SkySeg => engine::Request::SkySeg,
-        Params::RemoveMoire => engine::Request::Demoire,
-        Params::DocRepair => engine::Request::DocRepair,
-        Params::Denoise(strength) => engine::Request::Denoise {
-            strength: strength.get(),
-        },
-        Params::CustomizeStylization(CustomStyle::Preset(id)) => {
-            engine::Request::Stylize(engine::StyleSource::Preset(id.get()))
-        }
-        Params::CustomizeStylization(CustomStyle::Image(bytes)) => {
-            engine::Request::Stylize(engine::StyleSource::Image(bytes))
-        }
-    };
-    engine.process(&request, image)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use baidu_imageprocess_protocol::{ParamFields, Rect};
+    use std::borrow::Cow;
+
+    use baidu_imageprocess_protocol::{
+        AnimeMask, CustomStyle, LimitViolation, ParamFields, Rect, Style,
+    };
 
     struct Map(Vec<(&'static str, &'static str)>);
 

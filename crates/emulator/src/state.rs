@@ -1,9 +1,8 @@
 //! Shared server state: issued tokens, the QPS bucket, fault injection, log ids.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use baidu_imageprocess_engine::Engine;
 use baidu_imageprocess_protocol::ErrorCode;
@@ -11,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::EmulatorConfig;
 use crate::fetch::Fetcher;
+use crate::service::LogIds;
 use crate::stats::Counters;
 
 /// Most tokens remembered: beyond it the oldest is forgotten (answered 110 like an
@@ -32,7 +32,7 @@ pub(crate) struct AppState {
     pub(crate) fetcher: Fetcher,
     bucket: Mutex<Bucket>,
     rng: Mutex<fastrand::Rng>,
-    log_ids: AtomicU64,
+    log_ids: LogIds,
 }
 
 impl std::fmt::Debug for AppState {
@@ -105,6 +105,12 @@ pub(crate) enum TokenCheck {
     Expired,
 }
 
+/// How many requests the QPS bucket holds: a second's worth, and at least one, so a rate
+/// below one a second (0.5: one every two seconds) still lets requests through.
+fn bucket_capacity(qps: f64) -> f64 {
+    qps.max(1.0)
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -120,11 +126,6 @@ impl AppState {
             config.fail_rate = 0.0;
         }
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        // Log ids: start time in the high bits, a counter below, so ids stay unique
-        // across restarts and exceed 2^53 like Baidu's.
-        let start = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         // Semaphores panic above `MAX_PERMITS`; nobody needs that many.
         let cap = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS / 2);
         let workers = cap(config.workers);
@@ -140,17 +141,17 @@ impl AppState {
             faults: crate::console::LiveFaults::from_config(&config),
             fetcher: Fetcher::new(config.fetch_any_url),
             bucket: Mutex::new(Bucket {
-                tokens: f64::from(config.qps.unwrap_or(0)),
+                tokens: config.qps.map_or(0.0, bucket_capacity),
                 updated: Instant::now(),
             }),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
-            log_ids: AtomicU64::new((start & 0x7FFF_FFFF) << 32),
+            log_ids: LogIds::new(),
             config,
         })
     }
 
     pub(crate) fn next_log_id(&self) -> u64 {
-        self.log_ids.fetch_add(1, Ordering::Relaxed) | (1 << 62)
+        self.log_ids.next_id()
     }
 
     /// Issues a new random token.
@@ -170,15 +171,15 @@ impl AppState {
         lock(&self.tokens).check(token, Instant::now())
     }
 
-    /// Takes one request from the QPS bucket (capacity = rate = `qps`).
+    /// Takes one request from the QPS bucket (refilled at `qps`; holds `qps`, at least 1).
     pub(crate) fn admit(&self) -> bool {
-        let Some(qps) = self.faults.qps().filter(|&q| q > 0) else {
+        let Some(rate) = self.faults.qps() else {
             return true;
         };
-        let rate = f64::from(qps);
         let mut b = lock(&self.bucket);
         let now = Instant::now();
-        b.tokens = (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate).min(rate);
+        b.tokens = (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate)
+            .min(bucket_capacity(rate));
         b.updated = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
@@ -211,6 +212,21 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn a_fractional_qps_admits_one_request_then_refuses_until_refilled() {
+        let state = AppState::new(EmulatorConfig {
+            qps: Some(0.5),
+            ..EmulatorConfig::default()
+        });
+        assert!(state.admit(), "the bucket starts with one request");
+        assert!(
+            !state.admit(),
+            "0.5 a second: the next one waits two seconds"
+        );
+        let unlimited = AppState::new(EmulatorConfig::default());
+        assert!((0..100).all(|_| unlimited.admit()));
+    }
 
     #[test]
     fn tokens_expire_in_amortised_constant_time() {

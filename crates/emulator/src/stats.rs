@@ -11,7 +11,8 @@ pub struct Stats {
     /// Requests per endpoint: `token`, each operation's wire name (`dehaze`,
     /// `style_trans`, `sky_seg`, ...), `other`.
     pub requests: BTreeMap<String, u64>,
-    /// Error replies per `error_code` (OAuth failures count under 401).
+    /// Error replies per the `error_code` they carried (token-endpoint failures, which
+    /// carry none, count under their HTTP status, e.g. 401).
     pub errors: BTreeMap<u32, u64>,
     /// Successful operation replies.
     pub successes: u64,

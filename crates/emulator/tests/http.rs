@@ -204,7 +204,12 @@ fn token_states_paths_and_methods() {
         b"image=",
     );
     assert_eq!(unknown.status, 404);
-    assert!(unknown.json["error_code"].is_number());
+    assert_eq!(unknown.json["error_code"], 3);
+    // The stats count the code each reply carried (the GET and the unknown path), not
+    // the HTTP status.
+    let stats = emu.stats();
+    assert_eq!(stats.errors_with(3), 2, "{stats:?}");
+    assert_eq!(stats.errors_with(404), 0, "{stats:?}");
     // The spec's curl examples say image-classify; accepted too.
     let typo = send(
         addr,
@@ -326,7 +331,7 @@ fn an_oversized_body_is_refused_without_reading_it() {
 fn faults_deny_qps_failures_echo_and_stats() {
     let emu = Emulator::builder()
         .deny(Operation::Colourize)
-        .qps(3)
+        .qps(3.0)
         .echo(true)
         .start()
         .unwrap();

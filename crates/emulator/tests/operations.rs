@@ -397,3 +397,76 @@ fn any_operation_can_be_denied() {
     let allowed = call(addr, &t, "color_enhance", &[("image", &png)]);
     assert!(allowed["image"].is_string(), "{allowed}");
 }
+
+/// A PNG header announcing `w × h` (the limits are checked from the header).
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    v.extend_from_slice(&w.to_be_bytes());
+    v.extend_from_slice(&h.to_be_bytes());
+    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    v
+}
+
+/// Sides just outside `limits`: past the aspect ratio when it is bounded, else past the
+/// longest side, else past the pixel count.
+fn outside(limits: &baidu_imageprocess_protocol::Limits) -> (u32, u32) {
+    if let Some(aspect) = limits.max_aspect {
+        let long = limits.max_side;
+        let short = long / (aspect + 1);
+        assert!(short >= limits.min_side, "{limits:?}");
+        return (long, short);
+    }
+    if limits.max_side < u32::MAX {
+        return (limits.max_side + 1, limits.min_side.max(100));
+    }
+    let max = limits.max_pixels.expect("the row bounds the image");
+    let side = u32::try_from(max.isqrt() + 1).unwrap();
+    (side, side)
+}
+
+#[test]
+fn every_operation_refuses_an_image_outside_its_tables_limits() {
+    use baidu_imageprocess_protocol::{Operation, optable};
+    let emu = Emulator::builder().start().unwrap();
+    let addr = emu.addr();
+    let t = token(addr);
+    for op in Operation::ALL {
+        let limits = optable::spec(op).limits;
+        let (w, h) = outside(&limits);
+        let image = B64.encode(png_header(w, h));
+        let reply = if op == Operation::Inpainting {
+            let body = serde_json::json!({
+                "image": image,
+                "rectangle": [{"left": 0, "top": 0, "width": 10, "height": 10}],
+            });
+            post(
+                addr,
+                &format!("/rest/2.0/image-process/v1/inpainting?access_token={t}"),
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+        } else {
+            let params: &[(&str, &str)] = match op {
+                Operation::StyleTrans => &[("option", "cartoon")],
+                Operation::Denoise => &[("option", "50")],
+                Operation::CustomizeStylization => &[("style_id", "1")],
+                _ => &[],
+            };
+            let mut pairs = vec![("image", image.as_str())];
+            pairs.extend_from_slice(params);
+            call(addr, &t, op.name(), &pairs)
+        };
+        assert_eq!(reply["error_code"], 216_202, "{op} {w}×{h}: {reply}");
+    }
+    // The 4:1 operations the clients leave to the service: 2000 × 100 is refused.
+    for op in [
+        Operation::ImageDefinitionEnhance,
+        Operation::ColorEnhance,
+        Operation::SkySeg,
+        Operation::StretchRestore,
+    ] {
+        let image = B64.encode(png_header(2000, 100));
+        let reply = call(addr, &t, op.name(), &[("image", &image)]);
+        assert_eq!(reply["error_code"], 216_202, "{op}: {reply}");
+    }
+}

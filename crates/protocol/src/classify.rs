@@ -1,12 +1,12 @@
 //! The retry classifier: the one function that knows which outcomes of an attempt are
 //! retried, throttled, answered by a fresh token, or final.
 //!
-//! Every other `is_retryable` in the crate asks it; the call state machine acts on its
-//! answer and nothing else.
+//! Every `is_retryable` of the crate is defined here, next to the function it asks; the
+//! call state machine acts on its answer and nothing else.
 
 use crate::code::{ErrorClass, ErrorCode};
-use crate::error::DecodeErrorKind;
-use crate::transport::TransportErrorKind;
+use crate::error::{DecodeError, DecodeErrorKind, Error};
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// What one attempt ended with, short of success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,71 @@ pub const fn classify(outcome: Outcome) -> Action {
             | DecodeErrorKind::BadBase64
             | DecodeErrorKind::UnexpectedShape => Action::Fail,
         },
+    }
+}
+
+impl ErrorCode {
+    /// Whether the same request may succeed if sent again later, when the code came
+    /// with Baidu's usual HTTP 200 (see [`Error::is_retryable`] for a code that came with
+    /// another status).
+    pub const fn is_retryable(self) -> bool {
+        classify(Outcome::Api {
+            code: self,
+            status: 200,
+        })
+        .is_retry()
+    }
+}
+
+impl TransportError {
+    /// Whether trying again may help: connection, timeout and I/O failures; never TLS or
+    /// certificate failures.
+    pub fn is_retryable(&self) -> bool {
+        classify(Outcome::Transport(self.kind())).is_retry()
+    }
+}
+
+impl DecodeError {
+    /// Whether the same request may succeed later: server errors, rate limiting (429),
+    /// and bodies cut short or replaced by a proxy's error page.
+    pub fn is_retryable(&self) -> bool {
+        classify(self.outcome()).is_retry()
+    }
+
+    /// The outcome to classify.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::Malformed {
+            kind: self.kind(),
+            status: self.status(),
+        }
+    }
+}
+
+impl Error {
+    /// Whether sending the same request again later may succeed: a call that ran out of
+    /// time, or an attempt outcome [`classify`] retries.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Timeout { .. } => true,
+            Self::InvalidInput(_) | Self::Auth(_) | Self::Misuse(_) => false,
+            Self::Api { .. } | Self::Transport(_) | Self::Decode(_) => {
+                self.outcome().is_some_and(|o| classify(o).is_retry())
+            }
+        }
+    }
+
+    /// The attempt outcome this error reports, for [`classify`] (none for errors that
+    /// are not about one attempt). An API error reports the HTTP status it came with.
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self {
+            Self::Api { code, status, .. } => Some(Outcome::Api {
+                code: *code,
+                status: *status,
+            }),
+            Self::Transport(e) => Some(Outcome::Transport(e.kind())),
+            Self::Decode(e) => Some(e.outcome()),
+            Self::InvalidInput(_) | Self::Auth(_) | Self::Timeout { .. } | Self::Misuse(_) => None,
+        }
     }
 }
 

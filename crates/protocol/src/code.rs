@@ -1,4 +1,5 @@
-//! Baidu's error codes and the one table that classifies them.
+//! Baidu's error codes and the one table that classifies them (what to do about each
+//! class is [`crate::classify`]'s answer).
 
 use std::fmt;
 
@@ -134,16 +135,6 @@ impl ErrorCode {
             13..=15 => ErrorClass::Account,
             _ => ErrorClass::Unknown,
         }
-    }
-
-    /// Whether the same request may succeed if sent again later (asks
-    /// [`crate::classify`]).
-    pub const fn is_retryable(self) -> bool {
-        crate::classify::classify(crate::classify::Outcome::Api {
-            code: self,
-            status: 200,
-        })
-        .is_retry()
     }
 
     /// The spec's `error_msg` for this code, if it is in the table.

@@ -3,11 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::classify::{Outcome, classify};
 use crate::code::{ErrorClass, ErrorCode};
-use crate::limits::LimitViolation;
 use crate::log_id::LogId;
 use crate::transport::TransportError;
+use crate::violation::LimitViolation;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +27,10 @@ pub enum Error {
         message: String,
         /// The service's `log_id`, for Baidu support.
         log_id: Option<LogId>,
+        /// The HTTP status the error arrived with: 200 for Baidu's usual error bodies,
+        /// but a transient code may come with 429 or 5xx, which changes its handling
+        /// (see [`crate::classify`]). A local engine, with no HTTP, reports 200.
+        status: u16,
     },
     /// Credentials were refused, or a fresh token was refused too. Check the API key and
     /// secret key; retrying does not help.
@@ -59,33 +62,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether sending the same request again later may succeed: a call that ran out of
-    /// time, or an attempt outcome [`crate::classify`] retries.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Timeout { .. } => true,
-            Self::InvalidInput(_) | Self::Auth(_) | Self::Misuse(_) => false,
-            Self::Api { .. } | Self::Transport(_) | Self::Decode(_) => {
-                self.outcome().is_some_and(|o| classify(o).is_retry())
-            }
-        }
-    }
-
-    /// The attempt outcome this error reports, for [`crate::classify`] (none for errors
-    /// that are not about one attempt).
-    pub fn outcome(&self) -> Option<Outcome> {
-        match self {
-            // Baidu sends error bodies with HTTP 200.
-            Self::Api { code, .. } => Some(Outcome::Api {
-                code: *code,
-                status: 200,
-            }),
-            Self::Transport(e) => Some(Outcome::Transport(e.kind())),
-            Self::Decode(e) => Some(e.outcome()),
-            Self::InvalidInput(_) | Self::Auth(_) | Self::Timeout { .. } | Self::Misuse(_) => None,
-        }
-    }
-
     /// Whether the failure is about credentials or tokens.
     pub fn is_auth(&self) -> bool {
         matches!(self, Self::Auth(_))
@@ -199,21 +175,6 @@ impl DecodeError {
     /// The start of the body, at most 160 characters, control characters replaced.
     pub fn excerpt(&self) -> &str {
         &self.excerpt
-    }
-
-    /// Whether the same request may succeed later (asks [`crate::classify`]: server
-    /// errors, rate limiting (429), and bodies cut short or replaced by a proxy's error
-    /// page).
-    pub fn is_retryable(&self) -> bool {
-        classify(self.outcome()).is_retry()
-    }
-
-    /// The outcome to classify.
-    pub fn outcome(&self) -> Outcome {
-        Outcome::Malformed {
-            kind: self.kind,
-            status: self.status,
-        }
     }
 }
 

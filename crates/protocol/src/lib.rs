@@ -52,79 +52,100 @@
 //! std::fs::write("dehazed.jpg", &reply.image)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Layers
+//!
+//! The modules form five layers; each imports only its own layer or those below, and no
+//! two modules import each other (`tests/layers.rs` checks both):
+//!
+//! - **L0, vocabulary**: error codes ([`ErrorCode`]), log ids, secrets, the operation names
+//!   ([`Operation`]), rectangles, image formats, the refusal ([`LimitViolation`]), the HTTP
+//!   exchange and transport contract ([`Transport`]).
+//! - **L1, facts**: typed parameters, image limits ([`validate`]), the operation table
+//!   ([`optable`]), typed requests ([`Request`]), endpoints.
+//! - **L2, meaning**: retry classification ([`classify`]; every `is_retryable` is defined
+//!   there), the error type ([`Error`]), the wire codecs (request bodies, replies, the
+//!   token endpoint).
+//! - **L3, authentication and policy**: [`sign`], [`Credentials`], the [`TokenCache`],
+//!   retry and rate policy, [`ClientConfig`].
+//! - **L4, call machines**: the [`Step`] protocol, the client state a call holds
+//!   ([`Session`]), [`Call`] and [`TokenCall`], then starting and [`drive`]-ing them.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod authorize;
-mod budget;
-mod call;
-mod classify;
+// The crate is layered; a module imports only modules of its own layer or below, and no
+// two modules import each other (checked by `tests/layers.rs`).
+//
+// L0, vocabulary: names and plain data that need nothing else.
 mod code;
-mod config;
-mod credentials;
-mod decode_request;
-mod drive;
-mod endpoint;
-mod error;
-mod form;
-mod limits;
+mod format;
 mod log_id;
 mod operation;
+mod rect;
+mod recycle;
+mod secret;
+mod transport;
+mod violation;
+// L1, facts: the operations' parameters, limits and table, typed requests, endpoints.
+mod endpoint;
+mod limits;
 pub mod optable;
 mod params;
-mod policy;
-mod rate;
-mod recycle;
-mod reply;
 mod request;
-mod secret;
-mod session;
-pub mod sign;
-mod step;
-mod token;
-mod token_cache;
-mod token_call;
-mod transport;
+// L2, meaning: retry classification, the error type, the wire codecs.
+mod classify;
+mod error;
+mod wire;
+// L3, authentication and policy.
+mod auth;
+mod policy;
+// L4, the call machines.
+mod machine;
 
-pub use budget::{Budget, Claim, Slot, application_id};
-pub use call::Call;
+pub use auth::credentials::Credentials;
+pub use auth::sign;
+pub use auth::sign::BceCredentials;
+pub use auth::token_cache::TokenCache;
 pub use classify::{Action, Outcome, classify};
 pub use code::{ErrorClass, ErrorCode};
-pub use config::ClientConfig;
-pub use credentials::Credentials;
-pub use decode_request::{ParamFields, decode_params, decode_request, rectangle_from_text};
-pub use drive::{drive, drive_async, drive_with};
 pub use endpoint::{BAIDU_BASE_URL, Endpoint, InvalidEndpoint};
 pub use error::{AuthError, DecodeError, DecodeErrorKind, Error};
-pub use form::{
-    decode_image_field, decode_image_form, encode_image_form, encode_pairs, parse_pairs,
-    percent_decode_prefix,
-};
+pub use format::{ImageFormat, ImageInfo};
 pub use limits::{
-    ImageFormat, ImageInfo, LimitViolation, Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len,
-    check_dimensions, sniff, validate, validate_as_service,
+    Limits, MAX_BASE64_LEN, MAX_REPLY_BYTES, base64_len, check_dimensions, sniff, validate,
+    validate_as_service,
 };
 pub use log_id::LogId;
+pub use machine::call::Call;
+pub use machine::drive::{drive, drive_async, drive_with};
+pub use machine::shared::Session;
+pub use machine::step::{Machine, Step};
+pub use machine::token_call::{TokenCall, TokenInfo};
 pub use operation::{Operation, UnknownOperation};
 pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
 pub use params::{
-    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Rect, Style, StyleId,
+    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style, StyleId,
     check_rects,
 };
+pub use policy::budget::{Budget, Claim, Slot, application_id};
+pub use policy::config::ClientConfig;
+pub use policy::rate::RateLimiter;
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
-pub use rate::RateLimiter;
+pub use rect::Rect;
 pub use recycle::{MAX_RECYCLED, Recycler};
-pub use reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
-pub use request::{AsInput, Body, CustomStyle, Input, Params, Request};
+pub use request::{AsInput, CustomStyle, Input, Params, Request};
 pub use secret::{AccessToken, SecretKey};
-pub use session::Session;
-pub use sign::BceCredentials;
-pub use step::{Machine, Step};
-pub use token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, token_request};
-pub use token_cache::TokenCache;
-pub use token_call::{TokenCall, TokenInfo};
 pub use transport::{
     AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,
     RedactedUri, Transport, TransportError, TransportErrorKind, is_tls_failure, scrub,
 };
+pub use violation::LimitViolation;
+pub use wire::decode_request::{ParamFields, decode_params, decode_request, rectangle_from_text};
+pub use wire::encode::Body;
+pub use wire::form::{
+    decode_image_field, decode_image_form, encode_image_form, encode_pairs, parse_pairs,
+    percent_decode_prefix,
+};
+pub use wire::reply::{ImageReply, decode_base64, decode_image_reply, decode_reply};
+pub use wire::token::{BRAIN_ALL_SCOPE, TOKEN_PATH, TokenReply, decode_token_reply, token_request};

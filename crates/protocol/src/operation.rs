@@ -86,11 +86,6 @@ impl Operation {
         }
     }
 
-    /// The request path, e.g. `/rest/2.0/image-process/v1/dehaze`.
-    pub const fn path(self) -> &'static str {
-        crate::optable::spec(self).path
-    }
-
     /// The operation served at `path`, if any (also accepts the spec's `image-classify`
     /// typo in its curl examples).
     pub fn from_path(path: &str) -> Option<Self> {
@@ -98,11 +93,6 @@ impl Operation {
             .strip_prefix(PATH_PREFIX)
             .or_else(|| path.strip_prefix("/rest/2.0/image-classify/v1/"))?;
         Self::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    /// The operation's image limits (see [`crate::optable`] for everything else).
-    pub const fn limits(self) -> crate::limits::Limits {
-        crate::optable::spec(self).limits
     }
 
     /// Output size for an input of `width × height` when the operation keeps the input's
@@ -137,20 +127,33 @@ impl fmt::Display for Operation {
 
 /// The text did not name an operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown operation `{0}`: expected one of the API's names, e.g. dehaze or style_trans")]
+#[error("unknown operation `{0}`: expected one of {names} (or bdip's subcommand names, e.g. inpaint)", names = wire_names())]
 pub struct UnknownOperation(pub String);
+
+/// The fifteen wire names, comma-separated.
+fn wire_names() -> String {
+    Operation::ALL.map(Operation::name).join(", ")
+}
 
 impl FromStr for Operation {
     type Err = UnknownOperation;
 
-    /// Accepts the wire names (`-` may stand for `_`) and three common short names
-    /// (`enhance`, `contrast`, and the American `colorize`).
+    /// Accepts the wire names (`-` may stand for `_`), `bdip`'s subcommand names
+    /// (`enhance`, `contrast`, `definition`, `colour-enhance`, `style`, `anime`,
+    /// `inpaint`, `demoire`, `stylize`) and the American `colorize`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wire = s.trim().to_ascii_lowercase().replace('-', "_");
         let alias = match wire.as_str() {
             "enhance" => Some(Self::ImageQualityEnhance),
             "contrast" => Some(Self::ContrastEnhance),
             "colorize" => Some(Self::Colourize),
+            "definition" => Some(Self::ImageDefinitionEnhance),
+            "colour_enhance" => Some(Self::ColorEnhance),
+            "style" => Some(Self::StyleTrans),
+            "anime" => Some(Self::SelfieAnime),
+            "inpaint" => Some(Self::Inpainting),
+            "demoire" => Some(Self::RemoveMoire),
+            "stylize" => Some(Self::CustomizeStylization),
             _ => None,
         };
         alias
@@ -180,7 +183,21 @@ mod tests {
             Operation::from_path("/rest/2.0/image-process/v1/nope"),
             None
         );
-        assert!("sharpen".parse::<Operation>().is_err());
+        let unknown = "sharpen".parse::<Operation>().unwrap_err().to_string();
+        for op in Operation::ALL {
+            assert!(unknown.contains(op.name()), "{unknown}");
+        }
+        for (cli, op) in [
+            ("inpaint", Operation::Inpainting),
+            ("colour-enhance", Operation::ColorEnhance),
+            ("demoire", Operation::RemoveMoire),
+            ("stylize", Operation::CustomizeStylization),
+            ("definition", Operation::ImageDefinitionEnhance),
+            ("style", Operation::StyleTrans),
+            ("anime", Operation::SelfieAnime),
+        ] {
+            assert_eq!(cli.parse(), Ok(op), "{cli}");
+        }
         assert_eq!("colorize".parse(), Ok(Operation::Colourize));
     }
 }

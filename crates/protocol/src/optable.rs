@@ -355,6 +355,18 @@ pub const fn spec(op: Operation) -> &'static OperationSpec {
     }
 }
 
+impl Operation {
+    /// The request path, e.g. `/rest/2.0/image-process/v1/dehaze`.
+    pub const fn path(self) -> &'static str {
+        spec(self).path
+    }
+
+    /// The operation's image limits (see [`crate::optable`] for everything else).
+    pub const fn limits(self) -> Limits {
+        spec(self).limits
+    }
+}
+
 /// Every row, in [`Operation::ALL`]'s order.
 pub fn table() -> impl Iterator<Item = &'static OperationSpec> {
     Operation::ALL.into_iter().map(spec)

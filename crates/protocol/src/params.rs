@@ -7,7 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::limits::LimitViolation;
+use crate::rect::Rect;
+use crate::violation::{LimitViolation, URL_ALLOWED};
 
 /// Shortens a refused value for an error message (a refused value may be long: a URL, a
 /// style image's base64).
@@ -201,50 +202,6 @@ bounded_int!(
     PdfPage(u32), param = "pdf_file_num", 1..=4294967295
 );
 
-/// A rectangle of `inpainting`, in pixels from the image's top-left corner. Checked
-/// against the image's size (read from its header) before a request is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Rect {
-    /// Distance from the left edge.
-    pub left: u32,
-    /// Distance from the top edge.
-    pub top: u32,
-    /// Width (at least 1).
-    pub width: u32,
-    /// Height (at least 1).
-    pub height: u32,
-}
-
-impl Rect {
-    /// A rectangle at `(left, top)` of `width × height`.
-    pub const fn new(left: u32, top: u32, width: u32, height: u32) -> Self {
-        Self {
-            left,
-            top,
-            width,
-            height,
-        }
-    }
-
-    /// Whether the rectangle is non-empty and lies inside a `width × height` image.
-    pub const fn fits_in(&self, width: u32, height: u32) -> bool {
-        self.width > 0
-            && self.height > 0
-            && (self.left as u64 + self.width as u64) <= width as u64
-            && (self.top as u64 + self.height as u64) <= height as u64
-    }
-}
-
-impl fmt::Display for Rect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "left {}, top {}, {}×{}",
-            self.left, self.top, self.width, self.height
-        )
-    }
-}
-
 /// Checks `rects` against an image of `width × height`: at least one, each non-empty
 /// and inside the image.
 pub fn check_rects(rects: &[Rect], width: u32, height: u32) -> Result<(), LimitViolation> {
@@ -281,7 +238,7 @@ pub struct ImageUrl(String);
 
 impl ImageUrl {
     /// What `url` allows, for messages and docs.
-    pub const ALLOWED: &'static str = "an http:// or https:// URL of at most 1024 bytes";
+    pub const ALLOWED: &'static str = URL_ALLOWED;
 
     /// Checks `url`.
     pub fn new(url: impl Into<String>) -> Result<Self, LimitViolation> {

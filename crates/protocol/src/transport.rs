@@ -66,12 +66,6 @@ impl TransportError {
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
-
-    /// Whether trying again may help (asks [`crate::classify`]: connection, timeout and
-    /// I/O failures; never TLS or certificate failures).
-    pub fn is_retryable(&self) -> bool {
-        crate::classify::classify(crate::classify::Outcome::Transport(self.kind)).is_retry()
-    }
 }
 
 impl fmt::Debug for TransportError {

@@ -210,6 +210,7 @@ fn recorded_replies_decode_as_expected() {
                     code,
                     message,
                     log_id,
+                    ..
                 }),
             ) => {
                 assert_eq!(code.get(), api.code, "{label}");

@@ -13,13 +13,13 @@ use crate::config::EmulatorConfig;
 /// Longest latency that can be set at run time: longer would only hang the caller.
 pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
 /// Highest QPS that can be set at run time (the command line's own bound is separate).
-pub(crate) const MAX_QPS: u32 = 1_000_000;
+pub(crate) const MAX_QPS: f64 = 1_000_000.0;
 
 /// The faults in force, as the endpoint shows them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct FaultSettings {
     /// Operation requests per second before error 18 (`None`: unlimited).
-    pub(crate) qps: Option<u32>,
+    pub(crate) qps: Option<f64>,
     /// Share of operation requests failed with 1, 2 or 282000.
     pub(crate) fail_rate: f64,
     /// Delay before answering each operation request.
@@ -50,13 +50,13 @@ pub(crate) struct FaultUpdate {
 enum QpsChange {
     /// `null` or `0`.
     Unlimited,
-    PerSecond(u32),
+    PerSecond(f64),
 }
 
 /// Keeps `"qps": null` (turn the limit off) apart from a missing `qps` (leave it).
 fn qps_change<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<QpsChange>, D::Error> {
-    Ok(Some(match Option::<u32>::deserialize(d)? {
-        None | Some(0) => QpsChange::Unlimited,
+    Ok(Some(match Option::<f64>::deserialize(d)? {
+        None | Some(0.0) => QpsChange::Unlimited,
         Some(q) => QpsChange::PerSecond(q),
     }))
 }
@@ -69,7 +69,7 @@ impl LiveFaults {
     /// The faults the configuration starts with.
     pub(crate) fn from_config(config: &EmulatorConfig) -> Self {
         Self(RwLock::new(FaultSettings {
-            qps: config.qps.filter(|&q| q > 0),
+            qps: config.qps.filter(|&q| q.is_finite() && q > 0.0),
             fail_rate: config.fail_rate,
             latency_ms: u64::try_from(config.latency.as_millis()).unwrap_or(u64::MAX),
             deny: config.deny.clone(),
@@ -85,7 +85,7 @@ impl LiveFaults {
     }
 
     /// The QPS limit, if any.
-    pub(crate) fn qps(&self) -> Option<u32> {
+    pub(crate) fn qps(&self) -> Option<f64> {
         self.0.read().unwrap_or_else(PoisonError::into_inner).qps
     }
 
@@ -121,8 +121,10 @@ impl LiveFaults {
         let mut next = self.snapshot();
         if let Some(qps) = update.qps {
             match qps {
-                QpsChange::PerSecond(q) if q > MAX_QPS => {
-                    return Err(format!("qps: at most {MAX_QPS}, got {q}"));
+                QpsChange::PerSecond(q) if !(q > 0.0 && q <= MAX_QPS) => {
+                    return Err(format!(
+                        "qps: a number above 0 and at most {MAX_QPS}, got {q}"
+                    ));
                 }
                 QpsChange::PerSecond(q) => next.qps = Some(q),
                 QpsChange::Unlimited => next.qps = None,
@@ -166,16 +168,16 @@ mod tests {
     #[test]
     fn absent_fields_stay_and_null_qps_turns_the_limit_off() {
         let config = EmulatorConfig {
-            qps: Some(5),
+            qps: Some(5.0),
             fail_rate: 0.25,
             latency: Duration::from_millis(40),
             deny: vec![Operation::Dehaze],
             ..EmulatorConfig::default()
         };
         let faults = LiveFaults::from_config(&config);
-        assert_eq!(faults.qps(), Some(5));
+        assert_eq!(faults.qps(), Some(5.0));
         let after = faults.apply(update(r#"{"latency_ms": 7}"#)).unwrap();
-        assert_eq!(after.qps, Some(5));
+        assert_eq!(after.qps, Some(5.0));
         assert_eq!(after.deny, vec![Operation::Dehaze]);
         assert_eq!(faults.latency(), Duration::from_millis(7));
         faults

@@ -24,10 +24,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use baidu_imageprocess_protocol::{self as protocol, parse_pairs};
-use serde_json::json;
+use baidu_imageprocess_protocol::{self as protocol, ErrorCode, parse_pairs};
 
-use crate::ops::{self, Endpoint};
+use crate::ops::{self, Endpoint, Refusal};
 use crate::state::AppState;
 
 /// Largest request body any operation accepts: its base64 limits (10 MB for the image
@@ -56,9 +55,8 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
     }
     let Some(endpoint) = Endpoint::from_path(&path) else {
         state.counters.request("other");
-        state.counters.error(404);
-        let body = json!({"error_code": 3, "error_msg": "Unsupported openapi method", "log_id": state.next_log_id()});
-        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+        let refusal = Refusal::plain(ErrorCode::UNSUPPORTED_METHOD);
+        return reply::refuse_status(&state, &refusal, StatusCode::NOT_FOUND);
     };
     state.counters.request(endpoint.wire());
     let (parts, body) = request.into_parts();

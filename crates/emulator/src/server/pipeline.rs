@@ -7,8 +7,7 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{self as protocol, ErrorCode};
+use baidu_imageprocess_protocol::ErrorCode;
 
 use super::auth::authenticate;
 use super::decode::{RequestError, read_request};
@@ -75,16 +74,6 @@ pub(super) async fn operation(
             }
         }
     };
-    // Within the API's limits but beyond the engine's decoder (a 16385×2 image for
-    // enhance, whose only limit is the pixel count): a size error, not a format error.
-    if let protocol::Input::Image(image) = request.input()
-        && let Ok(info) = protocol::sniff(image)
-        && !state.config.echo
-        && info.width.max(info.height) > engine::MAX_SIDE
-    {
-        tracing::debug!(info.width, info.height, "side beyond the engine's decoder");
-        return api_error(state, ErrorCode::IMAGE_SIZE_ERROR);
-    }
     let result = if state.config.echo {
         Ok(echo(endpoint, request, image_text))
     } else {

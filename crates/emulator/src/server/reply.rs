@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use baidu_imageprocess_engine as engine;
 use baidu_imageprocess_protocol::{self as protocol, ErrorCode};
 use base64::Engine as _;
 use serde_json::json;
 
-use crate::ops::{self, Endpoint, Refusal};
+use crate::ops::{Endpoint, Refusal};
+use crate::service;
 use crate::state::AppState;
 
 pub(super) fn api_error(state: &AppState, code: ErrorCode) -> Response {
@@ -127,47 +127,28 @@ pub(super) fn reply(log_id: u64, output: Produced) -> Response {
         .into_response()
 }
 
-/// Runs the engine on the bounded worker pool; a full queue answers 18 instead of
-/// queueing without limit, and a panic answers 282000.
+/// Runs the engine service on the bounded worker pool.
 pub(super) async fn run_engine(
     state: &Arc<AppState>,
     request: protocol::Request<'static>,
 ) -> Result<Produced, Refusal> {
     let engine = state.engine.clone();
-    let joined = run_on_pool(state, move || {
-        let (input, params) = request.into_parts();
-        match input {
-            protocol::Input::Image(image) => ops::run(&engine, &params, &image),
-            protocol::Input::Url(_) | protocol::Input::Pdf { .. } => Err(
-                engine::EngineError::Unsupported("only image bytes reach the engine".into()),
-            ),
-        }
+    let reply = run_on_pool(state, move || service::run(&engine, &request))
+        .await
+        .map_err(Refusal::plain)??;
+    // Sky segmentation: the image is the mask.
+    Ok(match reply.scoremap {
+        Some(scoremap) => Produced {
+            image: None,
+            labelmap: Some(Payload::Bytes(reply.image)),
+            scoremap: Some(Payload::Bytes(scoremap)),
+        },
+        None => Produced {
+            image: Some(Payload::Bytes(reply.image)),
+            labelmap: None,
+            scoremap: None,
+        },
     })
-    .await;
-    match joined {
-        // Sky segmentation: the image is the mask.
-        Ok(Ok(output)) => Ok(match output.scoremap {
-            Some(scoremap) => Produced {
-                image: None,
-                labelmap: Some(Payload::Bytes(output.image)),
-                scoremap: Some(Payload::Bytes(scoremap)),
-            },
-            None => Produced {
-                image: Some(Payload::Bytes(output.image)),
-                labelmap: None,
-                scoremap: None,
-            },
-        }),
-        Ok(Err(engine::EngineError::InvalidParameter(message))) => Err(Refusal::invalid(message)),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "engine refused the image");
-            Err(Refusal::new(
-                ErrorCode::IMAGE_FORMAT_ERROR,
-                format!("image format error: {e}"),
-            ))
-        }
-        Err(code) => Err(Refusal::plain(code)),
-    }
 }
 
 /// Runs a job on the bounded worker pool (requests reaching it were admitted, so the

@@ -4,7 +4,8 @@
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 
-use crate::limits::{LimitViolation, MAX_BASE64_LEN, base64_len};
+use crate::limits::{MAX_BASE64_LEN, base64_len};
+use crate::violation::LimitViolation;
 
 /// Bytes of input encoded per chunk: a multiple of 12, the bytes taken per step.
 const CHUNK_IN: usize = 3 * 1024;
@@ -393,7 +394,7 @@ pub(crate) fn decode_base64_field(text: &[u8], max: usize) -> Result<Vec<u8>, Li
             max,
         });
     }
-    let bytes = crate::reply::decode_base64(text).ok_or(LimitViolation::NotBase64)?;
+    let bytes = crate::wire::reply::decode_base64(text).ok_or(LimitViolation::NotBase64)?;
     if bytes.is_empty() {
         return Err(LimitViolation::Empty);
     }
@@ -599,8 +600,11 @@ mod throughput {
             });
             let decode = best(&|| {
                 std::hint::black_box(
-                    crate::reply::decode_image_reply(200, std::hint::black_box(reply.as_bytes()))
-                        .unwrap(),
+                    crate::wire::reply::decode_image_reply(
+                        200,
+                        std::hint::black_box(reply.as_bytes()),
+                    )
+                    .unwrap(),
                 );
             });
             let gbs = |s: f64| b64.len() as f64 / s / 1e9;

@@ -1,23 +1,17 @@
-//! The shared state of one client: configuration, token cache and rate limiter, and the
-//! calls started from it.
+//! The shared state of one client, which every call started from it holds:
+//! configuration, token cache, rate limiter. Starting calls is `session.rs`'s
+//! job (the calls depend on this state, and the session on the calls).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
-use bytes::Bytes;
-
-use crate::budget::{Budget, Claim, Slot, application_id};
-use crate::call::Call;
-use crate::config::ClientConfig;
-use crate::error::Error;
+use crate::auth::token_cache::TokenCache;
 use crate::operation::Operation;
-use crate::rate::RateLimiter;
+use crate::policy::budget::{Budget, Claim, Slot, application_id};
+use crate::policy::config::ClientConfig;
+use crate::policy::rate::RateLimiter;
 use crate::recycle::Recycler;
-use crate::request::{Input, Request};
-use crate::token_cache::TokenCache;
-use crate::token_call::TokenCall;
 
 /// The shared state of one client: configuration, token cache and rate limiter. Every
 /// clone of a client holds the same `Arc<Session>`.
@@ -26,16 +20,16 @@ pub struct Session {
     pub(crate) config: ClientConfig,
     pub(crate) tokens: TokenCache,
     pub(crate) limiter: Option<RateLimiter>,
-    seeds: AtomicU64,
+    pub(crate) seeds: AtomicU64,
     /// The last request body, taken back for the next one once its call is over.
-    bodies: Recycler,
+    pub(crate) bodies: Recycler,
     /// The shared budget that paces calls instead of `limiter`, if one is attached.
-    shared: Option<Shared>,
+    shared: Option<SharedBudget>,
 }
 
 /// A shared budget and what this process has to tell it.
 #[derive(Debug)]
-struct Shared {
+struct SharedBudget {
     budget: Arc<dyn Budget>,
     application: Arc<str>,
     /// Successes per operation since its last claim: they ride on the next claim, so the
@@ -56,7 +50,7 @@ impl Session {
         let application = Arc::from(application_id(&config.credentials));
         Self::build(
             config,
-            Some(Shared {
+            Some(SharedBudget {
                 budget,
                 application,
                 successes: Mutex::new(HashMap::new()),
@@ -64,7 +58,7 @@ impl Session {
         )
     }
 
-    fn build(config: ClientConfig, shared: Option<Shared>) -> Arc<Self> {
+    fn build(config: ClientConfig, shared: Option<SharedBudget>) -> Arc<Self> {
         let tokens = TokenCache::new(config.credentials.clone(), config.endpoint.clone());
         let limiter = config.rate_limit.clone().map(RateLimiter::new);
         let seed = config.jitter_seed.unwrap_or_else(|| fastrand::u64(..));
@@ -132,45 +126,5 @@ impl Session {
     /// The rate limiter, if pacing is on.
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
         self.limiter.as_ref()
-    }
-
-    /// Starts a call of `op`, which takes no parameter, on `image`. The image is checked
-    /// against the operation's limits first; a violation is returned at once and nothing
-    /// is sent.
-    pub fn call(
-        self: &Arc<Self>,
-        op: Operation,
-        image: &[u8],
-        now: Instant,
-    ) -> Result<Call, Error> {
-        let request = Request::of(op, Input::image(image)).map_err(Error::InvalidInput)?;
-        self.request(&request, now)
-    }
-
-    /// Starts a call of any operation. The request is checked against the operation
-    /// table first (input kind, image limits, parameters); a violation is returned at
-    /// once and nothing is sent.
-    pub fn request(self: &Arc<Self>, request: &Request<'_>, now: Instant) -> Result<Call, Error> {
-        request.validate().map_err(Error::InvalidInput)?;
-        let body = Bytes::from(request.encode_into(self.bodies.take(0)).bytes);
-        self.bodies.keep(&body);
-        Ok(self.call_unchecked(request.operation(), body, now))
-    }
-
-    /// Starts a call with an already-encoded body (in the encoding the operation table
-    /// names), skipping validation (for callers that validated earlier, or want the
-    /// server to judge).
-    pub fn call_unchecked(self: &Arc<Self>, op: Operation, body: Bytes, now: Instant) -> Call {
-        // Each call gets its own jitter stream, reproducible from the configured seed.
-        let seed = self
-            .seeds
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        Call::new(Arc::clone(self), op, body, now, seed)
-    }
-
-    /// Starts a token fetch: always asks the token endpoint anew.
-    pub fn token_call(self: &Arc<Self>) -> TokenCall {
-        self.tokens.force_refresh();
-        TokenCall::new(Arc::clone(self))
     }
 }

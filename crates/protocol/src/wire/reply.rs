@@ -343,6 +343,7 @@ fn decode_reply_whole(
             code,
             message,
             log_id: raw.log_id.map(LogId),
+            status,
         });
     }
     let success = (200..300).contains(&status);
@@ -567,7 +568,9 @@ mod tests {
                 code,
                 message,
                 log_id,
+                status,
             } => {
+                assert_eq!(status, 200);
                 assert_eq!(code, ErrorCode::ACCESS_TOKEN_INVALID);
                 assert_eq!(message, "Access token invalid or no longer valid");
                 assert_eq!(log_id, Some(LogId(42)));

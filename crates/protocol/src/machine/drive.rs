@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::step::{Machine, Step};
+use crate::machine::step::{Machine, Step};
 use crate::transport::{DynAsyncTransport, Transport};
 
 /// Runs `machine` to completion over a blocking `transport`, sleeping with `sleep` and

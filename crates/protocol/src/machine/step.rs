@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::budget::Slot;
 use crate::error::Error;
+use crate::policy::budget::Slot;
 use crate::transport::{HttpRequest, HttpResponse, TransportError};
 
 /// What the driver must do next.
@@ -30,7 +30,7 @@ impl<T: fmt::Debug> fmt::Debug for Step<T> {
             Self::Send(request) => f
                 .debug_struct("Send")
                 .field("method", request.method())
-                .field("uri", &crate::RedactedUri(request.uri()))
+                .field("uri", &crate::transport::RedactedUri(request.uri()))
                 .field("body_bytes", &request.body().len())
                 .finish_non_exhaustive(),
             Self::Sleep(d) => f.debug_tuple("Sleep").field(d).finish(),
@@ -55,10 +55,10 @@ pub trait Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClientConfig;
-    use crate::credentials::Credentials;
+    use crate::auth::credentials::Credentials;
+    use crate::machine::shared::Session;
     use crate::operation::Operation;
-    use crate::session::Session;
+    use crate::policy::config::ClientConfig;
 
     #[test]
     fn send_steps_never_show_the_secret_key_or_the_token() {

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
 use crate::error::{AuthError, DecodeError, DecodeErrorKind};
-use crate::form::encode_pairs;
 use crate::secret::{AccessToken, SecretKey};
 use crate::transport::HttpRequest;
+use crate::wire::form::encode_pairs;
 
 /// Path of the token endpoint.
 pub const TOKEN_PATH: &str = "/oauth/2.0/token";
@@ -90,13 +90,14 @@ struct RawToken {
 pub fn decode_token_reply(status: u16, body: &[u8]) -> Result<TokenReply, AuthError> {
     let malformed =
         |kind| AuthError::MalformedTokenReply(DecodeError::new(kind, status, None, body.len()));
-    let raw: RawToken = serde_json::from_slice(crate::reply::strip_bom(body)).map_err(|_| {
-        malformed(if (200..300).contains(&status) {
-            DecodeErrorKind::NotJson
-        } else {
-            DecodeErrorKind::HttpStatus
-        })
-    })?;
+    let raw: RawToken =
+        serde_json::from_slice(crate::wire::reply::strip_bom(body)).map_err(|_| {
+            malformed(if (200..300).contains(&status) {
+                DecodeErrorKind::NotJson
+            } else {
+                DecodeErrorKind::HttpStatus
+            })
+        })?;
     if let Some(error) = raw.error {
         return Err(AuthError::InvalidClient {
             error,

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::credentials::Credentials;
+use crate::auth::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::policy::{RateLimit, RetryPolicy, Timeouts};
 

@@ -11,20 +11,20 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::authorize::{Authorization, operation_request};
+use crate::auth::authorize::{Authorization, operation_request};
+use crate::auth::token_cache::{Grant, WAIT_POLL};
 use crate::classify::{Action, Outcome, classify};
 use crate::error::{AuthError, Error};
+use crate::machine::shared::Session;
+use crate::machine::step::{Machine, Step};
 use crate::operation::Operation;
 use crate::optable::spec;
-use crate::reply::{ImageReply, decode_reply};
 use crate::secret::AccessToken;
-use crate::session::Session;
-use crate::step::{Machine, Step};
-use crate::token::decode_token_reply;
-use crate::token_cache::{Grant, WAIT_POLL};
 use crate::transport::{
     AttemptTimeout, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
 };
+use crate::wire::reply::{ImageReply, decode_reply};
+use crate::wire::token::decode_token_reply;
 
 /// Where a call stands: exactly one of these at a time.
 enum State {
@@ -257,6 +257,7 @@ impl Call {
                 code,
                 message,
                 log_id,
+                ..
             } => Error::Auth(AuthError::TokenRejected {
                 code,
                 message,
@@ -355,19 +356,10 @@ impl Machine for Call {
                         tracing::debug!(op = %self.op, log_id = reply.log_id.0, bytes = reply.image.len(), "done");
                         self.state = State::Decided(Ok(reply));
                     }
-                    Err(error) => {
-                        let outcome = match &error {
-                            Error::Api { code, .. } => Some(Outcome::Api {
-                                code: *code,
-                                status,
-                            }),
-                            other => other.outcome(),
-                        };
-                        match outcome {
-                            Some(outcome) => self.act(now, error, outcome, generation, retry_after),
-                            None => self.state = State::Decided(Err(error)),
-                        }
-                    }
+                    Err(error) => match error.outcome() {
+                        Some(outcome) => self.act(now, error, outcome, generation, retry_after),
+                        None => self.state = State::Decided(Err(error)),
+                    },
                 }
             }
             other => self.misuse(&other, "a response arrived with no request outstanding"),
@@ -430,8 +422,8 @@ fn retry_after(response: &HttpResponse) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClientConfig;
-    use crate::credentials::Credentials;
+    use crate::auth::credentials::Credentials;
+    use crate::policy::config::ClientConfig;
 
     fn png() -> Vec<u8> {
         let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();

@@ -1,4 +1,10 @@
-//! Plain-data policies shared by both clients: retries, timeouts, rate limit.
+//! Layer 3, policy: the plain-data policies shared by both clients (retries, timeouts,
+//! rate limit, defined here), the adaptive rate limiter that applies the rate limit
+//! ([`rate`]) and the whole client configuration ([`config`]).
+
+pub(crate) mod budget;
+pub(crate) mod config;
+pub(crate) mod rate;
 
 use std::time::Duration;
 

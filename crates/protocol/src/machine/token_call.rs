@@ -4,14 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::auth::token_cache::{Grant, WAIT_POLL};
 use crate::code::ErrorCode;
 use crate::error::{AuthError, Error};
+use crate::machine::shared::Session;
+use crate::machine::step::{Machine, Step};
 use crate::secret::AccessToken;
-use crate::session::Session;
-use crate::step::{Machine, Step};
-use crate::token::{TokenReply, decode_token_reply};
-use crate::token_cache::{Grant, WAIT_POLL};
 use crate::transport::{AttemptTimeout, HttpResponse, TransportError};
+use crate::wire::token::{TokenReply, decode_token_reply};
 
 /// A fetched token and what the endpoint said about it (never shown unless asked).
 #[derive(Clone)]

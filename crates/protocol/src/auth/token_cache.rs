@@ -8,13 +8,13 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::credentials::Credentials;
+use crate::auth::credentials::Credentials;
+use crate::auth::sign::BceCredentials;
 use crate::endpoint::Endpoint;
 use crate::error::AuthError;
 use crate::secret::AccessToken;
-use crate::sign::BceCredentials;
-use crate::token::{TokenReply, token_request};
 use crate::transport::HttpRequest;
+use crate::wire::token::{TokenReply, token_request};
 
 /// A refused fetch is remembered this long, so a batch with bad credentials sends one
 /// token request, not one per image.

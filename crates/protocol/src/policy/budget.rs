@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::credentials::Credentials;
+use crate::auth::credentials::Credentials;
 use crate::operation::Operation;
 use crate::transport::BoxFuture;
 

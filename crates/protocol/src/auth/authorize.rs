@@ -1,14 +1,14 @@
 //! Building an operation's HTTP request, authenticated with an access token in the query
 //! or a bce-auth-v1 signature in the headers.
 
-use crate::config::ClientConfig;
-use crate::operation::Operation;
-use crate::optable::spec;
-use crate::secret::AccessToken;
-use crate::sign::{
+use crate::auth::sign::{
     BceCredentials, DEFAULT_EXPIRE_SECS, SigningInput, authorization, format_timestamp,
     host_for_signing,
 };
+use crate::operation::Operation;
+use crate::optable::spec;
+use crate::policy::config::ClientConfig;
+use crate::secret::AccessToken;
 use crate::transport::HttpRequest;
 
 /// Characters left bare in the `access_token` query value: what Python's `urlencode`
@@ -44,7 +44,7 @@ pub(crate) fn operation_request(
         Authorization::Signature(_) => None,
     };
     let mut request =
-        crate::token::form_post(config.endpoint.uri(op.path(), query.as_deref()), body);
+        crate::wire::token::form_post(config.endpoint.uri(op.path(), query.as_deref()), body);
     let headers = request.headers_mut();
     headers.insert(
         http::header::CONTENT_TYPE,

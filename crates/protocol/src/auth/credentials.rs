@@ -1,7 +1,7 @@
 //! How a client authenticates.
 
+use crate::auth::sign::BceCredentials;
 use crate::secret::{AccessToken, SecretKey};
-use crate::sign::BceCredentials;
 
 /// How a client authenticates.
 #[derive(Clone, Debug)]

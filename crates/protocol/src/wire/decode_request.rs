@@ -6,14 +6,15 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::form::{decode_base64_field, parse_pairs};
-use crate::limits::LimitViolation;
 use crate::operation::Operation;
 use crate::optable::{BodyKind, InputKind, OperationSpec, STYLE_IMAGE_LIMITS, spec};
 use crate::params::{
-    AnimeMask, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Rect, Style, StyleId, shown,
+    AnimeMask, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Style, StyleId, shown,
 };
+use crate::rect::Rect;
 use crate::request::{CustomStyle, Input, Params, Request};
+use crate::violation::LimitViolation;
+use crate::wire::form::{decode_base64_field, parse_pairs};
 
 /// The fields a request body may carry, still as wire text.
 #[derive(Default, Deserialize)]
@@ -285,7 +286,7 @@ mod tests {
     use crate::limits::tests::png_header;
 
     fn form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
-        crate::form::encode_image_form(image, extra)
+        crate::wire::form::encode_image_form(image, extra)
     }
 
     #[test]

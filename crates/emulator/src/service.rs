@@ -1,0 +1,268 @@
+//! The engine service: runs a checked request on the engine and answers as the API does.
+//!
+//! This is the one place that decides how the engine's outcomes read on the wire:
+//! - an image beyond the engine's decoder (a side over [`engine::MAX_SIDE`]) is a size
+//!   error (216202), as the service's own limits are;
+//! - an engine refusal of a parameter is 216100 with the engine's message; any other
+//!   engine error is an image format error (216201);
+//! - an engine panic is an internal error (282000), never the end of the process;
+//! - log ids come from [`LogIds`].
+//!
+//! The emulator's operations and `bdip`'s local path (`--local`) both answer through it,
+//! so the two answer alike.
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use baidu_imageprocess_engine as engine;
+use baidu_imageprocess_protocol::{
+    self as protocol, AnimeMask, CustomStyle, ErrorCode, Input, LimitViolation, LogId, Params,
+    Style,
+};
+
+/// A request answered with an error: the error code and the message the reply carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// The API's error code.
+    pub code: ErrorCode,
+    /// The reply's `error_msg`.
+    pub message: Cow<'static, str>,
+}
+
+impl Refusal {
+    /// A refusal with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An invalid parameter (216100) with `message`.
+    pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::INVALID_PARAM, message)
+    }
+
+    /// The spec's message for `code`, when there is nothing more specific to say.
+    pub fn plain(code: ErrorCode) -> Self {
+        Self::new(code, code.message().unwrap_or("error"))
+    }
+
+    /// The error a client sees for this refusal, answered with `log_id`.
+    pub fn into_error(self, log_id: u64) -> protocol::Error {
+        protocol::Error::Api {
+            code: self.code,
+            message: self.message.into_owned(),
+            log_id: Some(LogId(log_id)),
+            // The engine answers like the API does: an error body with HTTP 200.
+            status: 200,
+        }
+    }
+}
+
+impl From<LimitViolation> for Refusal {
+    fn from(violation: LimitViolation) -> Self {
+        Self::new(violation.code(), violation.to_string())
+    }
+}
+
+/// What the engine produced for a request.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Reply {
+    /// The result image, in the input's format; for sky segmentation, the sky mask
+    /// (the reply's `labelmap`).
+    pub image: Vec<u8>,
+    /// Sky segmentation only: the sky probability map (the reply's `scoremap`).
+    pub scoremap: Option<Vec<u8>>,
+    /// How long decoding, the operation and encoding took.
+    pub times: engine::StageTimes,
+}
+
+/// Log ids shaped like the service's: the start time in the high half, counting up, bit
+/// 62 set, so ids stay distinct across restarts and exceed 2^53 as Baidu's do.
+#[derive(Debug)]
+pub struct LogIds {
+    next: AtomicU64,
+}
+
+impl LogIds {
+    /// Ids starting from now.
+    pub fn new() -> Self {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            next: AtomicU64::new((secs & 0x7FFF_FFFF) << 32),
+        }
+    }
+
+    /// The next id.
+    pub fn next_id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed) | (1 << 62)
+    }
+}
+
+impl Default for LogIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `request` (already checked against the operation's limits) on the engine and
+/// answers as the API does. Blocks for as long as the engine works: run it on a worker
+/// thread, not on an async runtime's.
+pub fn run(engine: &engine::Engine, request: &protocol::Request<'_>) -> Result<Reply, Refusal> {
+    let Input::Image(image) = request.input() else {
+        // Urls are fetched and PDFs refused before the engine is asked.
+        return Err(Refusal::new(
+            ErrorCode::IMAGE_FORMAT_ERROR,
+            "image format error: only image bytes reach the engine",
+        ));
+    };
+    // Within the API's limits but beyond the engine's decoder (a 16385×2 image for
+    // enhance, whose only limit is the pixel count): a size error, not a format error.
+    if let Ok(info) = protocol::sniff(image)
+        && info.width.max(info.height) > engine::MAX_SIDE
+    {
+        tracing::debug!(info.width, info.height, "side beyond the engine's decoder");
+        return Err(Refusal::plain(ErrorCode::IMAGE_SIZE_ERROR));
+    }
+    let processed = catch_unwind(AssertUnwindSafe(|| {
+        process(engine, request.params(), image)
+    }));
+    match processed {
+        Ok(Ok((output, times))) => Ok(Reply {
+            image: output.image,
+            scoremap: output.scoremap,
+            times,
+        }),
+        Ok(Err(error)) => Err(engine_refusal(&error)),
+        Err(_) => {
+            tracing::error!(operation = request.operation().name(), "engine panicked");
+            Err(Refusal::plain(ErrorCode::INTERNAL_ERROR))
+        }
+    }
+}
+
+/// The API's answer to an engine error.
+fn engine_refusal(error: &engine::EngineError) -> Refusal {
+    match error {
+        engine::EngineError::InvalidParameter(message) => Refusal::invalid(message.clone()),
+        other => {
+            tracing::debug!(error = %other, "engine refused the image");
+            Refusal::new(
+                ErrorCode::IMAGE_FORMAT_ERROR,
+                format!("image format error: {other}"),
+            )
+        }
+    }
+}
+
+fn style(style: Style) -> engine::Style {
+    match style {
+        Style::Cartoon => engine::Style::Cartoon,
+        Style::Pencil => engine::Style::Pencil,
+        Style::ColorPencil => engine::Style::ColorPencil,
+        Style::Warm => engine::Style::Warm,
+        Style::Wave => engine::Style::Wave,
+        Style::Lavender => engine::Style::Lavender,
+        Style::Mononoke => engine::Style::Mononoke,
+        Style::Scream => engine::Style::Scream,
+        Style::Gothic => engine::Style::Gothic,
+    }
+}
+
+/// Runs `params` on `image` with the engine.
+fn process(
+    engine: &engine::Engine,
+    params: &Params<'_>,
+    image: &[u8],
+) -> Result<(engine::Output, engine::StageTimes), engine::EngineError> {
+    let rects: Vec<engine::Rect>;
+    let request = match params {
+        Params::ImageQualityEnhance => engine::Request::Enhance,
+        Params::Dehaze => engine::Request::Dehaze,
+        Params::ContrastEnhance => engine::Request::Contrast,
+        Params::Colourize => engine::Request::Colourize,
+        Params::StretchRestore => engine::Request::StretchRestore,
+        Params::ImageDefinitionEnhance => engine::Request::Definition,
+        Params::ColorEnhance => engine::Request::ColourEnhance,
+        Params::StyleTrans(s) => engine::Request::Style(style(*s)),
+        Params::SelfieAnime { mask } => engine::Request::SelfieAnime {
+            mask: mask.map(AnimeMask::get),
+        },
+        Params::Inpainting(list) => {
+            rects = list
+                .iter()
+                .map(|r| engine::Rect {
+                    left: r.left,
+                    top: r.top,
+                    width: r.width,
+                    height: r.height,
+                })
+                .collect();
+            engine::Request::Inpaint(&rects)
+        }
+        Params::SkySeg => engine::Request::SkySeg,
+        Params::RemoveMoire => engine::Request::Demoire,
+        Params::DocRepair => engine::Request::DocRepair,
+        Params::Denoise(strength) => engine::Request::Denoise {
+            strength: strength.get(),
+        },
+        Params::CustomizeStylization(CustomStyle::Preset(id)) => {
+            engine::Request::Stylize(engine::StyleSource::Preset(id.get()))
+        }
+        Params::CustomizeStylization(CustomStyle::Image(bytes)) => {
+            engine::Request::Stylize(engine::StyleSource::Image(bytes))
+        }
+    };
+    engine.process_timed(&request, image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ids_are_distinct_and_shaped_like_the_services() {
+        let ids = LogIds::new();
+        let (a, b) = (ids.next_id(), ids.next_id());
+        assert_ne!(a, b);
+        assert_ne!(a & (1 << 62), 0);
+    }
+
+    #[test]
+    fn engine_errors_get_the_apis_codes() {
+        let invalid = engine_refusal(&engine::EngineError::InvalidParameter("x".into()));
+        assert_eq!(invalid, Refusal::invalid("x"));
+        let undecodable = engine_refusal(&engine::EngineError::Decode("bad".into()));
+        assert_eq!(undecodable.code, ErrorCode::IMAGE_FORMAT_ERROR);
+        assert!(undecodable.message.contains("image format error"));
+        let error = undecodable.into_error(7);
+        assert_eq!(error.code(), Some(ErrorCode::IMAGE_FORMAT_ERROR));
+    }
+
+    #[test]
+    fn undecodable_bytes_and_oversized_sides_are_refused_with_the_apis_codes() {
+        let engine = engine::Engine::new();
+        let garbage = protocol::Request::new(Input::image(&b"not an image"[..]), Params::Dehaze);
+        assert_eq!(
+            run(&engine, &garbage).unwrap_err().code,
+            ErrorCode::IMAGE_FORMAT_ERROR
+        );
+        // A PNG header announcing a side one over the engine's decoder.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&(engine::MAX_SIDE + 1).to_be_bytes());
+        png.extend_from_slice(&2u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        let wide = protocol::Request::new(Input::image(png), Params::ImageQualityEnhance);
+        assert_eq!(
+            run(&engine, &wide).unwrap_err().code,
+            ErrorCode::IMAGE_SIZE_ERROR
+        );
+    }
+}
