@@ -13,6 +13,7 @@ mod browser_test;
 mod contact_sheet;
 mod degrade;
 mod docs;
+mod families;
 mod fuzz;
 mod graphics;
 mod load;
@@ -46,6 +47,11 @@ const TASKS: &[Task] = &[
         "quality-restore",
         "Restoration operations vs OpenCV baselines on degraded photos: --op OP --photos DIR (docs/quality.md)",
         quality_restore::run,
+    ),
+    (
+        "quality-families",
+        "Dehaze and moiré removal on degradation families and hard controls, held-out families marked (docs/quality.md)",
+        families::run,
     ),
     (
         "bench-engine",

@@ -248,6 +248,41 @@ fn psnr_inside(a: &RgbImage, b: &RgbImage, rects: &[Rect]) -> f64 {
     }
 }
 
+/// Mean squared luma gradient (forward differences, both ends inside the region) over
+/// the pixels of `rects`, and over a ring `ring` pixels wide around them (outside every
+/// rectangle): (inside, ring).
+fn gradient_energy(img: &RgbImage, rects: &[Rect], ring: u32) -> (f64, f64) {
+    let inside = |x: u32, y: u32| {
+        rects
+            .iter()
+            .any(|q| x >= q.left && x < q.left + q.width && y >= q.top && y < q.top + q.height)
+    };
+    let near = |x: u32, y: u32| {
+        rects.iter().any(|q| {
+            x + ring >= q.left
+                && x < q.left + q.width + ring
+                && y + ring >= q.top
+                && y < q.top + q.height + ring
+        })
+    };
+    let l = |x: u32, y: u32| crate::metrics::luma(img.get_pixel(x, y).0);
+    let (mut e_in, mut n_in, mut e_ring, mut n_ring) = (0.0, 0u64, 0.0, 0u64);
+    for y in 0..img.height().saturating_sub(1) {
+        for x in 0..img.width().saturating_sub(1) {
+            let g = (l(x + 1, y) - l(x, y)).powi(2) + (l(x, y + 1) - l(x, y)).powi(2);
+            let pts = [(x, y), (x + 1, y), (x, y + 1)];
+            if pts.iter().all(|&(a, b)| inside(a, b)) {
+                e_in += g;
+                n_in += 1;
+            } else if pts.iter().all(|&(a, b)| !inside(a, b) && near(a, b)) {
+                e_ring += g;
+                n_ring += 1;
+            }
+        }
+    }
+    (e_in / n_in.max(1) as f64, e_ring / n_ring.max(1) as f64)
+}
+
 /// Share of pixels with a channel at 0 or 255 in `out` that had none in `before`.
 fn newly_clipped(before: &RgbImage, out: &RgbImage) -> f64 {
     let clipped = |p: &image::Rgb<u8>| p.0.iter().any(|&v| v == 0 || v == 255);
@@ -264,6 +299,10 @@ fn aspect_error(out: &RgbImage, truth: &RgbImage) -> f64 {
     let t = f64::from(truth.width()) / f64::from(truth.height());
     (a / t - 1.0).abs()
 }
+
+/// Ring mean squared luma gradient from which a photo counts as textured around its
+/// rectangles (about a 6-level step between neighbours on average).
+const TEXTURED_RING: f64 = 36.0;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -536,6 +575,7 @@ pub fn run(args: &[String]) -> Result<()> {
             psnr_inside(img, &photos[i].1, &rects[i].1)
         });
         let mut outside_ok = true;
+        let mut textured_ratios: Vec<(String, f64)> = Vec::new();
         for (i, (name, clean)) in photos.iter().enumerate() {
             let (holed, r) = &rects[i];
             let ours = restoration::inpaint(holed, r)?;
@@ -557,11 +597,43 @@ pub fn run(args: &[String]) -> Result<()> {
                 cells.push((format!("best cv2.inpaint ({tag})"), scores[i]));
                 cells.push(("ours − best".to_owned(), o - scores[i]));
             }
+            // Texture: gradient energy inside the rectangles over a ring around them.
+            let texture = |img: &RgbImage| {
+                let (inside, ring) = gradient_energy(img, r, 8);
+                inside / ring.max(1e-9)
+            };
+            let (_, ring) = gradient_energy(clean, r, 8);
+            let textured = ring >= TEXTURED_RING;
+            cells.push(("texture in/ring, truth".to_owned(), texture(clean)));
+            cells.push(("texture in/ring, **ours**".to_owned(), texture(&ours)));
+            if let Some((tag, _)) = &best
+                && let Ok(img) = image::open(dir.join(format!("{name}.inpaint.cand-{tag}.png")))
+            {
+                cells.push(("texture in/ring, cv2".to_owned(), texture(&img.to_rgb8())));
+            }
+            if textured {
+                textured_ratios.push((name.clone(), texture(&ours)));
+            }
             t.rows.push(Row {
                 photo: name.clone(),
                 cells,
             });
         }
+        let within = textured_ratios
+            .iter()
+            .filter(|(_, v)| (0.6..=1.4).contains(v))
+            .count();
+        t.notes.push(format!(
+            "Texture: mean squared luma gradient inside the rectangles over that of an 8-px ring around them. \
+             Textured photos (ring mean squared gradient ≥ {TEXTURED_RING}): {} of {}; ours within 0.6–1.4 on {within} of them ({}).",
+            textured_ratios.len(),
+            photos.len(),
+            textured_ratios
+                .iter()
+                .map(|(n, v)| format!("{n} {v:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         t.notes.push(format!(
             "Pixels outside the rectangles bit-identical on every photo: {}.",
             if outside_ok { "yes" } else { "NO" }

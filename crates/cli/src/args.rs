@@ -24,8 +24,9 @@ pub fn command() -> clap::Command {
 const EXAMPLES: &str = "\
 Examples:
   bdip dehaze examples/images/hazy.jpg -o dehazed.jpg     # embedded local engine
+  bdip enhance photo.jpg -o photo-2x.png                  # a PNG: the name says so
   bdip enhance photos/ -r --out-dir big/ --jobs 8         # a whole folder
-  bdip style --style pencil portrait.jpg                  # parameterised operations
+  bdip style --style pencil portrait.jpg                  # portrait.style-pencil.jpg
   bdip inpaint --rect 40,30,120,80 photo.png              # fill a rectangle
   bdip sky-seg city.jpg --scoremap city.sky.png           # mask, and the probability map
   bdip denoise --strength 80 https://example.com/a.jpg    # a URL is sent as `url`
@@ -35,8 +36,9 @@ Examples:
   bdip serve --listen 127.0.0.1:8080                      # run the emulator
   bdip token                                              # check credentials
 
-Exit status: 0 all done, 1 some images failed (or the --report could not be written),
-2 usage or configuration error, 130 interrupted (Ctrl-C: images in flight finish and the
+Exit status: 0 all done, 1 some images failed, or a directory argument had nothing to
+process (or the --report could not be written), 2 usage or configuration error (an output
+that cannot be written is found before anything is sent), 130 interrupted (Ctrl-C: images in flight finish and the
 summary and report are written; a second Ctrl-C stops at once).";
 
 /// Baidu's image-process API (all fifteen operations) from the terminal, or on the
@@ -124,19 +126,26 @@ pub struct ProcessArgs {
     /// Only regular files are read (FIFOs and devices are refused), each once.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Result file for a single input (`-` for stdout); overwritten if it is a regular
-    /// file, written through if it is a symlink, written into if it is a device or FIFO.
-    /// Missing parent directories are created.
+    /// Result file for a single input (`-` for stdout), written in the format its
+    /// extension names (.jpg/.jpeg, .png or .bmp; other extensions get the service's bytes
+    /// as they are; .gif, .webp, .tiff are refused); overwritten if it is a regular file,
+    /// written through if it is a symlink, written into if it is a device or FIFO. Never
+    /// the input itself unless --force. Missing parent directories are created.
     #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
     /// Write results into this directory, keeping each image's folder relative to its
-    /// directory argument (default: next to each input). Created if missing.
+    /// directory argument (default: next to each input). Created if missing. Results are
+    /// named NAME.OP.EXT, with the style, preset, strength or mask of parameterised
+    /// operations (NAME.style-cartoon.EXT, NAME.stylize-7.EXT, NAME.denoise-80.EXT).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// Descend into directories.
+    /// Descend into directories. In a directory, files other than .jpg, .jpeg, .png and
+    /// .bmp, and files named like this command's own results, are skipped and counted (-v
+    /// lists them).
     #[arg(short, long)]
     pub recursive: bool,
-    /// Replace existing result files with derived names (never an input file).
+    /// Replace existing result files with derived names (never an input file), and let
+    /// -o or --scoremap name the input itself, which is then replaced by the result.
     #[arg(long)]
     pub force: bool,
     /// Shrink (or pad) images that exceed the operation's limits instead of failing them
@@ -313,7 +322,9 @@ pub struct InpaintArgs {
 /// Arguments of `bdip sky-seg`.
 #[derive(Debug, Clone, Args)]
 pub struct SkySegArgs {
-    /// Also write the sky probability map (0–255, PNG) to FILE (one input only).
+    /// Also write the sky probability map (0–255, PNG unless FILE's extension names
+    /// another format) to FILE (one input only; `-` for stdout, when the mask is not
+    /// written there; never the input or the mask's file).
     #[arg(long, value_name = "FILE")]
     pub scoremap: Option<PathBuf>,
     #[command(flatten)]

@@ -3,7 +3,7 @@
 //! Ctrl-C stops launching new work and lets the images in flight finish; the second
 //! stops at once, removing temporary files.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Read as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -20,7 +20,7 @@ use crate::profile::{self, Stage};
 use crate::report::{Outcome, Status};
 use crate::send::{self, Input, SendError};
 use crate::task::Task;
-use crate::write::{compare_png, remove_temp_files_and_exit, write_result};
+use crate::write::{compare_png, remove_temp_files_and_exit, write_result, write_stdout};
 
 /// The exit status of an interrupted run, as shells expect after SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -359,7 +359,13 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             let mut outcome = failed(
                 job,
                 started,
-                advice(&error),
+                advice(
+                    &error,
+                    Context {
+                        operation: op,
+                        local: settings.engine.is_some(),
+                    },
+                ),
                 error.code().map(baidu_imageprocess::ErrorCode::get),
             );
             outcome.log_id = error.log_id().map(|l| l.0);
@@ -381,40 +387,22 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         outcome.log_id = Some(reply.log_id);
         return outcome;
     }
-    if let (Some(path), Some(scoremap)) = (&settings.task.scoremap, &reply.scoremap)
-        && let Err(e) = write_result(path, scoremap)
+    if let (Some(to), Some(scoremap)) = (&settings.task.scoremap, reply.scoremap)
+        && let Err(message) = deliver(to, Arc::new(scoremap)).await
     {
-        return failed(
-            job,
-            started,
-            format!("cannot write {}: {e}", path.display()),
-            None,
-        );
+        return failed(job, started, message, None);
     }
+    let reply_image = Arc::new(reply.image);
     let output = match &job.destination {
         Destination::Stdout => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(&reply.image).and_then(|()| out.flush()) {
-                return failed(job, started, format!("cannot write to stdout: {e}"), None);
+            if let Err(message) = deliver(&job.destination, reply_image).await {
+                return failed(job, started, message, None);
             }
             "-".to_owned()
         }
         Destination::File { path, .. } => {
-            let reply_image = Arc::new(reply.image);
-            let written = tokio::task::spawn_blocking({
-                let (path, bytes) = (path.clone(), Arc::clone(&reply_image));
-                move || write_result(&path, &bytes)
-            })
-            .await
-            .map_err(std::io::Error::other)
-            .and_then(|r| r);
-            if let Err(e) = written {
-                return failed(
-                    job,
-                    started,
-                    format!("cannot write {}: {e}", path.display()),
-                    None,
-                );
+            if let Err(message) = deliver(&job.destination, Arc::clone(&reply_image)).await {
+                return failed(job, started, message, None);
             }
             if let Some(compare_path) = job.compare.as_ref().filter(|_| url.is_none()) {
                 let compared = tokio::task::spawn_blocking({
@@ -449,6 +437,26 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     }
 }
 
+/// Writes a result to its destination, in the format a file's name asks for (see
+/// [`crate::convert`]); the error is the message for the image's outcome.
+async fn deliver(to: &Destination, bytes: Arc<Vec<u8>>) -> Result<(), String> {
+    match to {
+        Destination::Stdout => {
+            write_stdout(&bytes).map_err(|e| format!("cannot write to stdout: {e}"))
+        }
+        Destination::File { path, .. } => {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let bytes = crate::convert::for_path(&path, &bytes)?;
+                write_result(&path, &bytes)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("cannot write the result: {e}")))
+        }
+    }
+}
+
 /// The transport failure at the root of `error`, if any (through a timeout's last try).
 fn transport_cause(error: &Error) -> Option<&TransportError> {
     match error {
@@ -468,9 +476,25 @@ pub fn credentials_refused(error: &Error) -> bool {
     )
 }
 
+/// What [`advice`] needs to know about the call beside its error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// The operation called (none for `bdip token`).
+    pub operation: Option<Operation>,
+    /// Whether the embedded engine answered (no Baidu service was involved).
+    pub local: bool,
+}
+
 /// One line that says what happened and what to do about it.
-pub fn advice(error: &Error) -> String {
-    let mut text = error.to_string();
+pub fn advice(error: &Error, context: Context) -> String {
+    let mut text = match error {
+        // The embedded engine (and its fetch of `url` inputs) answers with the API's
+        // codes, but it is not Baidu's service.
+        Error::Api { code, message, .. } if context.local => {
+            format!("local engine error {code}: {message}")
+        }
+        _ => error.to_string(),
+    };
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {
         text.push_str(": ");
@@ -497,10 +521,18 @@ pub fn advice(error: &Error) -> String {
     }
     match error {
         Error::Api { code, .. } => match code.class() {
-            ErrorClass::QuotaExhausted
-            | ErrorClass::Permission
-            | ErrorClass::Throttled
-            | ErrorClass::Account => {
+            // The protocol's advice is about no operation in particular: name the one
+            // that was denied.
+            ErrorClass::Permission => match context.operation {
+                Some(op) => format!(
+                    "{text} (this account has no permission for {op}; request access to {op} in the Baidu AI console, under the image-process service, and retry)",
+                    op = op.name()
+                ),
+                None => format!(
+                    "{text} (this account has no permission for the operation; request access to it in the Baidu AI console and retry)"
+                ),
+            },
+            ErrorClass::QuotaExhausted | ErrorClass::Throttled | ErrorClass::Account => {
                 format!("{text} ({})", code.advice())
             }
             _ => text,

@@ -10,8 +10,6 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
-use crate::task::SUFFIXES;
-
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -55,23 +53,81 @@ pub struct Job {
 
 const EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "bmp"];
 
-fn is_image(path: &Path) -> bool {
-    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-        return false;
+/// Image formats people keep beside their photos that the API does not take, by
+/// extension, with the name a message gives them.
+const UNSUPPORTED: [(&str, &str); 9] = [
+    ("gif", "GIF"),
+    ("webp", "WebP"),
+    ("tif", "TIFF"),
+    ("tiff", "TIFF"),
+    ("heic", "HEIC"),
+    ("heif", "HEIF"),
+    ("avif", "AVIF"),
+    ("svg", "SVG"),
+    ("ico", "ICO"),
+];
+
+/// What a file found in a directory is to this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    /// An image to process.
+    Image,
+    /// A file this run would itself write (`photo.dehaze.jpg` when running dehaze).
+    OwnResult,
+    /// Not something the API takes; the reason says why.
+    NotAccepted(String),
+}
+
+/// Whether `stem` ends with `.SUFFIX` after something.
+fn ends_with_suffix(stem: &[u8], suffix: &str) -> bool {
+    let s = suffix.as_bytes();
+    stem.len() > s.len() + 1 && stem.ends_with(s) && stem[stem.len() - s.len() - 1] == b'.'
+}
+
+/// Classifies a directory entry by its name: only JPEG, PNG and BMP files are taken, and
+/// of those not the ones this run would write itself (`NAME.SUFFIX.EXT` and their
+/// `--compare` images), so running twice on a folder does not process its own outputs,
+/// while other operations' results and a user's `my.style.jpg` are ordinary inputs.
+fn classify(path: &Path, naming: Naming<'_>) -> Entry {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let Some(ext) = ext.filter(|e| EXTENSIONS.contains(&e.as_str())) else {
+        let reason = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) => match UNSUPPORTED
+                .iter()
+                .find(|(known, _)| e.eq_ignore_ascii_case(known))
+            {
+                Some((_, format)) => {
+                    format!("{format} images are not accepted (JPEG, PNG or BMP only)")
+                }
+                None => {
+                    format!("not an image (.{e}); only .jpg, .jpeg, .png and .bmp files are read")
+                }
+            },
+            None => "not an image (no extension); only .jpg, .jpeg, .png and .bmp files are read"
+                .to_owned(),
+        };
+        return Entry::NotAccepted(reason);
     };
-    let ext = ext.to_ascii_lowercase();
-    if !EXTENSIONS.contains(&ext.as_str()) {
-        return false;
-    }
-    // Skip our own results (`photo.dehaze.jpg`, `photo.dehaze.compare.png`) so running
-    // twice on a folder does not process outputs.
     let stem = path.file_stem().unwrap_or_default().as_encoded_bytes();
-    let ours = SUFFIXES.iter().chain(&["compare"]).any(|s| {
-        stem.len() > s.len()
-            && stem.ends_with(s.as_bytes())
-            && stem[stem.len() - s.len() - 1] == b'.'
-    });
-    !ours
+    if ends_with_suffix(stem, naming.suffix) {
+        return Entry::OwnResult;
+    }
+    // `NAME.SUFFIX.compare.png` and `NAME.SUFFIX.EXT.compare.png`.
+    if ext == "png"
+        && let Some(before) = stem.strip_suffix(b".compare")
+    {
+        let without_ext = before
+            .iter()
+            .rposition(|&b| b == b'.')
+            .map_or(&before[..0], |dot| &before[..dot]);
+        if ends_with_suffix(before, naming.suffix) || ends_with_suffix(without_ext, naming.suffix) {
+            return Entry::OwnResult;
+        }
+    }
+    Entry::Image
 }
 
 /// How results are named: `NAME.SUFFIX.EXT`, EXT the input's unless `extension` says.
@@ -134,18 +190,48 @@ fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 
-/// Collects image files under a directory, each once.
-struct Walker {
+/// A file of a directory argument that is not processed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// The file (or the directory argument, for `NothingToDo`).
+    pub input: String,
+    pub reason: String,
+    pub kind: SetAsideKind,
+}
+
+/// Why a [`SetAside`] entry was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAsideKind {
+    /// Not JPEG, PNG or BMP by its name (a GIF, a text file…).
+    NotAnImage,
+    /// A FIFO, device or socket named like an image (reading it could block forever).
+    NotARegularFile,
+    /// A result this run would write itself.
+    OwnResult,
+    /// A directory argument that gave nothing to process: a failure, not a skip.
+    NothingToDo,
+}
+
+/// Collects image files under a directory, each once, and what it passes over.
+struct Walker<'n> {
+    naming: Naming<'n>,
     recursive: bool,
     dirs_seen: HashSet<(u64, u64)>,
     files_seen: HashSet<(u64, u64)>,
     /// (path, path relative to the directory argument).
     found: Vec<(PathBuf, PathBuf)>,
-    /// Entries skipped because they are not regular files.
-    special: usize,
+    set_aside: Vec<SetAside>,
 }
 
-impl Walker {
+impl Walker<'_> {
+    fn set_aside(&mut self, path: &Path, kind: SetAsideKind, reason: String) {
+        self.set_aside.push(SetAside {
+            input: path.display().to_string(),
+            reason,
+            kind,
+        });
+    }
+
     fn walk(&mut self, dir: &Path, relative: &Path) -> std::io::Result<()> {
         let mut entries: Vec<(PathBuf, OsString)> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| (e.path(), e.file_name())))
@@ -161,15 +247,65 @@ impl Walker {
                 if self.recursive && first_visit {
                     self.walk(&path, &relative.join(&name))?;
                 }
-            } else if !is_image(&path) {
-            } else if !meta.is_file() {
-                // A FIFO or device named like an image: reading it could block forever.
-                self.special += 1;
-            } else if identity(&meta).is_none_or(|id| self.files_seen.insert(id)) {
-                self.found.push((path, relative.join(&name)));
+                continue;
+            }
+            match classify(&path, self.naming) {
+                Entry::NotAccepted(reason) => {
+                    self.set_aside(&path, SetAsideKind::NotAnImage, reason);
+                }
+                Entry::OwnResult => {
+                    let reason = format!(
+                        "named like a result of this command (NAME.{}.EXT), so taken for an earlier result; rename it, or give it by name, to process it",
+                        self.naming.suffix
+                    );
+                    self.set_aside(&path, SetAsideKind::OwnResult, reason);
+                }
+                Entry::Image if !meta.is_file() => self.set_aside(
+                    &path,
+                    SetAsideKind::NotARegularFile,
+                    "not a regular file (a FIFO, device or socket); only files are read".into(),
+                ),
+                Entry::Image => {
+                    if identity(&meta).is_none_or(|id| self.files_seen.insert(id)) {
+                        self.found.push((path, relative.join(&name)));
+                    }
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// What a directory argument gave nothing to process: why, in words.
+fn nothing_to_do(dir: &Path, set_aside: &[SetAside], recursive: bool) -> String {
+    let count = |kind| set_aside.iter().filter(|s| s.kind == kind).count();
+    let mut parts = Vec::new();
+    for (kind, what) in [
+        (SetAsideKind::OwnResult, "named like this command's results"),
+        (SetAsideKind::NotAnImage, "not JPEG, PNG or BMP"),
+        (SetAsideKind::NotARegularFile, "not regular files"),
+    ] {
+        let n = count(kind);
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let hint = if recursive {
+        ""
+    } else {
+        " (use -r for subdirectories)"
+    };
+    if parts.is_empty() {
+        format!(
+            "no .jpg/.jpeg/.png/.bmp images in {}{hint}: nothing to do",
+            dir.display()
+        )
+    } else {
+        format!(
+            "no images to process in {}{hint}: skipped {}",
+            dir.display(),
+            parts.join(", ")
+        )
     }
 }
 
@@ -190,24 +326,60 @@ fn name_key(path: &Path) -> PathBuf {
     }
 }
 
+/// What the command line says about inputs and where their results go.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    pub inputs: &'a [PathBuf],
+    pub naming: Naming<'a>,
+    /// `-o`.
+    pub output: Option<&'a Path>,
+    pub out_dir: Option<&'a Path>,
+    pub recursive: bool,
+    pub compare: bool,
+    /// `--force`: lets `-o` name the input itself.
+    pub force: bool,
+}
+
+/// The jobs of a run, and the files of directory arguments it passes over.
+#[derive(Debug)]
+pub struct Collected {
+    pub jobs: Vec<Job>,
+    pub set_aside: Vec<SetAside>,
+}
+
+/// Whether two paths name the same file (by name, or by identity when both exist).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    if name_key(a) == name_key(b) {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => identity(&x).is_some_and(|id| identity(&y) == Some(id)),
+        _ => false,
+    }
+}
+
 /// Expands the INPUT arguments into jobs.
-pub fn collect(
-    inputs: &[PathBuf],
-    naming: Naming<'_>,
-    output: Option<&Path>,
-    out_dir: Option<&Path>,
-    recursive: bool,
-    compare: bool,
-) -> Result<Vec<Job>, String> {
+pub fn collect(plan: &Plan<'_>) -> Result<Collected, String> {
+    let Plan {
+        inputs,
+        naming,
+        output,
+        out_dir,
+        recursive,
+        compare,
+        force,
+    } = *plan;
     // (source, folder relative to its directory argument)
     let mut sources: Vec<(Source, PathBuf)> = Vec::new();
     let mut walker = Walker {
+        naming,
         recursive,
         dirs_seen: HashSet::new(),
         files_seen: HashSet::new(),
         found: Vec::new(),
-        special: 0,
+        set_aside: Vec::new(),
     };
+    let mut set_aside = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
             sources.push((Source::Stdin, PathBuf::new()));
@@ -226,17 +398,15 @@ pub fn collect(
                     .walk(input, Path::new(""))
                     .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
                 let found = std::mem::take(&mut walker.found);
+                let passed_over = std::mem::take(&mut walker.set_aside);
                 if found.is_empty() {
-                    eprintln!(
-                        "bdip: no .jpg/.jpeg/.png/.bmp images in {}{}",
-                        input.display(),
-                        if recursive {
-                            ""
-                        } else {
-                            " (use -r for subdirectories)"
-                        }
-                    );
+                    set_aside.push(SetAside {
+                        input: input.display().to_string(),
+                        reason: nothing_to_do(input, &passed_over, recursive),
+                        kind: SetAsideKind::NothingToDo,
+                    });
                 }
+                set_aside.extend(passed_over);
                 sources.extend(found.into_iter().map(|(path, relative)| {
                     let folder = relative.parent().unwrap_or(Path::new("")).to_path_buf();
                     (Source::File(path), folder)
@@ -251,13 +421,6 @@ pub fn collect(
             Err(_) => sources.push((Source::File(input.clone()), PathBuf::new())),
         }
     }
-    if walker.special > 0 {
-        eprintln!(
-            "bdip: skipped {} entr{} that are not regular files (FIFOs, devices, sockets)",
-            walker.special,
-            if walker.special == 1 { "y" } else { "ies" }
-        );
-    }
     if output.is_some() && sources.len() != 1 {
         return Err(format!(
             "-o/--output names one result but {} inputs were given; use --out-dir for several",
@@ -266,6 +429,16 @@ pub fn collect(
     }
     if sources.iter().filter(|(s, _)| *s == Source::Stdin).count() > 1 {
         return Err("stdin (-) can be read only once".into());
+    }
+    if let (Some(o), [(Source::File(input), _)]) = (output, sources.as_slice())
+        && o.as_os_str() != "-"
+        && !force
+        && same_file(o, input)
+    {
+        return Err(format!(
+            "-o {} is the input itself: its result would replace it; name another file (or add --force to replace the input)",
+            o.display()
+        ));
     }
     let mut jobs: Vec<Job> = sources
         .into_iter()
@@ -303,7 +476,7 @@ pub fn collect(
         })
         .collect();
     mark_conflicts(&mut jobs);
-    Ok(jobs)
+    Ok(Collected { jobs, set_aside })
 }
 
 /// Fails every job whose result (or comparison) name is already taken by an earlier
@@ -409,6 +582,18 @@ mod tests {
         }
     }
 
+    fn plan<'a>(inputs: &'a [PathBuf], output: Option<&'a Path>) -> Plan<'a> {
+        Plan {
+            inputs,
+            naming: naming("dehaze"),
+            output,
+            out_dir: None,
+            recursive: false,
+            compare: false,
+            force: false,
+        }
+    }
+
     #[test]
     fn urls_are_inputs_named_after_their_last_segment() {
         assert!(is_url("https://x.com/a.jpg") && is_url("HTTP://x") && !is_url("x.jpg"));
@@ -422,15 +607,9 @@ mod tests {
             url_file_name("http://x.com/a%20b.png"),
             PathBuf::from("a_20b.png")
         );
-        let jobs = collect(
-            &["http://h/p/cat.png".into()],
-            naming("dehaze"),
-            None,
-            None,
-            false,
-            false,
-        )
-        .unwrap();
+        let jobs = collect(&plan(&["http://h/p/cat.png".into()], None))
+            .unwrap()
+            .jobs;
         assert_eq!(jobs[0].source, Source::Url("http://h/p/cat.png".into()));
         assert_eq!(
             jobs[0].destination,
@@ -455,9 +634,33 @@ mod tests {
             ),
             PathBuf::from("out/photo.enhance.PNG")
         );
-        assert!(!is_image(Path::new("photo.dehaze.jpg")));
-        assert!(!is_image(Path::new("photo.dehaze.bmp.compare.png")));
-        assert!(!is_image(Path::new("photo.sky-seg.png")));
+        let dehaze = naming("dehaze");
+        assert_eq!(
+            classify(Path::new("photo.dehaze.jpg"), dehaze),
+            Entry::OwnResult
+        );
+        assert_eq!(
+            classify(Path::new("photo.dehaze.bmp.compare.png"), dehaze),
+            Entry::OwnResult
+        );
+        assert_eq!(
+            classify(Path::new("photo.dehaze.compare.png"), dehaze),
+            Entry::OwnResult
+        );
+        // Other operations' results, and a user's own dotted names, are inputs.
+        assert_eq!(
+            classify(Path::new("photo.sky-seg.png"), dehaze),
+            Entry::Image
+        );
+        assert_eq!(classify(Path::new("my.style.jpg"), dehaze), Entry::Image);
+        assert_eq!(
+            classify(Path::new("my.style.jpg"), naming("style-cartoon")),
+            Entry::Image
+        );
+        assert_eq!(
+            classify(Path::new("a.style-cartoon.jpg"), naming("style-cartoon")),
+            Entry::OwnResult
+        );
         let mask = Naming {
             suffix: "sky-seg",
             extension: Some("png"),
@@ -466,9 +669,20 @@ mod tests {
             derived_path(Path::new("photo.jpg"), mask, None),
             PathBuf::from("photo.sky-seg.png")
         );
-        assert!(is_image(Path::new("photo.JPEG")));
-        assert!(is_image(Path::new("dehaze.jpg")));
-        assert!(!is_image(Path::new("notes.txt")));
+        assert_eq!(classify(Path::new("photo.JPEG"), dehaze), Entry::Image);
+        assert_eq!(classify(Path::new("dehaze.jpg"), dehaze), Entry::Image);
+        for (name, reason) in [
+            ("notes.txt", ".txt"),
+            ("anim.gif", "GIF"),
+            ("a.webp", "WebP"),
+            ("scan.TIFF", "TIFF"),
+            ("README", "no extension"),
+        ] {
+            let Entry::NotAccepted(why) = classify(Path::new(name), dehaze) else {
+                panic!("{name} taken for an image");
+            };
+            assert!(why.contains(reason), "{name}: {why}");
+        }
     }
 
     #[test]
@@ -497,14 +711,10 @@ mod tests {
 
     #[test]
     fn output_needs_a_single_input() {
-        let err = collect(
+        let err = collect(&plan(
             &["a.jpg".into(), "b.jpg".into()],
-            naming("dehaze"),
             Some(Path::new("x.jpg")),
-            None,
-            false,
-            false,
-        )
+        ))
         .unwrap_err();
         assert!(err.contains("--out-dir"));
     }

@@ -3,6 +3,8 @@
 mod args;
 mod backend;
 mod batch;
+mod convert;
+mod destinations;
 mod fit;
 mod inputs;
 mod local;
@@ -12,6 +14,7 @@ mod send;
 mod task;
 mod write;
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -20,7 +23,8 @@ use std::sync::Arc;
 use clap::FromArgMatches as _;
 
 use crate::args::{Cli, Command, ProcessArgs, TokenArgs};
-use crate::report::{Report, Status, Summary};
+use crate::inputs::{SetAside, SetAsideKind};
+use crate::report::{Outcome, Report, Status, Summary};
 use crate::task::{Task, TaskParams};
 
 /// Exit codes: 0 all done, 1 some images failed (or the report could not be written),
@@ -35,17 +39,24 @@ fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     if let Some((task, args)) = task::of(&cli.command) {
-        return process(task, args);
+        return process(task, args, cli.verbose > 0);
     }
     match cli.command {
         Command::Token(a) => token(&a),
         Command::Serve(a) => baidu_imageprocess_emulator::cli::run(&a),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut args::command(), "bdip", &mut std::io::stdout());
-            ExitCode::SUCCESS
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut args::command(), "bdip", &mut script);
+            match write::write_stdout(&script) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => usage_error(&format!("cannot write to stdout: {e}")),
+            }
         }
-        // Operation subcommands were handled above.
-        _ => ExitCode::SUCCESS,
+        // Operation subcommands were handled above: reaching here is a bug in bdip.
+        _ => {
+            eprintln!("bdip: internal error: this subcommand has no handler");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 
@@ -77,13 +88,84 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
 }
 
-fn process(task: Task, args: &ProcessArgs) -> ExitCode {
+/// Prints the files of directory arguments that are not processed: each with `-v`,
+/// otherwise a count per reason (a directory that gave nothing is always named).
+fn print_set_aside(set_aside: &[SetAside], verbose: bool, tag: &str) {
+    for entry in set_aside {
+        if entry.kind == SetAsideKind::NothingToDo {
+            eprintln!("FAIL {}: {}", entry.input, entry.reason);
+        } else if verbose {
+            eprintln!("skip {}: {}", entry.input, entry.reason);
+        }
+    }
+    if verbose {
+        return;
+    }
+    for (kind, what) in [
+        (
+            SetAsideKind::OwnResult,
+            format!(
+                "named like this command's results (NAME.{tag}.EXT), taken for earlier results"
+            ),
+        ),
+        (
+            SetAsideKind::NotAnImage,
+            "that {are} not JPEG, PNG or BMP images".to_owned(),
+        ),
+        (
+            SetAsideKind::NotARegularFile,
+            "that {are} not regular files (FIFOs, devices, sockets)".to_owned(),
+        ),
+    ] {
+        let n = set_aside.iter().filter(|e| e.kind == kind).count();
+        if n > 0 {
+            let (files, are) = if n == 1 {
+                ("file", "is")
+            } else {
+                ("files", "are")
+            };
+            let what = what.replace("{are}", are);
+            eprintln!("bdip: skipped {n} {files} {what} (-v lists them)");
+        }
+    }
+}
+
+/// The outcome a file set aside contributes to the summary and the report.
+fn set_aside_outcome(entry: SetAside) -> Outcome {
+    Outcome {
+        input: entry.input,
+        output: None,
+        status: if entry.kind == SetAsideKind::NothingToDo {
+            Status::Failed
+        } else {
+            Status::Skipped
+        },
+        log_id: None,
+        error_code: None,
+        error_message: Some(entry.reason),
+        ms: 0,
+        auth_failure: false,
+    }
+}
+
+fn process(task: Task, args: &ProcessArgs, verbose: bool) -> ExitCode {
+    let tag = task.result_tag();
     let naming = inputs::Naming {
-        suffix: task.suffix,
+        suffix: &tag,
         extension: task.writes_png().then_some("png"),
     };
     if task.scoremap.is_some() && args.inputs.len() != 1 {
         return usage_error("--scoremap names one file but several inputs were given");
+    }
+    for (flag, path) in [
+        ("-o", args.output.as_deref()),
+        ("--scoremap", task.scoremap_path()),
+    ] {
+        if let Some(path) = path
+            && let Err(message) = convert::check_name(path, flag)
+        {
+            return usage_error(&message);
+        }
     }
     let style_image = match &task.params {
         TaskParams::StylizeImage(path) => match std::fs::read(path) {
@@ -97,17 +179,39 @@ fn process(task: Task, args: &ProcessArgs) -> ExitCode {
         },
         _ => None,
     };
-    let jobs = match inputs::collect(
-        &args.inputs,
+    let collected = match inputs::collect(&inputs::Plan {
+        inputs: &args.inputs,
         naming,
-        args.output.as_deref(),
-        args.out_dir.as_deref(),
-        args.recursive,
-        args.compare,
-    ) {
-        Ok(jobs) => jobs,
+        output: args.output.as_deref(),
+        out_dir: args.out_dir.as_deref(),
+        recursive: args.recursive,
+        compare: args.compare,
+        force: args.force,
+    }) {
+        Ok(collected) => collected,
         Err(message) => return usage_error(&message),
     };
+    let jobs = collected.jobs;
+    if let Some(scoremap) = &task.scoremap {
+        let [job] = jobs.as_slice() else {
+            return usage_error(&format!(
+                "--scoremap names one file but the input gave {} images",
+                jobs.len()
+            ));
+        };
+        if let Err(message) = destinations::check_scoremap(job, scoremap, args.force) {
+            return usage_error(&message);
+        }
+    }
+    if let Err(message) = destinations::check_all(
+        &jobs,
+        args.out_dir.as_deref(),
+        task.scoremap.as_ref(),
+        args.report.as_deref(),
+    ) {
+        return usage_error(&message);
+    }
+    print_set_aside(&collected.set_aside, verbose, &tag);
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -128,7 +232,12 @@ fn process(task: Task, args: &ProcessArgs) -> ExitCode {
         };
         let started = Instant::now();
         let run = batch::run(&backend.client, jobs, &settings).await;
-        let outcomes = run.outcomes;
+        let outcomes: Vec<Outcome> = collected
+            .set_aside
+            .into_iter()
+            .map(set_aside_outcome)
+            .chain(run.outcomes)
+            .collect();
         profile::print();
         let summary = Summary::of(&outcomes, started.elapsed().as_millis() as u64);
         if outcomes.len() > 1 || summary.failed + summary.skipped > 0 || run.interrupted {
@@ -169,12 +278,20 @@ fn process(task: Task, args: &ProcessArgs) -> ExitCode {
 
 fn token(args: &TokenArgs) -> ExitCode {
     let c = &args.connection;
-    if c.api_key.as_deref().is_none_or(str::is_empty)
-        || c.secret_key.as_deref().is_none_or(str::is_empty)
-    {
-        return usage_error(
-            "no credentials: set BAIDU_API_KEY and BAIDU_SECRET_KEY (or --api-key and --secret-key); the embedded engine needs no token",
-        );
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    match (given(&c.api_key), given(&c.secret_key), given(&c.endpoint)) {
+        (false, false, false) => {
+            return usage_error(
+                "no credentials: set BAIDU_API_KEY and BAIDU_SECRET_KEY (or --api-key and --secret-key), or --endpoint for an emulator; the embedded engine needs no token",
+            );
+        }
+        (true, false, _) | (false, true, _) => {
+            return usage_error(
+                "set both BAIDU_API_KEY and BAIDU_SECRET_KEY (or --api-key and --secret-key)",
+            );
+        }
+        // Both keys, or an endpoint alone (placeholder keys, as for processing commands).
+        _ => {}
     }
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -188,21 +305,29 @@ fn token(args: &TokenArgs) -> ExitCode {
         match backend.client.token().await {
             Ok(info) => {
                 let days = info.expires_in.as_secs() as f64 / 86_400.0;
-                println!(
-                    "token valid for {days:.1} days ({} s)",
+                let mut text = format!(
+                    "token valid for {days:.1} days ({} s)\n",
                     info.expires_in.as_secs()
                 );
                 if !info.scope.is_empty() {
-                    println!("scope: {}", info.scope);
+                    let _ = writeln!(text, "scope: {}", info.scope);
                 }
                 if args.show {
-                    println!("access_token: {}", info.access_token.expose_secret());
+                    let _ = writeln!(text, "access_token: {}", info.access_token.expose_secret());
                 }
-                ExitCode::SUCCESS
+                match write::write_stdout(text.as_bytes()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("bdip: cannot write to stdout: {e}");
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                }
             }
-            Err(e) if batch::credentials_refused(&e) => usage_error(&batch::advice(&e)),
+            Err(e) if batch::credentials_refused(&e) => {
+                usage_error(&batch::advice(&e, batch::Context::default()))
+            }
             Err(e) => {
-                eprintln!("bdip: {}", batch::advice(&e));
+                eprintln!("bdip: {}", batch::advice(&e, batch::Context::default()));
                 ExitCode::from(EXIT_FAILED)
             }
         }

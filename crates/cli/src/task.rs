@@ -7,6 +7,7 @@ use crate::args::{
     AnimeArgs, Command, DenoiseArgs, InpaintArgs, ProcessArgs, RectArg, SkySegArgs, StyleArgs,
     StyleName, StylizeArgs,
 };
+use crate::inputs::Destination;
 
 /// An operation's parameters, as typed on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +31,11 @@ pub enum TaskParams {
 pub struct Task {
     /// The API's wire name, e.g. `style_trans`.
     pub wire: &'static str,
-    /// The subcommand's name, used in derived file names (`photo.style.jpg`).
+    /// The subcommand's name.
     pub suffix: &'static str,
     pub params: TaskParams,
-    /// `sky-seg --scoremap FILE`.
-    pub scoremap: Option<PathBuf>,
+    /// `sky-seg --scoremap FILE` (`-`: stdout).
+    pub scoremap: Option<Destination>,
 }
 
 impl Task {
@@ -47,30 +48,61 @@ impl Task {
         }
     }
 
+    /// What derived result names carry after the input's name: the subcommand, and the
+    /// style, preset, strength or mask that tells one result from another
+    /// (`photo.style-cartoon.jpg`, `photo.stylize-7.jpg`, `photo.denoise-80.jpg`).
+    pub fn result_tag(&self) -> String {
+        let name = self.suffix;
+        match &self.params {
+            TaskParams::None | TaskParams::Inpaint(_) | TaskParams::Anime { mask: None } => {
+                name.to_owned()
+            }
+            TaskParams::Style(style) => format!("{name}-{}", style.api_name()),
+            TaskParams::Anime { mask: Some(mask) } => format!("{name}-mask{mask}"),
+            TaskParams::Denoise { strength } => format!("{name}-{strength}"),
+            TaskParams::StylizePreset(id) => format!("{name}-{id}"),
+            TaskParams::StylizeImage(path) => format!("{name}-{}", file_tag(path)),
+        }
+    }
+
+    /// `--scoremap FILE`'s file (none for stdout).
+    pub fn scoremap_path(&self) -> Option<&std::path::Path> {
+        match &self.scoremap {
+            Some(Destination::File { path, .. }) => Some(path),
+            Some(Destination::Stdout) | None => None,
+        }
+    }
+
     /// Whether results are PNG masks whatever the input's format.
     pub fn writes_png(&self) -> bool {
         self.wire == "sky_seg"
     }
 }
 
-/// Every derived-name suffix, so a folder's earlier results are not taken for inputs.
-pub const SUFFIXES: [&str; 15] = [
-    "enhance",
-    "dehaze",
-    "contrast",
-    "colourize",
-    "stretch-restore",
-    "definition",
-    "colour-enhance",
-    "style",
-    "anime",
-    "inpaint",
-    "sky-seg",
-    "demoire",
-    "doc-repair",
-    "denoise",
-    "stylize",
-];
+/// A style image's name as a file-name tag: its stem, with anything but letters, digits,
+/// `_` and `-` replaced, at most 32 characters (`starry night.jpg` → `starry_night`).
+fn file_tag(path: &std::path::Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tag: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(32)
+        .collect();
+    if tag.is_empty() {
+        "image".to_owned()
+    } else {
+        tag
+    }
+}
 
 /// Each operation subcommand and the operation it runs (for its `--help`).
 pub const OPERATIONS: [(&str, &str); 15] = [
@@ -118,7 +150,16 @@ pub fn of(command: &Command) -> Option<(Task, &ProcessArgs)> {
         )),
         Command::SkySeg(SkySegArgs { scoremap, process }) => Some((
             Task {
-                scoremap: scoremap.clone(),
+                scoremap: scoremap.as_ref().map(|path| {
+                    if path.as_os_str() == "-" {
+                        Destination::Stdout
+                    } else {
+                        Destination::File {
+                            path: path.clone(),
+                            explicit: true,
+                        }
+                    }
+                }),
                 ..Task::new("sky_seg", "sky-seg", P::None)
             },
             process,

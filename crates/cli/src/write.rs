@@ -29,6 +29,20 @@ pub fn remove_temp_files_and_exit(code: i32) -> ! {
     std::process::exit(code)
 }
 
+/// Writes `bytes` to stdout and flushes. A closed pipe (`bdip … -o - | head -c 10`) is
+/// the reader saying it has enough: bdip ends quietly, with status 0, instead of
+/// panicking or reporting a failure.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            drop(out);
+            remove_temp_files_and_exit(0)
+        }
+        result => result,
+    }
+}
+
 /// Removes every registered temporary file; returns the registry still locked.
 fn remove_temp_files() -> MutexGuard<'static, Option<HashSet<PathBuf>>> {
     let mut guard = in_progress();

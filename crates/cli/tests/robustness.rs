@@ -390,7 +390,7 @@ fn numeric_flags_out_of_range_are_usage_errors() {
 }
 
 #[test]
-fn an_unwritable_report_fails_the_run() {
+fn an_unwritable_report_location_fails_the_run_before_it_starts() {
     let dir = tmp();
     let input = dir.path().join("in.png");
     write_png(&input, 200, 200);
@@ -402,7 +402,7 @@ fn an_unwritable_report_fails_the_run() {
         .arg("--report")
         .arg(not_a_dir.join("report.json"))
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicates::str::contains("cannot write the report"));
 }
 

@@ -123,10 +123,10 @@ pub use machine::shared::Session;
 pub use machine::step::{Machine, Step};
 pub use machine::token_call::{TokenCall, TokenInfo};
 pub use operation::{Operation, UnknownOperation};
-pub use optable::{BodyKind, InputKind, OperationSpec, ReplyKind};
+pub use optable::{BodyKind, InputKind, OperationSpec, Params, ReplyKind};
 pub use params::{
-    AnimeMask, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style, StyleId,
-    check_rects,
+    AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style,
+    StyleId, check_rects,
 };
 pub use policy::budget::{Budget, Claim, Slot, application_id};
 pub use policy::config::ClientConfig;
@@ -134,7 +134,7 @@ pub use policy::rate::RateLimiter;
 pub use policy::{RateLimit, RetryPolicy, Timeouts};
 pub use rect::Rect;
 pub use recycle::{MAX_RECYCLED, Recycler};
-pub use request::{AsInput, CustomStyle, Input, Params, Request};
+pub use request::{AsInput, Input, Request};
 pub use secret::{AccessToken, SecretKey};
 pub use transport::{
     AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,

@@ -1,15 +1,25 @@
-//! The operation table: each of the fifteen operations described once, as data.
+//! The operation table: each of the fifteen operations described once, as data, with
+//! its parameters as a type ([`Params`]).
 //!
-//! Path, body kind, accepted inputs, parameters, limits and reply kind live here and
-//! nowhere else. Validation ([`crate::Request::validate`]), encoding
+//! A row holds the wire name (the path derives from it), the CLI name, the body kind, the
+//! accepted inputs, each parameter with a typed kind ([`ParamKind`]: a choice of names,
+//! an integer range, rectangles, an image; some valid only with another), the limits with
+//! their source, and the reply kind. Validation ([`crate::Request::validate`]), encoding
 //! ([`crate::Request::encode`]), the server-side decoder ([`crate::decode_request`]), the
-//! emulator's routing and the generated `docs/operations.md` ([`markdown`]) all read it.
+//! emulator's routing and console, and the generated `docs/operations.md` ([`markdown`])
+//! all read it. [`Params`] and its conversions to and from wire values sit here too, so
+//! that an operation's parameters are described in this one file.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::limits::{Limits, MAX_BASE64_LEN};
 use crate::operation::Operation;
-use crate::params::{AnimeMask, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Style, StyleId};
+use crate::params::{
+    AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Style, StyleId, shown,
+};
+use crate::rect::Rect;
+use crate::violation::LimitViolation;
 
 /// How a request body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +75,33 @@ pub enum ReplyKind {
     SkySegmentation,
 }
 
+/// What values a parameter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamKind {
+    /// One of a list of words, sent as text.
+    Choice {
+        /// The words, in Baidu's order.
+        values: &'static [&'static str],
+        /// What the service assumes when the parameter is absent.
+        default: Option<&'static str>,
+    },
+    /// A decimal integer in `min..=max`.
+    Integer {
+        /// The smallest allowed value.
+        min: i64,
+        /// The largest allowed value.
+        max: i64,
+        /// What the service assumes when the parameter is absent.
+        default: Option<i64>,
+    },
+    /// One or more `{left, top, width, height}` rectangles inside the image, as a JSON
+    /// array.
+    Rectangles,
+    /// A second image, as base64, checked against these limits.
+    Image(Limits),
+}
+
 /// One parameter of an operation, beside its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,6 +114,11 @@ pub struct ParamSpec {
     pub allowed: &'static str,
     /// What it does.
     pub meaning: &'static str,
+    /// The values it takes, as a type.
+    pub kind: ParamKind,
+    /// Valid only when another field has a value: `("type", "anime_mask")` for
+    /// `mask_id`; `("input", "pdf_file")` for a parameter of the PDF input.
+    pub only_with: Option<(&'static str, &'static str)>,
 }
 
 /// Everything about one operation except its behaviour.
@@ -87,6 +129,8 @@ pub struct OperationSpec {
     pub operation: Operation,
     /// The request path.
     pub path: &'static str,
+    /// The name of `bdip`'s subcommand.
+    pub cli: &'static str,
     /// What it does, in one line.
     pub summary: &'static str,
     /// How the body is encoded.
@@ -97,10 +141,12 @@ pub struct OperationSpec {
     pub params: &'static [ParamSpec],
     /// The image limits.
     pub limits: Limits,
+    /// Where the limits come from: the public document that states them.
+    pub source: &'static str,
     /// What a success carries.
     pub reply: ReplyKind,
-    /// Where the limits come from.
-    pub source: &'static str,
+    /// How many times each side of the input the result is (2 for the upscale).
+    pub scale: u32,
 }
 
 impl OperationSpec {
@@ -123,42 +169,12 @@ const SEED_SOURCE: &str = "the specification (`seed/image-process-api.zh.md`)";
 const BAIDU_PAGE: &str = "Baidu's API page for the operation, restated in DESIGN.md section 3";
 const UNCONFIRMED: &str = "DESIGN.md section 3 gives the 10 MB cap; no Baidu page at hand confirms the sides and aspect (those of the sibling operations), so the emulator checks them and the client does not";
 
-const fn seed(operation: Operation, summary: &'static str, limits: Limits) -> OperationSpec {
-    OperationSpec {
-        operation,
-        path: concat_path(operation),
-        summary,
-        body: BodyKind::Form,
-        inputs: IMAGE_OR_URL,
-        params: &[],
-        limits,
-        reply: ReplyKind::Image,
-        source: SEED_SOURCE,
-    }
-}
+/// The limits of `customize_stylization`'s `style` image.
+pub const STYLE_IMAGE_LIMITS: Limits = Limits::sides(50, 4096, None, 4 * MIB);
 
-/// The path of `op` (a `const` table cannot call `format!`).
-const fn concat_path(op: Operation) -> &'static str {
-    match op {
-        Operation::ImageQualityEnhance => "/rest/2.0/image-process/v1/image_quality_enhance",
-        Operation::Dehaze => "/rest/2.0/image-process/v1/dehaze",
-        Operation::ContrastEnhance => "/rest/2.0/image-process/v1/contrast_enhance",
-        Operation::Colourize => "/rest/2.0/image-process/v1/colourize",
-        Operation::StretchRestore => "/rest/2.0/image-process/v1/stretch_restore",
-        Operation::ImageDefinitionEnhance => "/rest/2.0/image-process/v1/image_definition_enhance",
-        Operation::ColorEnhance => "/rest/2.0/image-process/v1/color_enhance",
-        Operation::StyleTrans => "/rest/2.0/image-process/v1/style_trans",
-        Operation::SelfieAnime => "/rest/2.0/image-process/v1/selfie_anime",
-        Operation::Inpainting => "/rest/2.0/image-process/v1/inpainting",
-        Operation::SkySeg => "/rest/2.0/image-process/v1/sky_seg",
-        Operation::RemoveMoire => "/rest/2.0/image-process/v1/remove_moire",
-        Operation::DocRepair => "/rest/2.0/image-process/v1/doc_repair",
-        Operation::Denoise => "/rest/2.0/image-process/v1/denoise",
-        Operation::CustomizeStylization => "/rest/2.0/image-process/v1/customize_stylization",
-    }
-}
-
-const fn restore(
+/// A row with the common facts: form body, image or url, an image reply of the input's
+/// size.
+const fn row(
     operation: Operation,
     summary: &'static str,
     params: &'static [ParamSpec],
@@ -167,209 +183,486 @@ const fn restore(
 ) -> OperationSpec {
     OperationSpec {
         operation,
-        path: concat_path(operation),
+        path: operation.path(),
+        cli: operation.cli_name(),
         summary,
         body: BodyKind::Form,
         inputs: IMAGE_OR_URL,
         params,
         limits,
-        reply: ReplyKind::Image,
         source,
+        reply: ReplyKind::Image,
+        scale: 1,
     }
 }
 
-const IMAGE_QUALITY_ENHANCE: OperationSpec = seed(
-    Operation::ImageQualityEnhance,
-    "\"lossless\" 2x upscale",
-    Limits::sides(1, u32::MAX, None, MAX_BASE64_LEN).with_max_pixels(800 * 800),
-);
-const DEHAZE: OperationSpec = seed(
-    Operation::Dehaze,
-    "haze removal",
-    Limits::sides(200, 4096, Some(3), MAX_BASE64_LEN),
-);
-const CONTRAST_ENHANCE: OperationSpec = seed(
-    Operation::ContrastEnhance,
-    "contrast enhancement",
-    Limits::sides(64, 4096, Some(3), MAX_BASE64_LEN),
-);
-const COLOURIZE: OperationSpec = seed(
-    Operation::Colourize,
-    "black-and-white to colour (needs the account's permission, else error 6)",
-    Limits::sides(64, 800, Some(3), MAX_BASE64_LEN),
-);
-const STRETCH_RESTORE: OperationSpec = restore(
-    Operation::StretchRestore,
-    "undo a horizontal or vertical stretch",
-    &[],
-    RESTORE,
-    BAIDU_PAGE,
-);
-const IMAGE_DEFINITION_ENHANCE: OperationSpec = restore(
-    Operation::ImageDefinitionEnhance,
-    "sharpen a soft, compressed photo",
-    &[],
-    RESTORE.unconfirmed(),
-    UNCONFIRMED,
-);
-const COLOR_ENHANCE: OperationSpec = restore(
-    Operation::ColorEnhance,
-    "restore faded colour",
-    &[],
-    RESTORE.unconfirmed(),
-    UNCONFIRMED,
-);
-const STYLE_TRANS: OperationSpec = restore(
-    Operation::StyleTrans,
-    "one of nine painterly styles",
-    &[ParamSpec {
-        name: "option",
-        required: true,
-        allowed: Style::ALLOWED,
-        meaning: "the style",
-    }],
-    RESTORE,
-    BAIDU_PAGE,
-);
-const SELFIE_ANIME: OperationSpec = restore(
-    Operation::SelfieAnime,
-    "anime look for portraits, optionally wearing a mask",
-    &[
-        ParamSpec {
-            name: "type",
-            required: false,
-            allowed: "anime (default) or anime_mask",
-            meaning: "anime_mask adds the mask `mask_id`",
-        },
-        ParamSpec {
-            name: "mask_id",
-            required: false,
-            allowed: AnimeMask::ALLOWED,
-            meaning: "the mask, only with type=anime_mask (none when absent)",
-        },
-    ],
-    RESTORE,
-    BAIDU_PAGE,
-);
-const INPAINTING: OperationSpec = OperationSpec {
-    body: BodyKind::Json,
-    ..restore(
-        Operation::Inpainting,
-        "fill rectangles from their surroundings",
-        &[ParamSpec {
-            name: "rectangle",
-            required: true,
-            allowed: RECT_ALLOWED,
-            meaning: "the areas to fill, a JSON array of {left, top, width, height}",
-        }],
-        RESTORE.unconfirmed(),
-        UNCONFIRMED,
-    )
-};
-const SKY_SEG: OperationSpec = OperationSpec {
-    reply: ReplyKind::SkySegmentation,
-    ..restore(
-        Operation::SkySeg,
-        "sky mask and sky probability map",
+/// A parameter, valid on its own.
+const fn param(
+    name: &'static str,
+    required: bool,
+    kind: ParamKind,
+    allowed: &'static str,
+    meaning: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        required,
+        allowed,
+        meaning,
+        kind,
+        only_with: None,
+    }
+}
+
+const fn integer(min: i64, max: i64, default: Option<i64>) -> ParamKind {
+    ParamKind::Integer { min, max, default }
+}
+
+/// The table, in [`Operation::ALL`]'s order (a test checks it).
+const TABLE: [OperationSpec; Operation::ALL.len()] = [
+    OperationSpec {
+        scale: 2,
+        ..row(
+            Operation::ImageQualityEnhance,
+            "\"lossless\" 2x upscale",
+            &[],
+            Limits::sides(1, u32::MAX, None, MAX_BASE64_LEN).with_max_pixels(800 * 800),
+            SEED_SOURCE,
+        )
+    },
+    row(
+        Operation::Dehaze,
+        "haze removal",
+        &[],
+        Limits::sides(200, 4096, Some(3), MAX_BASE64_LEN),
+        SEED_SOURCE,
+    ),
+    row(
+        Operation::ContrastEnhance,
+        "contrast enhancement",
+        &[],
+        Limits::sides(64, 4096, Some(3), MAX_BASE64_LEN),
+        SEED_SOURCE,
+    ),
+    row(
+        Operation::Colourize,
+        "black-and-white to colour (needs the account's permission, else error 6)",
+        &[],
+        Limits::sides(64, 800, Some(3), MAX_BASE64_LEN),
+        SEED_SOURCE,
+    ),
+    row(
+        Operation::StretchRestore,
+        "undo a horizontal or vertical stretch",
+        &[],
+        RESTORE,
+        BAIDU_PAGE,
+    ),
+    row(
+        Operation::ImageDefinitionEnhance,
+        "sharpen a soft, compressed photo",
         &[],
         RESTORE.unconfirmed(),
         UNCONFIRMED,
-    )
-};
-const REMOVE_MOIRE: OperationSpec = OperationSpec {
-    inputs: &[InputKind::Image, InputKind::Url, InputKind::PdfFile],
-    ..restore(
-        Operation::RemoveMoire,
-        "remove moiré from photographed screens and prints",
-        &[ParamSpec {
-            name: "pdf_file_num",
-            required: false,
-            allowed: PdfPage::ALLOWED,
-            meaning: "the page of `pdf_file` to process (1 when absent)",
-        }],
-        Limits::sides(15, 4096, None, 4 * MIB),
-        "https://ai.baidu.com/ai-doc/IMAGEPROCESS/ql4wdlnc0 (linked from the Python SDK)",
-    )
-};
-const DOC_REPAIR: OperationSpec = restore(
-    Operation::DocRepair,
-    "remove shading and shadows from photographed documents",
-    &[],
-    Limits::sides(50, 4096, None, 4 * MIB),
-    "https://ai.baidu.com/ai-doc/IMAGEPROCESS/Nl6os53ab (linked from the Python SDK)",
-);
-const DENOISE: OperationSpec = restore(
-    Operation::Denoise,
-    "remove noise",
-    &[ParamSpec {
-        name: "option",
-        required: true,
-        allowed: DenoiseStrength::ALLOWED,
-        meaning: "the strength (0 leaves the image as it is)",
-    }],
-    Limits::sides(50, 1999, None, 3 * MIB),
-    "https://ai.baidu.com/ai-doc/IMAGEPROCESS/Tl78sby7g (linked from the Python SDK)",
-);
-const CUSTOMIZE_STYLIZATION: OperationSpec = restore(
-    Operation::CustomizeStylization,
-    "one of thirty style presets, or the look of a style image",
-    &[
-        ParamSpec {
-            name: "style_id",
-            required: false,
-            allowed: StyleId::ALLOWED,
-            meaning: "a preset; one of style_id and style is required",
-        },
-        ParamSpec {
-            name: "style",
-            required: false,
-            allowed: "a JPEG, PNG or BMP image as base64, at most 4 MB, sides 50–4096 px",
-            meaning: "a style image whose look is copied; wins over style_id",
-        },
-    ],
-    Limits::sides(50, 4096, None, 4 * MIB),
-    "https://ai.baidu.com/ai-doc/IMAGEPROCESS/al50vf6bq (linked from the Python SDK)",
-);
-
-/// The limits of `customize_stylization`'s `style` image.
-pub const STYLE_IMAGE_LIMITS: Limits = Limits::sides(50, 4096, None, 4 * MIB);
+    ),
+    row(
+        Operation::ColorEnhance,
+        "restore faded colour",
+        &[],
+        RESTORE.unconfirmed(),
+        UNCONFIRMED,
+    ),
+    row(
+        Operation::StyleTrans,
+        "one of nine painterly styles",
+        &[param(
+            "option",
+            true,
+            ParamKind::Choice {
+                values: &Style::NAMES,
+                default: None,
+            },
+            Style::ALLOWED,
+            "the style",
+        )],
+        RESTORE,
+        BAIDU_PAGE,
+    ),
+    row(
+        Operation::SelfieAnime,
+        "anime look for portraits, optionally wearing a mask",
+        &[
+            param(
+                "type",
+                false,
+                ParamKind::Choice {
+                    values: &["anime", "anime_mask"],
+                    default: Some("anime"),
+                },
+                "anime (default) or anime_mask",
+                "anime_mask adds the mask `mask_id`",
+            ),
+            ParamSpec {
+                only_with: Some(("type", "anime_mask")),
+                ..param(
+                    "mask_id",
+                    false,
+                    integer(AnimeMask::MIN as i64, AnimeMask::MAX as i64, None),
+                    AnimeMask::ALLOWED,
+                    "the mask, only with type=anime_mask (none when absent)",
+                )
+            },
+        ],
+        RESTORE,
+        BAIDU_PAGE,
+    ),
+    OperationSpec {
+        body: BodyKind::Json,
+        ..row(
+            Operation::Inpainting,
+            "fill rectangles from their surroundings",
+            &[param(
+                "rectangle",
+                true,
+                ParamKind::Rectangles,
+                RECT_ALLOWED,
+                "the areas to fill, a JSON array of {left, top, width, height}",
+            )],
+            RESTORE.unconfirmed(),
+            UNCONFIRMED,
+        )
+    },
+    OperationSpec {
+        reply: ReplyKind::SkySegmentation,
+        ..row(
+            Operation::SkySeg,
+            "sky mask and sky probability map",
+            &[],
+            RESTORE.unconfirmed(),
+            UNCONFIRMED,
+        )
+    },
+    OperationSpec {
+        inputs: &[InputKind::Image, InputKind::Url, InputKind::PdfFile],
+        ..row(
+            Operation::RemoveMoire,
+            "remove moiré from photographed screens and prints",
+            &[ParamSpec {
+                only_with: Some(("input", "pdf_file")),
+                ..param(
+                    "pdf_file_num",
+                    false,
+                    integer(PdfPage::MIN as i64, PdfPage::MAX as i64, Some(1)),
+                    PdfPage::ALLOWED,
+                    "the page of `pdf_file` to process (1 when absent)",
+                )
+            }],
+            Limits::sides(15, 4096, None, 4 * MIB),
+            "https://ai.baidu.com/ai-doc/IMAGEPROCESS/ql4wdlnc0 (linked from the Python SDK)",
+        )
+    },
+    row(
+        Operation::DocRepair,
+        "remove shading and shadows from photographed documents",
+        &[],
+        Limits::sides(50, 4096, None, 4 * MIB),
+        "https://ai.baidu.com/ai-doc/IMAGEPROCESS/Nl6os53ab (linked from the Python SDK)",
+    ),
+    row(
+        Operation::Denoise,
+        "remove noise",
+        &[param(
+            "option",
+            true,
+            integer(
+                DenoiseStrength::MIN as i64,
+                DenoiseStrength::MAX as i64,
+                None,
+            ),
+            DenoiseStrength::ALLOWED,
+            "the strength (0 leaves the image as it is)",
+        )],
+        Limits::sides(50, 1999, None, 3 * MIB),
+        "https://ai.baidu.com/ai-doc/IMAGEPROCESS/Tl78sby7g (linked from the Python SDK)",
+    ),
+    row(
+        Operation::CustomizeStylization,
+        "one of thirty style presets, or the look of a style image",
+        &[
+            param(
+                "style_id",
+                false,
+                integer(StyleId::MIN as i64, StyleId::MAX as i64, None),
+                StyleId::ALLOWED,
+                "a preset; one of style_id and style is required",
+            ),
+            param(
+                "style",
+                false,
+                ParamKind::Image(STYLE_IMAGE_LIMITS),
+                "a JPEG, PNG or BMP image as base64, at most 4 MB, sides 50–4096 px",
+                "a style image whose look is copied; wins over style_id",
+            ),
+        ],
+        Limits::sides(50, 4096, None, 4 * MIB),
+        "https://ai.baidu.com/ai-doc/IMAGEPROCESS/al50vf6bq (linked from the Python SDK)",
+    ),
+];
 
 /// The table row of `op`.
 pub const fn spec(op: Operation) -> &'static OperationSpec {
-    match op {
-        Operation::ImageQualityEnhance => &IMAGE_QUALITY_ENHANCE,
-        Operation::Dehaze => &DEHAZE,
-        Operation::ContrastEnhance => &CONTRAST_ENHANCE,
-        Operation::Colourize => &COLOURIZE,
-        Operation::StretchRestore => &STRETCH_RESTORE,
-        Operation::ImageDefinitionEnhance => &IMAGE_DEFINITION_ENHANCE,
-        Operation::ColorEnhance => &COLOR_ENHANCE,
-        Operation::StyleTrans => &STYLE_TRANS,
-        Operation::SelfieAnime => &SELFIE_ANIME,
-        Operation::Inpainting => &INPAINTING,
-        Operation::SkySeg => &SKY_SEG,
-        Operation::RemoveMoire => &REMOVE_MOIRE,
-        Operation::DocRepair => &DOC_REPAIR,
-        Operation::Denoise => &DENOISE,
-        Operation::CustomizeStylization => &CUSTOMIZE_STYLIZATION,
-    }
-}
-
-impl Operation {
-    /// The request path, e.g. `/rest/2.0/image-process/v1/dehaze`.
-    pub const fn path(self) -> &'static str {
-        spec(self).path
-    }
-
-    /// The operation's image limits (see [`crate::optable`] for everything else).
-    pub const fn limits(self) -> Limits {
-        spec(self).limits
-    }
+    // `TABLE` is in `Operation::ALL`'s order, which is the enum's.
+    &TABLE[op as usize]
 }
 
 /// Every row, in [`Operation::ALL`]'s order.
 pub fn table() -> impl Iterator<Item = &'static OperationSpec> {
-    Operation::ALL.into_iter().map(spec)
+    TABLE.iter()
+}
+
+impl Operation {
+    /// The operation's image limits (see [`crate::optable`] for everything else).
+    pub const fn limits(self) -> Limits {
+        spec(self).limits
+    }
+
+    /// Output size for an input of `width × height`: the input's, but twice each side
+    /// for the upscale. `stretch_restore` changes the aspect ratio by an amount only the
+    /// result tells, so this is its input size.
+    pub const fn output_dimensions(self, width: u32, height: u32) -> (u32, u32) {
+        let scale = spec(self).scale;
+        (width.saturating_mul(scale), height.saturating_mul(scale))
+    }
+}
+
+/// An operation with its parameters.
+/// Not `#[non_exhaustive]`, on purpose: the set is Baidu's, and a new member must be a
+/// compile error in every `match` of the workspace (and a new major version), never a
+/// silent fallback arm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Params<'a> {
+    /// `image_quality_enhance`.
+    ImageQualityEnhance,
+    /// `dehaze`.
+    Dehaze,
+    /// `contrast_enhance`.
+    ContrastEnhance,
+    /// `colourize`.
+    Colourize,
+    /// `stretch_restore`.
+    StretchRestore,
+    /// `image_definition_enhance`.
+    ImageDefinitionEnhance,
+    /// `color_enhance`.
+    ColorEnhance,
+    /// `style_trans` in a style.
+    StyleTrans(Style),
+    /// `selfie_anime`, with a mask or without.
+    SelfieAnime {
+        /// The mask (`type=anime_mask&mask_id=N`); `None` sends no parameter.
+        mask: Option<AnimeMask>,
+    },
+    /// `inpainting` of these rectangles.
+    Inpainting(Cow<'a, [Rect]>),
+    /// `sky_seg`.
+    SkySeg,
+    /// `remove_moire`.
+    RemoveMoire,
+    /// `doc_repair`.
+    DocRepair,
+    /// `denoise` at a strength.
+    Denoise(DenoiseStrength),
+    /// `customize_stylization` in a style.
+    CustomizeStylization(CustomStyle<'a>),
+}
+
+/// One parameter's value as the wire carries it, borrowed from [`Params`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ParamValue<'a> {
+    /// A word of a [`ParamKind::Choice`].
+    Word(&'static str),
+    /// A [`ParamKind::Integer`].
+    Integer(i64),
+    /// [`ParamKind::Rectangles`].
+    Rectangles(&'a [Rect]),
+    /// A [`ParamKind::Image`]'s bytes (before base64).
+    Image(&'a [u8]),
+}
+
+/// A parameter's value read from a request, before it is typed: text for choices and
+/// integers, the rectangles and image already decoded from their wire forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WireValue {
+    /// The trimmed, non-empty text of a choice or an integer.
+    Text(String),
+    /// The rectangles.
+    Rectangles(Vec<Rect>),
+    /// The image's bytes.
+    Image(Vec<u8>),
+}
+
+impl Params<'_> {
+    /// The operation.
+    pub const fn operation(&self) -> Operation {
+        match self {
+            Self::ImageQualityEnhance => Operation::ImageQualityEnhance,
+            Self::Dehaze => Operation::Dehaze,
+            Self::ContrastEnhance => Operation::ContrastEnhance,
+            Self::Colourize => Operation::Colourize,
+            Self::StretchRestore => Operation::StretchRestore,
+            Self::ImageDefinitionEnhance => Operation::ImageDefinitionEnhance,
+            Self::ColorEnhance => Operation::ColorEnhance,
+            Self::StyleTrans(_) => Operation::StyleTrans,
+            Self::SelfieAnime { .. } => Operation::SelfieAnime,
+            Self::Inpainting(_) => Operation::Inpainting,
+            Self::SkySeg => Operation::SkySeg,
+            Self::RemoveMoire => Operation::RemoveMoire,
+            Self::DocRepair => Operation::DocRepair,
+            Self::Denoise(_) => Operation::Denoise,
+            Self::CustomizeStylization(_) => Operation::CustomizeStylization,
+        }
+    }
+
+    /// The parameters of `op` when it needs none (`selfie_anime` without a mask counts);
+    /// refused, naming the parameter, for the operations with a required one.
+    pub fn defaults(op: Operation) -> Result<Self, LimitViolation> {
+        Ok(match op {
+            Operation::ImageQualityEnhance => Self::ImageQualityEnhance,
+            Operation::Dehaze => Self::Dehaze,
+            Operation::ContrastEnhance => Self::ContrastEnhance,
+            Operation::Colourize => Self::Colourize,
+            Operation::StretchRestore => Self::StretchRestore,
+            Operation::ImageDefinitionEnhance => Self::ImageDefinitionEnhance,
+            Operation::ColorEnhance => Self::ColorEnhance,
+            Operation::SelfieAnime => Self::SelfieAnime { mask: None },
+            Operation::SkySeg => Self::SkySeg,
+            Operation::RemoveMoire => Self::RemoveMoire,
+            Operation::DocRepair => Self::DocRepair,
+            Operation::StyleTrans | Operation::Denoise => return Err(missing(op, "option")),
+            Operation::Inpainting => return Err(missing(op, "rectangle")),
+            Operation::CustomizeStylization => return Err(missing(op, "style_id")),
+        })
+    }
+
+    /// The same parameters, owning their data.
+    pub fn into_owned(self) -> Params<'static> {
+        match self {
+            Self::ImageQualityEnhance => Params::ImageQualityEnhance,
+            Self::Dehaze => Params::Dehaze,
+            Self::ContrastEnhance => Params::ContrastEnhance,
+            Self::Colourize => Params::Colourize,
+            Self::StretchRestore => Params::StretchRestore,
+            Self::ImageDefinitionEnhance => Params::ImageDefinitionEnhance,
+            Self::ColorEnhance => Params::ColorEnhance,
+            Self::StyleTrans(style) => Params::StyleTrans(style),
+            Self::SelfieAnime { mask } => Params::SelfieAnime { mask },
+            Self::Inpainting(rects) => Params::Inpainting(Cow::Owned(rects.into_owned())),
+            Self::SkySeg => Params::SkySeg,
+            Self::RemoveMoire => Params::RemoveMoire,
+            Self::DocRepair => Params::DocRepair,
+            Self::Denoise(strength) => Params::Denoise(strength),
+            Self::CustomizeStylization(style) => Params::CustomizeStylization(style.into_owned()),
+        }
+    }
+
+    /// The values to send, by wire name, in the order they are sent (at most two).
+    pub(crate) fn values(&self) -> [Option<(&'static str, ParamValue<'_>)>; 2] {
+        let one = |name, value| [Some((name, value)), None];
+        match self {
+            Self::StyleTrans(style) => one("option", ParamValue::Word(style.name())),
+            Self::SelfieAnime { mask: Some(mask) } => [
+                Some(("type", ParamValue::Word("anime_mask"))),
+                Some(("mask_id", ParamValue::Integer(mask.get().into()))),
+            ],
+            Self::Inpainting(rects) => one("rectangle", ParamValue::Rectangles(rects)),
+            Self::Denoise(strength) => one("option", ParamValue::Integer(strength.get().into())),
+            Self::CustomizeStylization(CustomStyle::Preset(id)) => {
+                one("style_id", ParamValue::Integer(id.get().into()))
+            }
+            Self::CustomizeStylization(CustomStyle::Image(bytes)) => {
+                one("style", ParamValue::Image(bytes))
+            }
+            Self::ImageQualityEnhance
+            | Self::Dehaze
+            | Self::ContrastEnhance
+            | Self::Colourize
+            | Self::StretchRestore
+            | Self::ImageDefinitionEnhance
+            | Self::ColorEnhance
+            | Self::SelfieAnime { mask: None }
+            | Self::SkySeg
+            | Self::RemoveMoire
+            | Self::DocRepair => [None, None],
+        }
+    }
+}
+
+impl Params<'static> {
+    /// The typed parameters of `op` from the values a request carried (see
+    /// [`WireValue`]), checked as the service checks them: 216101 for a missing required
+    /// one, 216100 for an invalid one. Wire values are exact (no aliases).
+    pub(crate) fn from_values(
+        op: Operation,
+        mut take: impl FnMut(&'static str) -> Option<WireValue>,
+    ) -> Result<Self, LimitViolation> {
+        let mut text = |name| match take(name) {
+            Some(WireValue::Text(text)) => Some(text),
+            _ => None,
+        };
+        Ok(match op {
+            Operation::StyleTrans => Self::StyleTrans(Style::from_wire(
+                &text("option").ok_or(missing(op, "option"))?,
+            )?),
+            Operation::Denoise => {
+                Self::Denoise(text("option").ok_or(missing(op, "option"))?.parse()?)
+            }
+            Operation::SelfieAnime => {
+                let mask = match text("type").as_deref() {
+                    None | Some("anime") => None,
+                    Some("anime_mask") => text("mask_id").map(|m| m.parse()).transpose()?,
+                    Some(other) => {
+                        return Err(LimitViolation::InvalidParameter {
+                            name: "type",
+                            got: shown(other),
+                            allowed: "anime or anime_mask",
+                        });
+                    }
+                };
+                Self::SelfieAnime { mask }
+            }
+            Operation::CustomizeStylization => match take("style") {
+                Some(WireValue::Image(bytes)) => {
+                    Self::CustomizeStylization(CustomStyle::Image(Cow::Owned(bytes)))
+                }
+                _ => match take("style_id") {
+                    Some(WireValue::Text(id)) => {
+                        Self::CustomizeStylization(CustomStyle::Preset(id.parse()?))
+                    }
+                    _ => return Err(missing(op, "style_id")),
+                },
+            },
+            Operation::Inpainting => match take("rectangle") {
+                Some(WireValue::Rectangles(rects)) => Self::Inpainting(Cow::Owned(rects)),
+                _ => return Err(missing(op, "rectangle")),
+            },
+            Operation::ImageQualityEnhance
+            | Operation::Dehaze
+            | Operation::ContrastEnhance
+            | Operation::Colourize
+            | Operation::StretchRestore
+            | Operation::ImageDefinitionEnhance
+            | Operation::ColorEnhance
+            | Operation::SkySeg
+            | Operation::RemoveMoire
+            | Operation::DocRepair => Self::defaults(op)?,
+        })
+    }
+}
+
+/// `op` was sent without its required parameter `name`.
+fn missing(op: Operation, name: &'static str) -> LimitViolation {
+    let allowed = spec(op).param(name).map_or("", |p| p.allowed);
+    LimitViolation::MissingParameter { op, name, allowed }
 }
 
 fn mib(n: usize) -> String {
@@ -486,6 +779,77 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every variant (the match has no catch-all, so a new one fails to compile here) is
+    /// in `Operation::ALL` once, and the table has its row at the same place.
+    #[test]
+    fn every_operation_is_in_all_and_in_the_table() {
+        let every = |op: Operation| match op {
+            Operation::ImageQualityEnhance
+            | Operation::Dehaze
+            | Operation::ContrastEnhance
+            | Operation::Colourize
+            | Operation::StretchRestore
+            | Operation::ImageDefinitionEnhance
+            | Operation::ColorEnhance
+            | Operation::StyleTrans
+            | Operation::SelfieAnime
+            | Operation::Inpainting
+            | Operation::SkySeg
+            | Operation::RemoveMoire
+            | Operation::DocRepair
+            | Operation::Denoise
+            | Operation::CustomizeStylization => op,
+        };
+        for (i, op) in Operation::ALL.into_iter().enumerate() {
+            assert_eq!(
+                every(op) as usize,
+                i,
+                "{op} is out of the enum's order in ALL"
+            );
+            assert_eq!(TABLE[i].operation, op, "row {i} is not {op}'s");
+            assert_eq!(spec(op).operation, op);
+        }
+        assert_eq!(table().count(), Operation::ALL.len());
+        let mut names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Operation::ALL.len());
+    }
+
+    /// Each parameter's kind agrees with its typed values: the encoder writes, and the
+    /// decoder reads, only parameters the row lists.
+    #[test]
+    fn every_sent_parameter_is_in_the_row() {
+        let samples = [
+            Params::StyleTrans(Style::ColorPencil),
+            Params::SelfieAnime {
+                mask: AnimeMask::new(2).ok(),
+            },
+            Params::Inpainting(Cow::Owned(vec![Rect::new(0, 0, 1, 1)])),
+            Params::Denoise(DenoiseStrength::new(7).unwrap()),
+            Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(3).unwrap())),
+            Params::CustomizeStylization(CustomStyle::Image(Cow::Borrowed(b"img"))),
+        ];
+        for params in samples {
+            let row = spec(params.operation());
+            for (name, value) in params.values().into_iter().flatten() {
+                let kind = row.param(name).map(|p| p.kind);
+                let agrees = matches!(
+                    (value, kind),
+                    (ParamValue::Word(w), Some(ParamKind::Choice { values, .. })) if values.contains(&w)
+                ) || matches!(
+                    (value, kind),
+                    (ParamValue::Integer(n), Some(ParamKind::Integer { min, max, .. })) if (min..=max).contains(&n)
+                ) || matches!(
+                    (value, kind),
+                    (ParamValue::Rectangles(_), Some(ParamKind::Rectangles))
+                        | (ParamValue::Image(_), Some(ParamKind::Image(_)))
+                );
+                assert!(agrees, "{name} of {}: {value:?} vs {kind:?}", row.operation);
+            }
+        }
+    }
 
     #[test]
     fn every_row_is_its_operation() {

@@ -4,6 +4,7 @@
 //! the server-side decoder ([`crate::decode_request`]) parses wire text with the same
 //! types, so both ends agree on what is valid.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -64,22 +65,42 @@ impl Style {
         Style::Gothic,
     ];
 
+    /// The wire values, in Baidu's order.
+    pub const NAMES: [&'static str; 9] = [
+        "cartoon",
+        "pencil",
+        "color_pencil",
+        "warm",
+        "wave",
+        "lavender",
+        "mononoke",
+        "scream",
+        "gothic",
+    ];
+
     /// The allowed values, as one line for messages and docs.
     pub const ALLOWED: &'static str =
         "cartoon, pencil, color_pencil, warm, wave, lavender, mononoke, scream, gothic";
 
     /// The wire value, e.g. `color_pencil`.
     pub const fn name(self) -> &'static str {
-        match self {
-            Self::Cartoon => "cartoon",
-            Self::Pencil => "pencil",
-            Self::ColorPencil => "color_pencil",
-            Self::Warm => "warm",
-            Self::Wave => "wave",
-            Self::Lavender => "lavender",
-            Self::Mononoke => "mononoke",
-            Self::Scream => "scream",
-            Self::Gothic => "gothic",
+        Self::NAMES[self as usize]
+    }
+
+    /// The style whose wire value is exactly `s`, as the service reads it (it is
+    /// case-sensitive and knows no aliases).
+    pub fn from_wire(s: &str) -> Result<Self, LimitViolation> {
+        Self::ALL
+            .into_iter()
+            .find(|style| style.name() == s)
+            .ok_or_else(|| Self::refused(s))
+    }
+
+    fn refused(s: &str) -> LimitViolation {
+        LimitViolation::InvalidParameter {
+            name: "option",
+            got: shown(s),
+            allowed: Self::ALLOWED,
         }
     }
 }
@@ -93,16 +114,16 @@ impl fmt::Display for Style {
 impl FromStr for Style {
     type Err = LimitViolation;
 
-    /// Accepts the wire values exactly (the service is case-sensitive).
+    /// Accepts what a person types: the wire value in any case, with `-` or `_`, and
+    /// `colour` or `color` (`color_pencil`, `colour-pencil`, …). The server side reads
+    /// the wire exactly ([`Style::from_wire`]).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|style| style.name() == s)
-            .ok_or_else(|| LimitViolation::InvalidParameter {
-                name: "option",
-                got: shown(s),
-                allowed: Self::ALLOWED,
-            })
+        let wanted = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace('-', "_")
+            .replace("colour", "color");
+        Self::from_wire(&wanted).map_err(|_| Self::refused(s))
     }
 }
 
@@ -201,6 +222,38 @@ bounded_int!(
     /// A page of the PDF sent to `remove_moire` (`pdf_file_num`, from 1).
     PdfPage(u32), param = "pdf_file_num", 1..=4294967295
 );
+
+/// `customize_stylization`'s style: a preset or a style image.
+/// Not `#[non_exhaustive]`, on purpose: the set is Baidu's, and a new member must be a
+/// compile error in every `match` of the workspace (and a new major version), never a
+/// silent fallback arm.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CustomStyle<'a> {
+    /// A preset, 0–29 (`style_id`).
+    Preset(StyleId),
+    /// A style image whose look is copied (`style`; JPEG, PNG or BMP, at most 4 MB as
+    /// base64, sides 50–4096 px).
+    Image(Cow<'a, [u8]>),
+}
+
+impl fmt::Debug for CustomStyle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Preset(id) => f.debug_tuple("Preset").field(id).finish(),
+            Self::Image(bytes) => write!(f, "Image(<{} bytes>)", bytes.len()),
+        }
+    }
+}
+
+impl CustomStyle<'_> {
+    /// The same style, owning its data.
+    pub fn into_owned(self) -> CustomStyle<'static> {
+        match self {
+            Self::Preset(id) => CustomStyle::Preset(id),
+            Self::Image(bytes) => CustomStyle::Image(Cow::Owned(bytes.into_owned())),
+        }
+    }
+}
 
 /// Checks `rects` against an image of `width × height`: at least one, each non-empty
 /// and inside the image.
@@ -306,8 +359,20 @@ mod tests {
             assert_eq!(style.name().parse(), Ok(style));
             assert!(Style::ALLOWED.contains(style.name()));
         }
-        let err = "Cartoon".parse::<Style>().unwrap_err();
+        let err = "sketch".parse::<Style>().unwrap_err();
         assert!(err.to_string().contains("option") && err.to_string().contains("gothic"));
+        // People type aliases; the service reads the wire value exactly.
+        for text in [
+            "color_pencil",
+            "colour_pencil",
+            "color-pencil",
+            "Colour-Pencil",
+        ] {
+            assert_eq!(text.parse(), Ok(Style::ColorPencil), "{text}");
+        }
+        assert_eq!(Style::from_wire("color_pencil"), Ok(Style::ColorPencil));
+        assert!(Style::from_wire("colour_pencil").is_err());
+        assert!(Style::from_wire("Cartoon").is_err());
     }
 
     #[test]

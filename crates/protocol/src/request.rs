@@ -7,9 +7,8 @@ use std::fmt;
 use crate::format::ImageInfo;
 use crate::limits::{check_base64_len, validate, validate_as_service, validate_with};
 use crate::operation::Operation;
-use crate::optable::{InputKind, STYLE_IMAGE_LIMITS, spec};
-use crate::params::{AnimeMask, DenoiseStrength, ImageUrl, PdfPage, Style, StyleId, check_rects};
-use crate::rect::Rect;
+use crate::optable::{InputKind, ParamKind, ParamValue, Params, spec};
+use crate::params::{ImageUrl, PdfPage, check_rects};
 use crate::violation::LimitViolation;
 
 /// What an operation works on.
@@ -142,143 +141,6 @@ impl AsInput for Input<'_> {
     }
 }
 
-/// `customize_stylization`'s style: a preset or a style image.
-/// Not `#[non_exhaustive]`, on purpose: the set is Baidu's, and a new member must be a
-/// compile error in every `match` of the workspace (and a new major version), never a
-/// silent fallback arm.
-#[derive(Clone, PartialEq, Eq)]
-pub enum CustomStyle<'a> {
-    /// A preset, 0–29 (`style_id`).
-    Preset(StyleId),
-    /// A style image whose look is copied (`style`; JPEG, PNG or BMP, at most 4 MB as
-    /// base64, sides 50–4096 px).
-    Image(Cow<'a, [u8]>),
-}
-
-impl fmt::Debug for CustomStyle<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Preset(id) => f.debug_tuple("Preset").field(id).finish(),
-            Self::Image(bytes) => write!(f, "Image(<{} bytes>)", bytes.len()),
-        }
-    }
-}
-
-/// An operation with its parameters.
-/// Not `#[non_exhaustive]`, on purpose: the set is Baidu's, and a new member must be a
-/// compile error in every `match` of the workspace (and a new major version), never a
-/// silent fallback arm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Params<'a> {
-    /// `image_quality_enhance`.
-    ImageQualityEnhance,
-    /// `dehaze`.
-    Dehaze,
-    /// `contrast_enhance`.
-    ContrastEnhance,
-    /// `colourize`.
-    Colourize,
-    /// `stretch_restore`.
-    StretchRestore,
-    /// `image_definition_enhance`.
-    ImageDefinitionEnhance,
-    /// `color_enhance`.
-    ColorEnhance,
-    /// `style_trans` in a style.
-    StyleTrans(Style),
-    /// `selfie_anime`, with a mask or without.
-    SelfieAnime {
-        /// The mask (`type=anime_mask&mask_id=N`); `None` sends no parameter.
-        mask: Option<AnimeMask>,
-    },
-    /// `inpainting` of these rectangles.
-    Inpainting(Cow<'a, [Rect]>),
-    /// `sky_seg`.
-    SkySeg,
-    /// `remove_moire`.
-    RemoveMoire,
-    /// `doc_repair`.
-    DocRepair,
-    /// `denoise` at a strength.
-    Denoise(DenoiseStrength),
-    /// `customize_stylization` in a style.
-    CustomizeStylization(CustomStyle<'a>),
-}
-
-impl Params<'_> {
-    /// The operation.
-    pub const fn operation(&self) -> Operation {
-        match self {
-            Self::ImageQualityEnhance => Operation::ImageQualityEnhance,
-            Self::Dehaze => Operation::Dehaze,
-            Self::ContrastEnhance => Operation::ContrastEnhance,
-            Self::Colourize => Operation::Colourize,
-            Self::StretchRestore => Operation::StretchRestore,
-            Self::ImageDefinitionEnhance => Operation::ImageDefinitionEnhance,
-            Self::ColorEnhance => Operation::ColorEnhance,
-            Self::StyleTrans(_) => Operation::StyleTrans,
-            Self::SelfieAnime { .. } => Operation::SelfieAnime,
-            Self::Inpainting(_) => Operation::Inpainting,
-            Self::SkySeg => Operation::SkySeg,
-            Self::RemoveMoire => Operation::RemoveMoire,
-            Self::DocRepair => Operation::DocRepair,
-            Self::Denoise(_) => Operation::Denoise,
-            Self::CustomizeStylization(_) => Operation::CustomizeStylization,
-        }
-    }
-
-    /// The parameters of `op` when it needs none (`selfie_anime` without a mask counts);
-    /// refused for the operations with a required parameter.
-    pub fn defaults(op: Operation) -> Result<Self, LimitViolation> {
-        let missing = |name| {
-            let allowed = spec(op).param(name).map_or("", |p| p.allowed);
-            Err(LimitViolation::MissingParameter { op, name, allowed })
-        };
-        Ok(match op {
-            Operation::ImageQualityEnhance => Self::ImageQualityEnhance,
-            Operation::Dehaze => Self::Dehaze,
-            Operation::ContrastEnhance => Self::ContrastEnhance,
-            Operation::Colourize => Self::Colourize,
-            Operation::StretchRestore => Self::StretchRestore,
-            Operation::ImageDefinitionEnhance => Self::ImageDefinitionEnhance,
-            Operation::ColorEnhance => Self::ColorEnhance,
-            Operation::SelfieAnime => Self::SelfieAnime { mask: None },
-            Operation::SkySeg => Self::SkySeg,
-            Operation::RemoveMoire => Self::RemoveMoire,
-            Operation::DocRepair => Self::DocRepair,
-            Operation::StyleTrans | Operation::Denoise => return missing("option"),
-            Operation::Inpainting => return missing("rectangle"),
-            Operation::CustomizeStylization => return missing("style_id"),
-        })
-    }
-
-    /// The same parameters, owning their data.
-    pub fn into_owned(self) -> Params<'static> {
-        match self {
-            Self::ImageQualityEnhance => Params::ImageQualityEnhance,
-            Self::Dehaze => Params::Dehaze,
-            Self::ContrastEnhance => Params::ContrastEnhance,
-            Self::Colourize => Params::Colourize,
-            Self::StretchRestore => Params::StretchRestore,
-            Self::ImageDefinitionEnhance => Params::ImageDefinitionEnhance,
-            Self::ColorEnhance => Params::ColorEnhance,
-            Self::StyleTrans(style) => Params::StyleTrans(style),
-            Self::SelfieAnime { mask } => Params::SelfieAnime { mask },
-            Self::Inpainting(rects) => Params::Inpainting(Cow::Owned(rects.into_owned())),
-            Self::SkySeg => Params::SkySeg,
-            Self::RemoveMoire => Params::RemoveMoire,
-            Self::DocRepair => Params::DocRepair,
-            Self::Denoise(strength) => Params::Denoise(strength),
-            Self::CustomizeStylization(CustomStyle::Preset(id)) => {
-                Params::CustomizeStylization(CustomStyle::Preset(id))
-            }
-            Self::CustomizeStylization(CustomStyle::Image(bytes)) => {
-                Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(bytes.into_owned())))
-            }
-        }
-    }
-}
-
 /// A request of any operation: an input and the operation's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request<'a> {
@@ -363,29 +225,20 @@ impl<'a> Request<'a> {
                 None
             }
         };
-        match &self.params {
-            Params::Inpainting(rects) => match info {
-                Some(info) => check_rects(rects, info.width, info.height)?,
-                // A URL's image is judged by the service; the list must not be empty.
-                None => check_rects(rects, u32::MAX, u32::MAX)?,
-            },
-            Params::CustomizeStylization(CustomStyle::Image(style)) => {
-                validate_with(op, STYLE_IMAGE_LIMITS, style, true)?;
+        for (name, value) in self.params.values().into_iter().flatten() {
+            match value {
+                ParamValue::Rectangles(rects) => match info {
+                    Some(info) => check_rects(rects, info.width, info.height)?,
+                    // A URL's image is judged by the service; the list must not be empty.
+                    None => check_rects(rects, u32::MAX, u32::MAX)?,
+                },
+                ParamValue::Image(image) => {
+                    if let Some(ParamKind::Image(limits)) = row.param(name).map(|p| p.kind) {
+                        validate_with(op, limits, image, true)?;
+                    }
+                }
+                ParamValue::Word(_) | ParamValue::Integer(_) => {}
             }
-            Params::ImageQualityEnhance
-            | Params::Dehaze
-            | Params::ContrastEnhance
-            | Params::Colourize
-            | Params::StretchRestore
-            | Params::ImageDefinitionEnhance
-            | Params::ColorEnhance
-            | Params::StyleTrans(_)
-            | Params::SelfieAnime { .. }
-            | Params::SkySeg
-            | Params::RemoveMoire
-            | Params::DocRepair
-            | Params::Denoise(_)
-            | Params::CustomizeStylization(CustomStyle::Preset(_)) => {}
         }
         Ok(info)
     }
@@ -396,6 +249,8 @@ mod tests {
     use super::*;
     use crate::limits::tests::png_header;
     use crate::optable::BodyKind;
+    use crate::params::AnimeMask;
+    use crate::rect::Rect;
 
     #[test]
     fn inputs_an_operation_does_not_take_are_refused() {

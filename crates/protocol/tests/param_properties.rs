@@ -39,10 +39,19 @@ fn style_text() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn style_accepts_exactly_the_nine(text in style_text()) {
-        let parsed = text.parse::<Style>();
-        prop_assert_eq!(parsed.is_ok(), STYLES.contains(&text.as_str()));
-        match parsed {
+        // The wire reads the nine exactly; a person's text may differ in case, `-` for
+        // `_` and `colour` for `color`.
+        let wire = Style::from_wire(&text);
+        prop_assert_eq!(wire.is_ok(), STYLES.contains(&text.as_str()));
+        match wire {
             Ok(style) => prop_assert_eq!(style.name(), text.as_str()),
+            Err(e) => prop_assert_eq!(e.code(), ErrorCode::INVALID_PARAM),
+        }
+        let spelled = text.trim().to_ascii_lowercase().replace('-', "_").replace("colour", "color");
+        let parsed = text.parse::<Style>();
+        prop_assert_eq!(parsed.is_ok(), STYLES.contains(&spelled.as_str()));
+        match parsed {
+            Ok(style) => prop_assert_eq!(style.name(), spelled.as_str()),
             Err(e) => prop_assert_eq!(e.code(), ErrorCode::INVALID_PARAM),
         }
     }

@@ -7,12 +7,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::operation::Operation;
-use crate::optable::{BodyKind, InputKind, OperationSpec, STYLE_IMAGE_LIMITS, spec};
-use crate::params::{
-    AnimeMask, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Style, StyleId, shown,
-};
+use crate::optable::{BodyKind, InputKind, OperationSpec, ParamKind, Params, WireValue, spec};
+use crate::params::{ImageUrl, PdfPage, RECT_ALLOWED, shown};
 use crate::rect::Rect;
-use crate::request::{CustomStyle, Input, Params, Request};
+use crate::request::{Input, Request};
 use crate::violation::LimitViolation;
 use crate::wire::form::{decode_base64_field, parse_pairs};
 
@@ -178,73 +176,42 @@ fn input(row: &OperationSpec, fields: &Fields) -> Result<Input<'static>, LimitVi
 
 /// The typed parameters of a request to `op` from its fields, checked as the service
 /// checks them (216100 for an invalid value, 216101 for a missing one, the custom style
-/// image's base64 within its own limit).
+/// image's base64 within its own limit). Which fields are read, and how, comes from the
+/// operation's row: text for choices and integers, JSON for rectangles, base64 for an
+/// image.
 pub fn decode_params(
     op: Operation,
     fields: &dyn ParamFields,
 ) -> Result<Params<'static>, LimitViolation> {
-    let present = |name: &str| {
-        fields
-            .text(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let required = |name: &'static str| {
-        present(name).ok_or_else(|| LimitViolation::MissingParameter {
-            op,
-            name,
-            allowed: spec(op).param(name).map_or("", |p| p.allowed),
-        })
-    };
-    Ok(match op {
-        Operation::StyleTrans => Params::StyleTrans(required("option")?.parse::<Style>()?),
-        Operation::Denoise => Params::Denoise(required("option")?.parse::<DenoiseStrength>()?),
-        Operation::SelfieAnime => {
-            let mask = match present("type").as_deref() {
-                None | Some("anime") => None,
-                Some("anime_mask") => present("mask_id")
-                    .map(|m| m.parse::<AnimeMask>())
-                    .transpose()?,
-                Some(other) => {
-                    return Err(LimitViolation::InvalidParameter {
-                        name: "type",
-                        got: shown(other),
-                        allowed: "anime or anime_mask",
-                    });
-                }
-            };
-            Params::SelfieAnime { mask }
+    let mut values: Vec<(&'static str, WireValue)> = Vec::new();
+    for param in spec(op).params {
+        let text = || {
+            fields
+                .text(param.name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let value = match param.kind {
+            ParamKind::Choice { .. } | ParamKind::Integer { .. } => text().map(WireValue::Text),
+            ParamKind::Rectangles => match fields.rectangle() {
+                Some(json) => Some(WireValue::Rectangles(rects(&json?)?)),
+                None => None,
+            },
+            ParamKind::Image(limits) => match text() {
+                Some(text) => Some(WireValue::Image(decode_base64_field(
+                    text.as_bytes(),
+                    limits.max_base64_len,
+                )?)),
+                None => None,
+            },
+        };
+        if let Some(value) = value {
+            values.push((param.name, value));
         }
-        Operation::CustomizeStylization => match present("style") {
-            Some(text) => {
-                let image =
-                    decode_base64_field(text.as_bytes(), STYLE_IMAGE_LIMITS.max_base64_len)?;
-                Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(image)))
-            }
-            None => Params::CustomizeStylization(CustomStyle::Preset(
-                required("style_id")?.parse::<StyleId>()?,
-            )),
-        },
-        Operation::Inpainting => {
-            let value = fields
-                .rectangle()
-                .ok_or(LimitViolation::MissingParameter {
-                    op,
-                    name: "rectangle",
-                    allowed: RECT_ALLOWED,
-                })??;
-            Params::Inpainting(Cow::Owned(rects(&value)?))
-        }
-        Operation::ImageQualityEnhance
-        | Operation::Dehaze
-        | Operation::ContrastEnhance
-        | Operation::Colourize
-        | Operation::StretchRestore
-        | Operation::ImageDefinitionEnhance
-        | Operation::ColorEnhance
-        | Operation::SkySeg
-        | Operation::RemoveMoire
-        | Operation::DocRepair => Params::defaults(op)?,
+    }
+    Params::from_values(op, |name| {
+        let at = values.iter().position(|(n, _)| *n == name)?;
+        Some(values.swap_remove(at).1)
     })
 }
 
@@ -284,6 +251,7 @@ mod tests {
     use super::*;
     use crate::ErrorCode;
     use crate::limits::tests::png_header;
+    use crate::params::{AnimeMask, CustomStyle, DenoiseStrength, Style, StyleId};
 
     fn form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
         crate::wire::form::encode_image_form(image, extra)

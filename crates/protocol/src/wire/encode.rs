@@ -8,9 +8,10 @@ use std::io::Write as _;
 use base64::Engine as _;
 
 use crate::limits::base64_len;
+use crate::optable::ParamValue;
 use crate::optable::{BodyKind, spec};
 use crate::rect::Rect;
-use crate::request::{CustomStyle, Input, Params, Request};
+use crate::request::{Input, Request};
 use crate::wire::form::{FormWriter, base64_field_capacity, text_field_capacity};
 
 /// An encoded request body and its `Content-Type`.
@@ -50,72 +51,51 @@ impl Request<'_> {
     /// The form fields, in the order the official Python SDK sends them: the input,
     /// then the parameters.
     fn encode_form(&self, buffer: Vec<u8>) -> Vec<u8> {
-        let mut texts: [(&str, Cow<'_, str>); 2] =
-            [("", Cow::Borrowed("")), ("", Cow::Borrowed(""))];
-        let mut style_image: Option<&[u8]> = None;
-        match self.params() {
-            Params::StyleTrans(style) => texts[0] = ("option", Cow::Borrowed(style.name())),
-            Params::SelfieAnime { mask: Some(mask) } => {
-                texts = [
-                    ("type", Cow::Borrowed("anime_mask")),
-                    ("mask_id", Cow::Owned(mask.get().to_string())),
-                ];
-            }
-            Params::Denoise(strength) => {
-                texts[0] = ("option", Cow::Owned(strength.get().to_string()));
-            }
-            Params::CustomizeStylization(CustomStyle::Preset(id)) => {
-                texts[0] = ("style_id", Cow::Owned(id.get().to_string()));
-            }
-            Params::CustomizeStylization(CustomStyle::Image(bytes)) => style_image = Some(bytes),
-            Params::ImageQualityEnhance
-            | Params::Dehaze
-            | Params::ContrastEnhance
-            | Params::Colourize
-            | Params::StretchRestore
-            | Params::ImageDefinitionEnhance
-            | Params::ColorEnhance
-            | Params::SelfieAnime { mask: None }
-            | Params::Inpainting(_)
-            | Params::SkySeg
-            | Params::RemoveMoire
-            | Params::DocRepair => {}
-        }
-        let page = match self.input() {
-            Input::Pdf {
-                page: Some(page), ..
-            } => Some(page.get().to_string()),
-            _ => None,
-        };
+        let values = self.params().values();
+        let mut digits = [[0u8; 20]; 2];
+        let mut texts: [Option<(&str, Cow<'_, str>)>; 2] = [None, None];
         let mut capacity = match self.input() {
             Input::Image(bytes) => base64_field_capacity("image", bytes.len()),
             Input::Url(url) => text_field_capacity("url", url.as_str()),
             Input::Pdf { file, .. } => base64_field_capacity("pdf_file", file.len()),
         };
-        capacity += page
-            .as_deref()
-            .map_or(0, |p| text_field_capacity("pdf_file_num", p));
-        capacity += texts
-            .iter()
-            .map(|(name, value)| text_field_capacity(name, value))
-            .sum::<usize>();
-        capacity += style_image.map_or(0, |s| base64_field_capacity("style", s.len()));
+        let mut page_digits = [0u8; 20];
+        let page = match self.input() {
+            Input::Pdf {
+                page: Some(page), ..
+            } => Some(decimal(page.get().into(), &mut page_digits)),
+            _ => None,
+        };
+        capacity += page.map_or(0, |p| text_field_capacity("pdf_file_num", p));
+        for ((slot, value), digits) in texts.iter_mut().zip(&values).zip(&mut digits) {
+            let Some((name, value)) = value else { continue };
+            let text = match *value {
+                ParamValue::Word(word) => Cow::Borrowed(word),
+                ParamValue::Integer(n) => Cow::Borrowed(decimal(n, digits)),
+                ParamValue::Rectangles(rects) => Cow::Owned(rectangles_json(rects)),
+                ParamValue::Image(bytes) => {
+                    capacity += base64_field_capacity(name, bytes.len());
+                    continue;
+                }
+            };
+            capacity += text_field_capacity(name, &text);
+            *slot = Some((name, text));
+        }
         let mut form = FormWriter::into_buffer(buffer, capacity);
         match self.input() {
             Input::Image(bytes) => form.base64("image", bytes),
             Input::Url(url) => form.text("url", url.as_str()),
             Input::Pdf { file, .. } => form.base64("pdf_file", file),
         }
-        if let Some(page) = &page {
+        if let Some(page) = page {
             form.text("pdf_file_num", page);
         }
-        for (name, value) in &texts {
-            if !name.is_empty() {
-                form.text(name, value);
+        for (text, value) in texts.iter().zip(&values) {
+            match (text, value) {
+                (Some((name, text)), _) => form.text(name, text),
+                (None, Some((name, ParamValue::Image(bytes)))) => form.base64(name, bytes),
+                (None, _) => {}
             }
-        }
-        if let Some(style) = style_image {
-            form.base64("style", style);
         }
         form.finish()
     }
@@ -124,29 +104,33 @@ impl Request<'_> {
     /// shape the official Node SDK sends; base64 needs no JSON escaping, so the image is
     /// encoded straight into the body.
     fn encode_json(&self, mut out: Vec<u8>) -> Vec<u8> {
-        let rects: &[Rect] = match self.params() {
-            Params::Inpainting(rects) => rects,
-            _ => &[],
-        };
+        let values = self.params().values();
         // `{"left":4294967295,"top":…}` is at most 70 bytes a rectangle.
         let input = match self.input() {
             Input::Image(bytes) | Input::Pdf { file: bytes, .. } => base64_len(bytes.len()),
             // ImageUrl holds no control characters: at worst `"` and `\` double.
             Input::Url(url) => 2 * url.as_str().len(),
         };
-        let capacity = 32 + input + rects.len() * 72;
+        let params: usize = values
+            .iter()
+            .flatten()
+            .map(|(name, value)| {
+                name.len()
+                    + 8
+                    + match value {
+                        ParamValue::Word(word) => 2 * word.len(),
+                        ParamValue::Integer(_) => 20,
+                        ParamValue::Rectangles(rects) => rects.len() * 72,
+                        ParamValue::Image(bytes) => base64_len(bytes.len()),
+                    }
+            })
+            .sum();
         out.clear();
-        out.reserve(capacity);
+        out.reserve(32 + input + params);
         match self.input() {
             Input::Image(bytes) | Input::Pdf { file: bytes, .. } => {
                 out.extend_from_slice(b"{\"image\":\"");
-                let start = out.len();
-                out.resize(start + base64_len(bytes.len()), 0);
-                let engine = &base64::engine::general_purpose::STANDARD;
-                let written = engine
-                    .encode_slice(bytes, out.get_mut(start..).unwrap_or_default())
-                    .unwrap_or(0);
-                out.truncate(start + written);
+                push_base64(&mut out, bytes);
                 out.push(b'"');
             }
             Input::Url(url) => {
@@ -155,18 +139,66 @@ impl Request<'_> {
                 let _ = serde_json::to_writer(&mut out, url.as_str());
             }
         }
-        out.extend_from_slice(b",\"rectangle\":[");
-        for (i, r) in rects.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        for (name, value) in values.iter().flatten() {
+            let _ = write!(out, ",\"{name}\":");
+            match *value {
+                ParamValue::Word(word) => {
+                    let _ = serde_json::to_writer(&mut out, word);
+                }
+                ParamValue::Integer(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                ParamValue::Rectangles(rects) => write_rectangles(&mut out, rects),
+                ParamValue::Image(bytes) => {
+                    out.push(b'"');
+                    push_base64(&mut out, bytes);
+                    out.push(b'"');
+                }
             }
-            let _ = write!(
-                out,
-                "{{\"left\":{},\"top\":{},\"width\":{},\"height\":{}}}",
-                r.left, r.top, r.width, r.height
-            );
         }
-        out.extend_from_slice(b"]}");
+        out.push(b'}');
         out
     }
+}
+
+/// Appends the base64 of `bytes` (standard alphabet, padded) to `out`.
+fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + base64_len(bytes.len()), 0);
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let written = engine
+        .encode_slice(bytes, out.get_mut(start..).unwrap_or_default())
+        .unwrap_or(0);
+    out.truncate(start + written);
+}
+
+/// `[{"left":…,"top":…,"width":…,"height":…},…]`.
+fn write_rectangles(out: &mut Vec<u8>, rects: &[Rect]) {
+    out.push(b'[');
+    for (i, r) in rects.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = write!(
+            out,
+            "{{\"left\":{},\"top\":{},\"width\":{},\"height\":{}}}",
+            r.left, r.top, r.width, r.height
+        );
+    }
+    out.push(b']');
+}
+
+/// The rectangles as JSON text, for a form (which the decoder reads as JSON text).
+fn rectangles_json(rects: &[Rect]) -> String {
+    let mut out = Vec::new();
+    write_rectangles(&mut out, rects);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `n` in decimal, written into `digits` (no allocation).
+fn decimal(n: i64, digits: &mut [u8; 20]) -> &str {
+    let mut cursor = std::io::Cursor::new(&mut digits[..]);
+    let _ = write!(cursor, "{n}");
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    std::str::from_utf8(&digits[..len]).unwrap_or("0")
 }
