@@ -70,7 +70,7 @@ const TASKS: &[Task] = &[
     ),
     (
         "train-enhance",
-        "Train the 2x enhance filters from examples/images/ (reproducible)",
+        "Train the 2x enhance filters on the train split of the fetched photos (reproducible)",
         train_enhance::run,
     ),
     (
@@ -80,7 +80,7 @@ const TASKS: &[Task] = &[
     ),
     (
         "train-colourize",
-        "Train the colourize model from examples/images/ (reproducible)",
+        "Train the colourize model on the train split of the fetched photos (reproducible)",
         train_colourize::run,
     ),
     (

@@ -4,7 +4,11 @@
 
 use std::sync::Arc;
 
-use baidu_imageprocess_protocol::{ClientConfig, DynAsyncTransport, Session, Transport};
+use baidu_imageprocess_protocol::{ClientConfig, Session};
+#[cfg(feature = "async")]
+use baidu_imageprocess_protocol::DynAsyncTransport;
+#[cfg(feature = "blocking")]
+use baidu_imageprocess_protocol::Transport;
 
 #[cfg(feature = "redis")]
 use crate::builder::{Builder, Flavor};
@@ -57,6 +61,7 @@ fn session(budget: &Attached, config: ClientConfig) -> Arc<Session> {
 /// The async client's session and transport, sharing the token if a budget is attached.
 // Without the feature, `Attached` is an always-empty `Option`.
 #[cfg_attr(not(feature = "redis"), allow(clippy::trivially_copy_pass_by_ref))]
+#[cfg(feature = "async")]
 pub(crate) fn attach_async(
     budget: &Attached,
     config: ClientConfig,
@@ -77,6 +82,7 @@ pub(crate) fn attach_async(
 /// attached.
 // Without the feature, `Attached` is an always-empty `Option`.
 #[cfg_attr(not(feature = "redis"), allow(clippy::trivially_copy_pass_by_ref))]
+#[cfg(feature = "blocking")]
 pub(crate) fn attach_blocking(
     budget: &Attached,
     config: ClientConfig,

@@ -86,7 +86,7 @@ pub(crate) fn validated(
     params: Params<'static>,
 ) -> Result<Request<'static>, Refusal> {
     let request = Request::new(Input::image(image), params);
-    request.validate_as_service()?;
+    request.validate()?;
     Ok(request)
 }
 

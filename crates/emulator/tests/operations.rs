@@ -458,7 +458,7 @@ fn every_operation_refuses_an_image_outside_its_tables_limits() {
         };
         assert_eq!(reply["error_code"], 216_202, "{op} {w}×{h}: {reply}");
     }
-    // The 4:1 operations the clients leave to the service: 2000 × 100 is refused.
+    // The 4:1 operations whose sides are their siblings': 2000 × 100 is refused here as by the clients.
     for op in [
         Operation::ImageDefinitionEnhance,
         Operation::ColorEnhance,

@@ -29,11 +29,6 @@ pub struct Limits {
     pub max_aspect: Option<u32>,
     /// Largest base64 text of the image, in bytes.
     pub max_base64_len: usize,
-    /// Whether Baidu's documentation states the side, aspect and pixel limits. When it
-    /// does not, the client checks only format, emptiness and the size cap and lets the
-    /// service judge the rest (refusing an image Baidu would accept is worse than a round
-    /// trip); the emulator, standing in for the service, checks them all.
-    pub dimensions_documented: bool,
 }
 
 impl Limits {
@@ -50,7 +45,6 @@ impl Limits {
             max_side,
             max_aspect,
             max_base64_len,
-            dimensions_documented: true,
         }
     }
 
@@ -58,13 +52,6 @@ impl Limits {
     #[must_use]
     pub const fn with_max_pixels(mut self, max: u64) -> Self {
         self.max_pixels = Some(max);
-        self
-    }
-
-    /// The same limits, marked as not confirmed by Baidu's documentation.
-    #[must_use]
-    pub const fn unconfirmed(mut self) -> Self {
-        self.dimensions_documented = false;
         self
     }
 }
@@ -203,30 +190,23 @@ pub(crate) fn check_limits(
     Ok(())
 }
 
-/// Checks an image file's bytes against `op`'s limits as a client does: format, base64
-/// size, and (where Baidu documents them) pixel count, sides and aspect ratio, all from
-/// the header.
+/// Checks an image file's bytes against `op`'s limits from its table row: format, base64
+/// size, pixel count, sides and aspect ratio, all from the header. Clients, `bdip`'s
+/// local engine and the emulator judge every image by this one function, so an image one
+/// path accepts is never refused by another.
 pub fn validate(op: Operation, bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
-    validate_with(op, op.limits(), bytes, op.limits().dimensions_documented)
+    validate_with(op, op.limits(), bytes)
 }
 
-/// Checks an image as the service does: every limit of the table, documented or not.
-pub fn validate_as_service(op: Operation, bytes: &[u8]) -> Result<ImageInfo, LimitViolation> {
-    validate_with(op, op.limits(), bytes, true)
-}
-
-/// Checks `bytes` against `limits`; the dimensions only when `dimensions` is set.
+/// Checks `bytes` against `limits`.
 pub(crate) fn validate_with(
     op: Operation,
     limits: Limits,
     bytes: &[u8],
-    dimensions: bool,
 ) -> Result<ImageInfo, LimitViolation> {
     let info = sniff(bytes)?;
     check_base64_len(bytes.len(), limits.max_base64_len)?;
-    if dimensions {
-        check_limits(op, limits, info.width, info.height)?;
-    }
+    check_limits(op, limits, info.width, info.height)?;
     Ok(info)
 }
 

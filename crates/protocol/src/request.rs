@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::format::ImageInfo;
-use crate::limits::{check_base64_len, validate, validate_as_service, validate_with};
+use crate::limits::{check_base64_len, validate, validate_with};
 use crate::operation::Operation;
 use crate::optable::{InputKind, ParamKind, ParamValue, Params, spec};
 use crate::params::{ImageUrl, PdfPage, check_rects};
@@ -187,20 +187,12 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// Checks the request as a client does before sending: the input is one the
-    /// operation takes, the image passes the operation's limits (from its header), the
-    /// rectangles lie inside it, the style image passes its own. Returns what the
-    /// image's header says, for image inputs.
+    /// Checks the request against its operation's table row, as the clients do before
+    /// sending and the emulator does on receipt: the input is one the operation takes,
+    /// the image passes the operation's limits (from its header), the rectangles lie
+    /// inside it, the style image passes its own. Returns what the image's header says,
+    /// for image inputs.
     pub fn validate(&self) -> Result<Option<ImageInfo>, LimitViolation> {
-        self.check(false)
-    }
-
-    /// Checks the request as the service does: every limit, documented or not.
-    pub fn validate_as_service(&self) -> Result<Option<ImageInfo>, LimitViolation> {
-        self.check(true)
-    }
-
-    fn check(&self, as_service: bool) -> Result<Option<ImageInfo>, LimitViolation> {
         let op = self.operation();
         let row = spec(op);
         if !row.accepts(self.input.kind()) {
@@ -211,7 +203,6 @@ impl<'a> Request<'a> {
             });
         }
         let info = match &self.input {
-            Input::Image(bytes) if as_service => Some(validate_as_service(op, bytes)?),
             Input::Image(bytes) => Some(validate(op, bytes)?),
             Input::Url(_) => None,
             Input::Pdf { file, .. } => {
@@ -234,7 +225,7 @@ impl<'a> Request<'a> {
                 },
                 ParamValue::Image(image) => {
                     if let Some(ParamKind::Image(limits)) = row.param(name).map(|p| p.kind) {
-                        validate_with(op, limits, image, true)?;
+                        validate_with(op, limits, image)?;
                     }
                 }
                 ParamValue::Word(_) | ParamValue::Integer(_) => {}
@@ -297,14 +288,17 @@ mod tests {
     }
 
     #[test]
-    fn unconfirmed_limits_are_left_to_the_service() {
-        // 6000 px is over sky_seg's assumed 5000 px: the client sends, the service refuses.
+    fn every_row_limits_are_checked_by_the_client() {
+        // 6000 px is over sky_seg's 5000 px (its siblings' sides): refused before sending,
+        // as the emulator refuses it.
         let image = png_header(6000, 2000);
-        let request = Request::new(Input::image(&image[..]), Params::SkySeg);
-        assert!(request.validate().is_ok());
-        assert!(request.validate_as_service().is_err());
-        let documented = Request::new(Input::image(&image[..]), Params::StretchRestore);
-        assert!(documented.validate().is_err());
+        for params in [Params::SkySeg, Params::StretchRestore, Params::ColorEnhance] {
+            let request = Request::new(Input::image(&image[..]), params);
+            assert!(matches!(
+                request.validate(),
+                Err(LimitViolation::SideTooLong { .. })
+            ));
+        }
     }
 
     #[test]

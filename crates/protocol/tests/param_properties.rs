@@ -174,7 +174,7 @@ proptest! {
             Input::image(&image[..])
         };
         let request = Request::new(input, params);
-        if request.validate_as_service().is_ok() {
+        if request.validate().is_ok() {
             let decoded = decode_request(op, &request.encode().bytes);
             prop_assert_eq!(decoded, Ok(request));
         }

@@ -51,9 +51,6 @@ pub(crate) struct LimitsView {
     max_side: Option<u32>,
     max_aspect: Option<u32>,
     max_pixels: Option<u64>,
-    /// Whether Baidu documents the side, aspect and pixel limits (when not, the SDK
-    /// checks only the size cap, the emulator all of them).
-    dimensions_documented: bool,
 }
 
 impl From<&Limits> for LimitsView {
@@ -64,7 +61,6 @@ impl From<&Limits> for LimitsView {
             max_side: (limits.max_side != u32::MAX).then_some(limits.max_side),
             max_aspect: limits.max_aspect,
             max_pixels: limits.max_pixels,
-            dimensions_documented: limits.dimensions_documented,
         }
     }
 }

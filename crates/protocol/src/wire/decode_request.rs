@@ -143,7 +143,7 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request<'static>, Li
     let input = input(row, &fields)?;
     let params = decode_params(op, &fields)?;
     let request = Request::new(input, params);
-    request.validate_as_service()?;
+    request.validate()?;
     Ok(request)
 }
 
