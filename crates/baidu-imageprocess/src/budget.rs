@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use baidu_imageprocess_protocol::{ClientConfig, Session};
 #[cfg(feature = "async")]
 use baidu_imageprocess_protocol::DynAsyncTransport;
 #[cfg(feature = "blocking")]
 use baidu_imageprocess_protocol::Transport;
+use baidu_imageprocess_protocol::{ClientConfig, Session};
 
 #[cfg(feature = "redis")]
 use crate::builder::{Builder, Flavor};
