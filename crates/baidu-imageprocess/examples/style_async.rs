@@ -41,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Rectangles are checked inside the image (from its header) before anything is sent.
     let filled = client
-        .inpaint(&photo, &[Rect::new(left, top, width, height)])
+        .inpainting(&photo, &[Rect::new(left, top, width, height)])
         .await?;
     std::fs::write(named("inpaint"), &filled.image)?;
     println!(

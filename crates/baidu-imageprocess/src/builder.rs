@@ -1,4 +1,4 @@
-//! The builder shared by [`crate::Client`] and [`crate::BlockingClient`].
+//! The builder shared by `Client` and `BlockingClient`.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -34,9 +34,6 @@ pub enum BuildError {
     /// The HTTP client could not be created (e.g. a bad proxy URL).
     #[error("cannot create the HTTP client")]
     Transport(#[source] TransportError),
-    /// No transport: the crate was built without the matching feature and none was given.
-    #[error("no HTTP transport: enable the `{0}` feature or pass one with .transport(..)")]
-    NoTransport(&'static str),
 }
 
 /// Which client a [`Builder`] builds; sealed.
@@ -51,28 +48,34 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Marker for the async [`crate::Client`].
+/// Marker for the async [`crate::Client`] (feature `async`).
+#[cfg(feature = "async")]
 #[derive(Debug)]
 pub enum Async {}
-/// Marker for the [`crate::BlockingClient`].
+/// Marker for the [`crate::BlockingClient`] (feature `blocking`).
+#[cfg(feature = "blocking")]
 #[derive(Debug)]
 pub enum Blocking {}
 
+#[cfg(feature = "async")]
 impl sealed::Sealed for Async {}
+#[cfg(feature = "blocking")]
 impl sealed::Sealed for Blocking {}
 
+#[cfg(feature = "async")]
 impl Flavor for Async {
     type Transport = dyn baidu_imageprocess_protocol::DynAsyncTransport;
     const CLIENT_NAME: &'static str = "Client";
 }
 
+#[cfg(feature = "blocking")]
 impl Flavor for Blocking {
     type Transport = dyn baidu_imageprocess_protocol::Transport + Send + Sync;
     const CLIENT_NAME: &'static str = "BlockingClient";
 }
 
-/// Builds a [`crate::Client`] ([`ClientBuilder`]) or a [`crate::BlockingClient`]
-/// ([`BlockingClientBuilder`]). Setters consume the builder; `build()` is the one fallible
+/// Builds a `Client` (`ClientBuilder`, feature `async`) or a `BlockingClient`
+/// (`BlockingClientBuilder`, feature `blocking`). Setters consume the builder; `build()` is the one fallible
 /// step.
 #[must_use]
 pub struct Builder<K: Flavor> {
@@ -236,6 +239,8 @@ impl<K: Flavor> Builder<K> {
 }
 
 /// Builder of the async [`crate::Client`].
+#[cfg(feature = "async")]
 pub type ClientBuilder = Builder<Async>;
 /// Builder of the [`crate::BlockingClient`].
+#[cfg(feature = "blocking")]
 pub type BlockingClientBuilder = Builder<Blocking>;

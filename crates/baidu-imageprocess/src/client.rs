@@ -1,6 +1,6 @@
 //! What the two clients share: the handle (session + transport), its construction, and
-//! the tracing around each call. The per-operation methods of [`crate::Client`] and
-//! [`crate::BlockingClient`] are one line each, differing by `.await`.
+//! the tracing around each call. The per-operation methods of `Client` and
+//! `BlockingClient` are written once, in [`crate::methods`].
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +11,8 @@ use crate::builder::{BuildError, Builder, Flavor};
 use crate::observe;
 
 /// A client of either flavour: the shared protocol state and a transport. Use it through
-/// its aliases [`crate::Client`] (async) and [`crate::BlockingClient`].
+/// its aliases `Client` (async, feature `async`) and `BlockingClient` (feature
+/// `blocking`).
 pub struct ClientOf<K: Flavor> {
     pub(crate) session: Arc<Session>,
     pub(crate) transport: Arc<K::Transport>,

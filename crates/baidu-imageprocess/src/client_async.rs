@@ -9,7 +9,7 @@ use baidu_imageprocess_protocol::{
 use tracing::Instrument as _;
 
 use crate::builder::{Async, BuildError, ClientBuilder};
-use crate::client::{ClientOf, Started, parameterless};
+use crate::client::{ClientOf, Started};
 
 /// The async client. Cheap to clone: clones share one token cache, one rate limiter and
 /// one connection pool.
@@ -71,135 +71,7 @@ impl Client {
         started.finish(result)
     }
 
-    /// Runs `op`, which takes no parameter, on `image` (JPEG, PNG or BMP bytes). The
-    /// image is checked against the operation's limits before anything is sent.
-    pub async fn process(
-        &self,
-        op: Operation,
-        image: impl AsRef<[u8]>,
-    ) -> Result<ImageReply, Error> {
-        self.call(&parameterless(op, image.as_ref())?).await
-    }
-
-    /// 2x "lossless" upscale (input at most 800 × 800 pixels in area).
-    pub async fn image_quality_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ImageQualityEnhance))
-            .await
-    }
-
-    /// Haze removal (sides 200..=4096 px, aspect ≤ 3:1).
-    pub async fn dehaze(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Dehaze))
-            .await
-    }
-
-    /// Contrast enhancement (sides 64..=4096 px, aspect ≤ 3:1).
-    pub async fn contrast_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ContrastEnhance))
-            .await
-    }
-
-    /// Black-and-white to colour (sides 64..=800 px, aspect ≤ 3:1; needs the account's
-    /// permission, else error 6).
-    pub async fn colourize(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Colourize))
-            .await
-    }
-
-    /// Undoes a horizontal or vertical stretch.
-    pub async fn stretch_restore(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::StretchRestore))
-            .await
-    }
-
-    /// Sharpens a soft, compressed photo.
-    pub async fn image_definition_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::ImageDefinitionEnhance,
-        ))
-        .await
-    }
-
-    /// Restores faded colour.
-    pub async fn color_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ColorEnhance))
-            .await
-    }
-
-    /// Repaints the image in one of nine styles.
-    pub async fn style_trans(
-        &self,
-        input: impl AsInput,
-        style: Style,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::StyleTrans(style)))
-            .await
-    }
-
-    /// Anime look for a portrait; `mask` adds that mask overlay.
-    pub async fn selfie_anime(
-        &self,
-        input: impl AsInput,
-        mask: Option<AnimeMask>,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::SelfieAnime { mask },
-        ))
-        .await
-    }
-
-    /// Fills `rects` from their surroundings (each checked inside the image first).
-    pub async fn inpaint(&self, input: impl AsInput, rects: &[Rect]) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::Inpainting(rects.into()),
-        ))
-        .await
-    }
-
-    /// Sky segmentation: the reply's [`ImageReply::labelmap`] and
-    /// [`ImageReply::scoremap`] (every other field in [`ImageReply::fields`]).
-    pub async fn sky_seg(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::SkySeg))
-            .await
-    }
-
-    /// Removes moiré (also takes a PDF page: [`Input::pdf`](crate::Input::pdf)).
-    pub async fn remove_moire(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::RemoveMoire))
-            .await
-    }
-
-    /// Removes shading and shadows from a photographed document.
-    pub async fn doc_repair(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::DocRepair))
-            .await
-    }
-
-    /// Removes noise at `strength` (0–200).
-    pub async fn denoise(
-        &self,
-        input: impl AsInput,
-        strength: DenoiseStrength,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Denoise(strength)))
-            .await
-    }
-
-    /// Applies a style preset (0–29) or the look of a style image.
-    pub async fn customize_stylization(
-        &self,
-        input: impl AsInput,
-        style: CustomStyle<'_>,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::CustomizeStylization(style),
-        ))
-        .await
-    }
+    crate::methods::operation_methods!({async} {.await});
 
     /// Fetches a fresh access token (and caches it for later calls).
     pub async fn token(&self) -> Result<TokenInfo, Error> {

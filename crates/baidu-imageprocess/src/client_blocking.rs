@@ -8,7 +8,7 @@ use baidu_imageprocess_protocol::{
 };
 
 use crate::builder::{Blocking, BlockingClientBuilder, BuildError};
-use crate::client::{ClientOf, Started, parameterless};
+use crate::client::{ClientOf, Started};
 
 /// The blocking client. Cheap to clone: clones share one token cache, one rate limiter
 /// and one connection pool.
@@ -39,7 +39,6 @@ impl BlockingClientBuilder {
     }
 }
 
-#[cfg(feature = "blocking")]
 fn default_transport(
     proxy: Option<&str>,
     connect_timeout: std::time::Duration,
@@ -52,14 +51,6 @@ fn default_transport(
     Ok(Arc::new(
         UreqTransport::new(&config).map_err(BuildError::Transport)?,
     ))
-}
-
-#[cfg(not(feature = "blocking"))]
-fn default_transport(
-    _proxy: Option<&str>,
-    _connect_timeout: std::time::Duration,
-) -> Result<Arc<dyn Transport + Send + Sync>, BuildError> {
-    Err(BuildError::NoTransport("blocking"))
 }
 
 // The per-operation methods take their input by value, as the `impl AsRef<[u8]>` methods
@@ -79,112 +70,7 @@ impl BlockingClient {
         started.finish(result)
     }
 
-    /// Runs `op`, which takes no parameter, on `image` (JPEG, PNG or BMP bytes). The
-    /// image is checked against the operation's limits before anything is sent.
-    pub fn process(&self, op: Operation, image: impl AsRef<[u8]>) -> Result<ImageReply, Error> {
-        self.call(&parameterless(op, image.as_ref())?)
-    }
-
-    /// 2x "lossless" upscale (input at most 800 × 800 pixels in area).
-    pub fn image_quality_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ImageQualityEnhance))
-    }
-
-    /// Haze removal (sides 200..=4096 px, aspect ≤ 3:1).
-    pub fn dehaze(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Dehaze))
-    }
-
-    /// Contrast enhancement (sides 64..=4096 px, aspect ≤ 3:1).
-    pub fn contrast_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ContrastEnhance))
-    }
-
-    /// Black-and-white to colour (sides 64..=800 px, aspect ≤ 3:1; needs the account's
-    /// permission, else error 6).
-    pub fn colourize(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Colourize))
-    }
-
-    /// Undoes a horizontal or vertical stretch.
-    pub fn stretch_restore(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::StretchRestore))
-    }
-
-    /// Sharpens a soft, compressed photo.
-    pub fn image_definition_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::ImageDefinitionEnhance,
-        ))
-    }
-
-    /// Restores faded colour.
-    pub fn color_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::ColorEnhance))
-    }
-
-    /// Repaints the image in one of nine styles.
-    pub fn style_trans(&self, input: impl AsInput, style: Style) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::StyleTrans(style)))
-    }
-
-    /// Anime look for a portrait; `mask` adds that mask overlay.
-    pub fn selfie_anime(
-        &self,
-        input: impl AsInput,
-        mask: Option<AnimeMask>,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::SelfieAnime { mask },
-        ))
-    }
-
-    /// Fills `rects` from their surroundings (each checked inside the image first).
-    pub fn inpaint(&self, input: impl AsInput, rects: &[Rect]) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::Inpainting(rects.into()),
-        ))
-    }
-
-    /// Sky segmentation: the reply's [`ImageReply::labelmap`] and
-    /// [`ImageReply::scoremap`] (every other field in [`ImageReply::fields`]).
-    pub fn sky_seg(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::SkySeg))
-    }
-
-    /// Removes moiré (also takes a PDF page: [`Input::pdf`](crate::Input::pdf)).
-    pub fn remove_moire(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::RemoveMoire))
-    }
-
-    /// Removes shading and shadows from a photographed document.
-    pub fn doc_repair(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::DocRepair))
-    }
-
-    /// Removes noise at `strength` (0–200).
-    pub fn denoise(
-        &self,
-        input: impl AsInput,
-        strength: DenoiseStrength,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(input.as_input(), Params::Denoise(strength)))
-    }
-
-    /// Applies a style preset (0–29) or the look of a style image.
-    pub fn customize_stylization(
-        &self,
-        input: impl AsInput,
-        style: CustomStyle<'_>,
-    ) -> Result<ImageReply, Error> {
-        self.call(&Request::new(
-            input.as_input(),
-            Params::CustomizeStylization(style),
-        ))
-    }
+    crate::methods::operation_methods!({} {});
 
     /// Fetches a fresh access token (and caches it for later calls).
     pub fn token(&self) -> Result<TokenInfo, Error> {

@@ -3,8 +3,8 @@
 //! …), with blocking and async clients that share one sans-IO core (tokens, retries, rate
 //! limiting, the operation table of limits and typed parameters) and a local emulator for
 //! tests. Every operation has a method taking image bytes or an [`ImageUrl`] and its typed
-//! parameters (`style_trans(image, Style::Cartoon)`, `inpaint(image, &rects)`); `call`
-//! takes any [`Request`].
+//! parameters, named like the operation on the wire (`style_trans(image, Style::Cartoon)`,
+//! `inpainting(image, &rects)`, `colourize`, `color_enhance`); `call` takes any [`Request`].
 //!
 //! Async (feature `async`, on by default):
 //!
@@ -36,9 +36,14 @@
 //!
 //! # Features
 //!
-//! - `async` (default): [`Client`], over reqwest; needs a tokio runtime.
-//! - `blocking`: [`BlockingClient`], over ureq; pulls in neither tokio nor reqwest
-//!   (`default-features = false, features = ["blocking", "rustls"]`).
+//! - `async` (default): `Client`, over reqwest; needs a tokio runtime.
+//! - `blocking`: `BlockingClient`, over ureq; pulls in neither tokio nor reqwest
+//!   (`default-features = false, features = ["blocking", "rustls"]`). Without this
+//!   feature `BlockingClient` does not exist, so using it is a compile error, not a
+//!   failure at run time.
+//! - Neither: the protocol types only ([`protocol`]); drive a
+//!   [`protocol::Session`]'s calls with your own HTTP client
+//!   ([`protocol::drive`] / [`protocol::drive_async`]).
 //! - `rustls` (default) or `native-tls`: the TLS stack of the built-in transports.
 //!   Certificates are always verified.
 //!
@@ -76,11 +81,17 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "async", feature = "blocking"))]
 mod builder;
+#[cfg(any(feature = "async", feature = "blocking"))]
 mod client;
 #[cfg(feature = "async")]
 mod client_async;
+#[cfg(feature = "blocking")]
 mod client_blocking;
+#[cfg(any(feature = "async", feature = "blocking"))]
+mod methods;
+#[cfg(any(feature = "async", feature = "blocking"))]
 mod observe;
 
 pub use baidu_imageprocess_protocol as protocol;
@@ -90,13 +101,17 @@ pub use baidu_imageprocess_protocol::{
     LogId, Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Style,
     StyleId, Timeouts, TokenInfo, validate,
 };
-pub use builder::{
-    Async, Blocking, BlockingClientBuilder, BuildError, Builder, ClientBuilder, ENV_API_KEY,
-    ENV_ENDPOINT, ENV_SECRET_KEY, Flavor,
-};
+#[cfg(feature = "async")]
+pub use builder::{Async, ClientBuilder};
+#[cfg(feature = "blocking")]
+pub use builder::{Blocking, BlockingClientBuilder};
+#[cfg(any(feature = "async", feature = "blocking"))]
+pub use builder::{BuildError, Builder, ENV_API_KEY, ENV_ENDPOINT, ENV_SECRET_KEY, Flavor};
+#[cfg(any(feature = "async", feature = "blocking"))]
 pub use client::ClientOf;
 #[cfg(feature = "async")]
 pub use client_async::Client;
+#[cfg(feature = "blocking")]
 pub use client_blocking::BlockingClient;
 
 /// The workspace README's Rust examples, compiled as doctests so they stay correct.

@@ -11,16 +11,13 @@ use baidu_imageprocess::{
     Operation, Params, Rect, Request, RetryPolicy, Style,
 };
 use baidu_imageprocess_emulator::Emulator;
+use baidu_imageprocess_test_support::silent_server;
 use baidu_imageprocess_transport_blocking::{UreqConfig, UreqTransport};
 
-/// A PNG header of `w × h`; the emulator's echo mode never decodes pixels.
+/// A PNG header of `w × h` in a 2000-byte body; the emulator's echo mode never decodes
+/// pixels.
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v.resize(2000, 7);
-    v
+    baidu_imageprocess_test_support::fake_png(w, h, 2000)
 }
 
 fn fast_retries() -> RetryPolicy {
@@ -463,24 +460,6 @@ fn report_pacing(which: &str, elapsed: Duration) {
     );
 }
 
-/// A listener that accepts connections and never answers, for a bounded time.
-fn silent_server() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let holder = std::thread::spawn(move || {
-        listener.set_nonblocking(true).unwrap();
-        let mut held = Vec::new();
-        let until = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < until {
-            if let Ok((s, _)) = listener.accept() {
-                held.push(s);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    });
-    (addr, holder)
-}
-
 #[test]
 fn blocking_server_that_never_answers_times_out_on_time() {
     let (addr, holder) = silent_server();
@@ -537,4 +516,51 @@ fn blocking_wrong_credentials_fail_fast_with_few_token_requests() {
         assert!(e.is_auth(), "{e:?}");
     }
     assert!(emu.stats().token_requests() <= 2, "{:?}", emu.stats());
+}
+
+/// `https://` pointed at a plain-HTTP port: a TLS failure, not retried (one connection),
+/// reported at once with a hint, by both clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_port_fails_fast_after_one_connection() {
+    use baidu_imageprocess::protocol::TransportErrorKind;
+    use std::sync::atomic::Ordering;
+    let is_tls =
+        |err: &Error| matches!(err, Error::Transport(e) if e.kind() == TransportErrorKind::Tls);
+
+    let (addr, connections, server) =
+        baidu_imageprocess_test_support::plain_http_server(Duration::from_secs(3));
+    let async_client = Client::builder()
+        .api_key("ak", "sk")
+        .endpoint(format!("https://{addr}"))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = async_client.dehaze(png(320, 240)).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(is_tls(&err), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "retried: {err:?}");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+    let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    // (With rustls the message also says to use http://; native-tls gives no such detail.)
+    assert!(text.contains("TLS failure"), "{text}");
+
+    let blocking_client = BlockingClient::builder()
+        .api_key("ak", "sk")
+        .endpoint(format!("https://{addr}"))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err =
+        tokio::task::spawn_blocking(move || blocking_client.dehaze(png(320, 240)).unwrap_err())
+            .await
+            .unwrap();
+    let elapsed = started.elapsed();
+    assert!(is_tls(&err), "{err:?}");
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "retried: {err:?}");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+    eprintln!("https to a plain-HTTP port: failed after one connection in {elapsed:?}");
+    tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
 }

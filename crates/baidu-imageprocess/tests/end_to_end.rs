@@ -7,16 +7,7 @@ use baidu_imageprocess::{
     Rect, Style, StyleId,
 };
 use baidu_imageprocess_emulator::Emulator;
-
-fn photo(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 2 % 256) as u8, (y * 3 % 256) as u8, 150])
-    })
-    .write_to(&mut out, format)
-    .unwrap();
-    out.into_inner()
-}
+use baidu_imageprocess_test_support::photo;
 
 fn clients(emulator: &Emulator) -> (Client, BlockingClient) {
     let client = Client::builder()
@@ -137,8 +128,8 @@ both_clients!(
 both_clients!(
     inpainting,
     "inpainting",
-    |c, b, img| c.inpaint(&img, &[Rect::new(20, 20, 50, 40)]),
-    b.inpaint(&img, &[Rect::new(0, 0, 240, 10), Rect::new(100, 100, 5, 5)]),
+    |c, b, img| c.inpainting(&img, &[Rect::new(20, 20, 50, 40)]),
+    b.inpainting(&img, &[Rect::new(0, 0, 240, 10), Rect::new(100, 100, 5, 5)]),
     same_size
 );
 both_clients!(
@@ -201,7 +192,7 @@ async fn url_input_and_parameters_refused_before_sending() {
     let image = photo(240, 200, image::ImageFormat::Png);
     let before = emulator.stats().requests.get("inpainting").copied();
     let err = client
-        .inpaint(&image, &[Rect::new(230, 0, 20, 20)])
+        .inpainting(&image, &[Rect::new(230, 0, 20, 20)])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err}");

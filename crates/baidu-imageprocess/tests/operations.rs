@@ -11,15 +11,8 @@ use baidu_imageprocess::{
     AnimeMask, BlockingClient, Client, CustomStyle, DenoiseStrength, Error, ImageUrl, Operation,
     Rect, RetryPolicy, Style, StyleId,
 };
+use baidu_imageprocess_test_support::png_header as png;
 use bytes::Bytes;
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
-}
 
 /// One recorded request: path, content type, body.
 type Sent = (String, String, Vec<u8>);
@@ -108,7 +101,7 @@ fn parameters_and_inputs_on_the_wire() {
         .unwrap();
     assert!(r.last().2.contains("&style=iVBORw0KGgo"));
 
-    c.inpaint(&image, &[Rect::new(1, 2, 3, 4)]).unwrap();
+    c.inpainting(&image, &[Rect::new(1, 2, 3, 4)]).unwrap();
     let (path, content_type, body) = r.last();
     assert!(path.ends_with("/inpainting"));
     assert_eq!(content_type, "application/json");
@@ -117,7 +110,7 @@ fn parameters_and_inputs_on_the_wire() {
     let url = ImageUrl::new("https://example.com/a.jpg?x=1").unwrap();
     c.dehaze(&url).unwrap();
     assert_eq!(r.last().2, "url=https%3A%2F%2Fexample.com%2Fa.jpg%3Fx%3D1");
-    c.inpaint(&url, &[Rect::new(0, 0, 5, 5)]).unwrap();
+    c.inpainting(&url, &[Rect::new(0, 0, 5, 5)]).unwrap();
     assert!(
         r.last()
             .2
@@ -154,13 +147,15 @@ fn invalid_requests_are_refused_before_sending() {
     let r = Recorder::new(OK);
     let c = blocking(&r);
     let image = png(320, 240);
-    let err = c.inpaint(&image, &[Rect::new(300, 0, 21, 10)]).unwrap_err();
+    let err = c
+        .inpainting(&image, &[Rect::new(300, 0, 21, 10)])
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert!(
         err.to_string().contains("outside the 320×240 image"),
         "{err}"
     );
-    let err = c.inpaint(&image, &[]).unwrap_err();
+    let err = c.inpainting(&image, &[]).unwrap_err();
     assert!(err.to_string().contains("rectangle"), "{err}");
     let err = c.process(Operation::StyleTrans, &image).unwrap_err();
     assert!(

@@ -28,12 +28,7 @@ impl Write for Capture {
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v.resize(1000, 1);
-    v
+    baidu_imageprocess_test_support::fake_png(w, h, 1000)
 }
 
 fn chain(e: &dyn std::error::Error) -> String {

@@ -86,6 +86,7 @@ mod rect;
 mod recycle;
 mod secret;
 mod transport;
+mod transport_config;
 mod violation;
 // L1, facts: the operations' parameters, limits and table, typed requests, endpoints.
 mod endpoint;
@@ -135,9 +136,10 @@ pub use recycle::{MAX_RECYCLED, Recycler};
 pub use request::{AsInput, Input, Request};
 pub use secret::{AccessToken, SecretKey};
 pub use transport::{
-    AsyncTransport, AttemptTimeout, BoxFuture, DynAsyncTransport, HttpRequest, HttpResponse,
-    RedactedUri, Transport, TransportError, TransportErrorKind, is_tls_failure, scrub,
+    AsyncTransport, AttemptTimeout, BoxFuture, Causes, DynAsyncTransport, HttpRequest,
+    HttpResponse, RedactedUri, Transport, TransportError, TransportErrorKind, causes, scrub,
 };
+pub use transport_config::TransportConfig;
 pub use violation::LimitViolation;
 pub use wire::decode_request::{ParamFields, decode_params, decode_request, rectangle_from_text};
 pub use wire::encode::Body;

@@ -103,22 +103,33 @@ impl std::error::Error for TransportError {
     }
 }
 
-/// Whether an HTTP library's error text (with its sources) describes a TLS handshake or
-/// certificate failure, which transports report as [`TransportErrorKind::Tls`] so that it
-/// is not retried. (rustls, native-tls and OpenSSL all name the certificate or the
-/// handshake; a plain refused or reset connection names neither.)
-pub fn is_tls_failure(text: &str) -> bool {
-    let text = text.to_ascii_lowercase();
-    [
-        "certificate",
-        "handshake",
-        "tls",
-        "ssl",
-        "unknownissuer",
-        "x509",
-    ]
-    .iter()
-    .any(|word| text.contains(word))
+/// The chain of causes under `error`, itself first: each error's
+/// [`source`](std::error::Error::source), and also the error inside an
+/// [`std::io::Error`] (whose own `source()` skips it). Transports downcast the links to
+/// their libraries' error types to classify a failure by type, never by its text.
+pub fn causes<'a>(error: &'a (dyn std::error::Error + 'static)) -> Causes<'a> {
+    Causes { next: Some(error) }
+}
+
+/// Iterator returned by [`causes`].
+#[derive(Debug)]
+pub struct Causes<'a> {
+    next: Option<&'a (dyn std::error::Error + 'static)>,
+}
+
+impl<'a> Iterator for Causes<'a> {
+    type Item = &'a (dyn std::error::Error + 'static);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = self.next?;
+        self.next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+        Some(current)
+    }
 }
 
 /// Removes query strings from URLs inside `text` (an HTTP library's error message), so an
@@ -246,22 +257,19 @@ mod tests {
     }
 
     #[test]
-    fn tls_failures_are_recognised() {
-        for text in [
-            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer",
-            "received fatal alert: HandshakeFailure",
-            "error:0A000086:SSL routines::certificate verify failed",
-            "tls handshake eof",
-        ] {
-            assert!(is_tls_failure(text), "{text}");
-        }
-        for text in [
-            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)",
-            "connection reset by peer",
-            "operation timed out",
-        ] {
-            assert!(!is_tls_failure(text), "{text}");
-        }
+    fn causes_descend_into_io_errors() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("leaf")]
+        struct Leaf;
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, Leaf));
+        let chain: Vec<String> = causes(&error).map(ToString::to_string).collect();
+        // The outer error, the io::Error (displayed as its inner error), the inner error.
+        assert_eq!(chain, ["outer", "leaf", "leaf"]);
+        assert!(causes(&error).any(|e| e.downcast_ref::<Leaf>().is_some()));
+        assert!(causes(&error).any(|e| e.downcast_ref::<std::io::Error>().is_some()));
     }
 
     #[test]

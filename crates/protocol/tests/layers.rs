@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("rect", 0),
     ("secret", 0),
     ("transport", 0),
+    ("transport_config", 0),
     ("violation", 0),
     // L1, facts.
     ("endpoint", 1),

@@ -7,41 +7,18 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
     AsyncTransport, AttemptTimeout, DynAsyncTransport, Error, HttpRequest, HttpResponse, Machine,
-    Recycler, TransportError, TransportErrorKind, drive_async, is_tls_failure, scrub,
+    Recycler, TransportConfig, TransportError, TransportErrorKind, causes, drive_async, scrub,
 };
 
 /// Largest reply body accepted: the protocol's one cap.
 pub use baidu_imageprocess_protocol::MAX_REPLY_BYTES;
 
-/// Settings of the underlying client.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct ReqwestConfig {
-    /// Connect timeout.
-    pub connect_timeout: Option<Duration>,
-    /// An HTTP(S) or SOCKS proxy URL.
-    pub proxy: Option<String>,
-}
-
-impl ReqwestConfig {
-    /// Sets the connect timeout.
-    #[must_use]
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the proxy.
-    #[must_use]
-    pub fn with_proxy(mut self, proxy: impl Into<String>) -> Self {
-        self.proxy = Some(proxy.into());
-        self
-    }
-}
+/// Settings of the underlying client: the one [`TransportConfig`] both built-in
+/// transports take.
+pub type ReqwestConfig = TransportConfig;
 
 /// [`AsyncTransport`] over a reqwest client. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
@@ -54,7 +31,7 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A client that follows no redirects (the URL carries `access_token`) and verifies
     /// TLS certificates.
-    pub fn new(config: &ReqwestConfig) -> Result<Self, TransportError> {
+    pub fn new(config: &TransportConfig) -> Result<Self, TransportError> {
         let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
         if let Some(t) = config.connect_timeout {
             builder = builder.connect_timeout(t);
@@ -144,86 +121,82 @@ impl AsyncTransport for ReqwestTransport {
     }
 }
 
-/// Maps reqwest's error to ours, without its URL (which holds `access_token`).
+/// Maps reqwest's error to ours, without its URL (which holds `access_token`). The kind
+/// comes from the error's type and its causes' types, never from its text.
 fn map_error(error: reqwest::Error) -> TransportError {
-    let (timeout, connect) = (error.is_timeout(), error.is_connect());
-    let io = error.is_body() || error.is_request() || error.is_decode();
     let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    // reqwest reports a failed TLS handshake as a connect error; it is not retried.
-    let kind = if timeout {
+    let tls = tls_failure(&error);
+    let kind = if error.is_timeout() {
         TransportErrorKind::Timeout
-    } else if is_tls_failure(&text) {
+    } else if tls.is_some() {
+        // reqwest reports a failed TLS handshake as a connect error; it is not retried.
         TransportErrorKind::Tls
-    } else if connect {
+    } else if error.is_connect() {
         TransportErrorKind::Connect
-    } else if io {
+    } else if error.is_body() || error.is_request() || error.is_decode() {
         TransportErrorKind::Io
     } else {
         TransportErrorKind::Other
     };
+    let mut text = error.to_string();
+    for cause in causes(&error).skip(1) {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+    }
+    if let Some(TlsFailure::NotTls) = tls {
+        text.push_str(NOT_TLS_HINT);
+    }
     TransportError::new(kind, scrub(&text))
+}
+
+/// Appended to a TLS failure where the server did not speak TLS at all.
+const NOT_TLS_HINT: &str =
+    " (the server does not speak TLS: if it serves plain HTTP, use an http:// endpoint)";
+
+/// A TLS failure, told apart by type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsFailure {
+    /// The server's bytes were not TLS at all (e.g. a plain-HTTP port).
+    NotTls,
+    /// Anything else: certificate, handshake, protocol version.
+    Other,
+}
+
+/// Whether `error` is a TLS failure, by the types of its causes: a `rustls::Error` or
+/// `native_tls::Error` anywhere in the chain, or, in the connect phase (the TCP
+/// connection is up; hyper reports TCP failures as its own `ConnectError`), an I/O error
+/// the TLS layer raises: `InvalidData` (not TLS records) or `UnexpectedEof` (the peer
+/// hung up during the handshake).
+fn tls_failure(error: &reqwest::Error) -> Option<TlsFailure> {
+    for cause in causes(error) {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(match tls {
+                rustls::Error::InvalidMessage(_) => TlsFailure::NotTls,
+                _ => TlsFailure::Other,
+            });
+        }
+        #[cfg(feature = "native-tls")]
+        if cause.downcast_ref::<native_tls::Error>().is_some() {
+            return Some(TlsFailure::Other);
+        }
+    }
+    if !error.is_connect() {
+        return None;
+    }
+    let io = causes(error).find_map(|c| c.downcast_ref::<std::io::Error>())?;
+    matches!(
+        io.kind(),
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+    )
+    .then_some(TlsFailure::Other)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Serves one connection on loopback: reads one request, writes `reply`, closes.
-    fn serve_once(reply: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
-        use std::io::{Read as _, Write as _};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://{}/rest?access_token=SECRET",
-            listener.local_addr().unwrap()
-        );
-        let server = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Headers, then as many body bytes as Content-Length says.
-            let body_start = loop {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0, "client closed early");
-                request.extend_from_slice(&buf[..n]);
-                if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break i + 4;
-                }
-            };
-            let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            while request.len() < body_start + length {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0, "client closed early");
-                request.extend_from_slice(&buf[..n]);
-            }
-            // The client may hang up once it has seen enough (the size cap).
-            let _ = stream.write_all(&reply);
-        });
-        (url, server)
-    }
-
-    fn reply_with(status_line: &str, headers: &str, body: &[u8]) -> Vec<u8> {
-        let mut out = format!(
-            "HTTP/1.1 {status_line}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        out.extend_from_slice(body);
-        out
-    }
+    use baidu_imageprocess_test_support::{plain_http_server, reply_with, serve_once};
+    use std::time::Duration;
 
     fn post(url: &str) -> HttpRequest {
         let mut request = HttpRequest::new(bytes::Bytes::from_static(b"image=abc"));
@@ -305,5 +278,27 @@ mod tests {
         let err = transport.send(request).await.unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::Connect);
         assert!(!format!("{err} {err:?}").contains("SECRET"));
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_port_is_a_tls_failure_after_one_connection() {
+        let (addr, connections, server) = plain_http_server(Duration::from_secs(2));
+        let transport = ReqwestTransport::new(&TransportConfig::default()).unwrap();
+        let started = std::time::Instant::now();
+        let err = transport
+            .send(post(&format!("https://{addr}/rest?access_token=SECRET")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err:?}");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("use an http:// endpoint"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+        server.join().unwrap();
     }
 }

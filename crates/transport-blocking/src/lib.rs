@@ -8,42 +8,19 @@
 
 use std::io::Read as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use baidu_imageprocess_protocol::{
-    AttemptTimeout, HttpRequest, HttpResponse, Machine, Recycler, Transport, TransportError,
-    TransportErrorKind, drive, is_tls_failure, scrub,
+    AttemptTimeout, HttpRequest, HttpResponse, Machine, Recycler, Transport, TransportConfig,
+    TransportError, TransportErrorKind, drive, scrub,
 };
 use bytes::Bytes;
 
 /// Largest reply body accepted: the protocol's one cap.
 pub use baidu_imageprocess_protocol::MAX_REPLY_BYTES;
 
-/// Settings of the underlying agent.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct UreqConfig {
-    /// Connect timeout.
-    pub connect_timeout: Option<Duration>,
-    /// An HTTP(S) or SOCKS proxy URL.
-    pub proxy: Option<String>,
-}
-
-impl UreqConfig {
-    /// Sets the connect timeout.
-    #[must_use]
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the proxy.
-    #[must_use]
-    pub fn with_proxy(mut self, proxy: impl Into<String>) -> Self {
-        self.proxy = Some(proxy.into());
-        self
-    }
-}
+/// Settings of the underlying agent: the one [`TransportConfig`] both built-in
+/// transports take.
+pub type UreqConfig = TransportConfig;
 
 /// [`Transport`] over a ureq agent. Cheap to clone; clones share the connection pool.
 #[derive(Debug, Clone)]
@@ -56,7 +33,7 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// An agent that returns every HTTP status, follows no redirects (the URL carries
     /// `access_token`) and verifies TLS certificates.
-    pub fn new(config: &UreqConfig) -> Result<Self, TransportError> {
+    pub fn new(config: &TransportConfig) -> Result<Self, TransportError> {
         let proxy = match &config.proxy {
             Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
                 TransportError::new(TransportErrorKind::Other, "invalid proxy URL")
@@ -131,26 +108,63 @@ fn map_read_error(error: std::io::Error) -> TransportError {
     }
 }
 
-/// Maps ureq's error to ours; its text is scrubbed of query strings.
+/// Maps ureq's error to ours; its text is scrubbed of query strings. The kind comes from
+/// the error's variant and, for I/O errors, the I/O kind and the type of the error
+/// inside (rustls reports a broken handshake as `InvalidData` around a
+/// `rustls::Error`), never from its text.
 #[allow(clippy::needless_pass_by_value)] // shaped for `map_err`
 fn map_error(error: ureq::Error) -> TransportError {
     let error = &error;
+    let mut hint = "";
     let kind = match error {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            TransportErrorKind::Connect
-        }
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            TransportErrorKind::Timeout
-        }
-        ureq::Error::Io(e) if is_tls_failure(&e.to_string()) => TransportErrorKind::Tls,
-        ureq::Error::Io(_) | ureq::Error::Protocol(_) => TransportErrorKind::Io,
-        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
         ureq::Error::Tls(_) => TransportErrorKind::Tls,
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(e) => {
+            hint = not_tls_hint(e);
+            TransportErrorKind::Tls
+        }
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => TransportErrorKind::Tls,
+        ureq::Error::Io(e) => {
+            let (kind, h) = io_kind(e);
+            hint = h;
+            kind
+        }
+        ureq::Error::Protocol(_) => TransportErrorKind::Io,
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
         _ => TransportErrorKind::Other,
     };
-    TransportError::new(kind, scrub(&error.to_string()))
+    TransportError::new(kind, scrub(&format!("{error}{hint}")))
+}
+
+/// The kind of an I/O failure, and a hint to append to its message.
+fn io_kind(error: &std::io::Error) -> (TransportErrorKind, &'static str) {
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return (TransportErrorKind::Tls, not_tls_hint(tls));
+    }
+    let kind = match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => TransportErrorKind::Connect,
+        std::io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+        _ => TransportErrorKind::Io,
+    };
+    (kind, "")
+}
+
+/// A hint for a TLS failure where the server's bytes were not TLS at all.
+#[cfg(feature = "rustls")]
+fn not_tls_hint(error: &rustls::Error) -> &'static str {
+    match error {
+        rustls::Error::InvalidMessage(_) => {
+            " (the server does not speak TLS: if it serves plain HTTP, use an http:// endpoint)"
+        }
+        _ => "",
+    }
 }
 
 #[cfg(test)]
@@ -159,56 +173,8 @@ mod tests {
     use baidu_imageprocess_protocol::{
         ClientConfig, Credentials, Endpoint, Error, Operation, RetryPolicy, Session,
     };
-
-    /// Serves one connection on loopback: reads one request, writes `reply`, closes.
-    fn serve_once(reply: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
-        use std::io::{Read as _, Write as _};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://{}/rest?access_token=SECRET",
-            listener.local_addr().unwrap()
-        );
-        let server = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Headers, then as many body bytes as Content-Length says.
-            let body_start = loop {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0, "client closed early");
-                request.extend_from_slice(&buf[..n]);
-                if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break i + 4;
-                }
-            };
-            let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            while request.len() < body_start + length {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0, "client closed early");
-                request.extend_from_slice(&buf[..n]);
-            }
-            // The client may hang up once it has seen enough (the size cap).
-            let _ = stream.write_all(&reply);
-        });
-        (url, server)
-    }
-
-    fn reply_with(status_line: &str, headers: &str, body: &[u8]) -> Vec<u8> {
-        let mut out = format!(
-            "HTTP/1.1 {status_line}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        out.extend_from_slice(body);
-        out
-    }
+    use baidu_imageprocess_test_support::{plain_http_server, reply_with, serve_once};
+    use std::time::Duration;
 
     fn post(url: &str) -> HttpRequest {
         let mut request = HttpRequest::new(Bytes::from_static(b"image=abc"));
@@ -302,5 +268,26 @@ mod tests {
             matches!(err, Error::Transport(ref e) if e.kind() == TransportErrorKind::Connect),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn https_to_a_plain_http_port_is_a_tls_failure_after_one_connection() {
+        let (addr, connections, server) = plain_http_server(Duration::from_secs(2));
+        let transport = UreqTransport::new(&TransportConfig::default()).unwrap();
+        let started = std::time::Instant::now();
+        let err = transport
+            .send(post(&format!("https://{addr}/rest?access_token=SECRET")))
+            .unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err:?}");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("use an http:// endpoint"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+        server.join().unwrap();
     }
 }
