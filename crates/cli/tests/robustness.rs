@@ -670,6 +670,33 @@ fn a_refused_connection_is_named_as_such() {
     assert!(stderr.contains("cannot connect"), "{stderr}");
 }
 
+/// `https://` pointed at a plain-HTTP port: one connection, then a TLS failure that says
+/// to use `http://` (an earlier version retried it as a connection failure: 8
+/// connections over 4.8 s).
+#[test]
+fn https_to_a_plain_http_port_is_one_connection_and_a_tls_failure() {
+    use std::sync::atomic::Ordering;
+    let (addr, connections, server) =
+        baidu_imageprocess_test_support::plain_http_server(Duration::from_secs(5));
+    let dir = tmp();
+    let input = dir.path().join("in.png");
+    write_png(&input, 200, 200);
+    let assert = bdip()
+        .arg("contrast")
+        .arg(&input)
+        .args(["--timeout", "20", "--endpoint"])
+        .arg(format!("https://{addr}"))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(stderr.contains("TLS failure"), "{stderr}");
+    assert!(stderr.contains("http://"), "{stderr}");
+    assert!(!stderr.contains("cannot connect"), "{stderr}");
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "retried: {stderr}");
+    server.join().unwrap();
+}
+
 #[test]
 fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
     let dir = tmp();

@@ -139,9 +139,15 @@ fn map_error(error: reqwest::Error) -> TransportError {
         TransportErrorKind::Other
     };
     let mut text = error.to_string();
+    let mut last = String::new();
     for cause in causes(&error).skip(1) {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // An `io::Error` wrapping a TLS error displays as the TLS error: say it once.
+        let said = cause.to_string();
+        if said != last {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        last = said;
     }
     if let Some(TlsFailure::NotTls) = tls {
         text.push_str(NOT_TLS_HINT);
