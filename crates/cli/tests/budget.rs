@@ -110,7 +110,7 @@ fn spawn_bdip(dir: &Path, out: &Path, endpoint: &str, budget: &str, qps: &str) -
 }
 
 fn written(out: &Path) -> usize {
-    std::fs::read_dir(out).map_or(0, |d| d.count())
+    std::fs::read_dir(out).map_or(0, Iterator::count)
 }
 
 #[test]
