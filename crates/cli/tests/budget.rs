@@ -238,3 +238,82 @@ fn losing_redis_mid_run_warns_once_and_loses_nothing() {
         );
     }
 }
+
+/// A bare HTTP/1.0 POST to `base` + `path`; the reply's body.
+fn post(base: &str, path: &str, body: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+#[test]
+fn two_emulators_share_one_qps_and_accept_each_others_tokens() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let shared = [
+        "--qps",
+        "10",
+        "--budget",
+        &url,
+        "--token-secret",
+        "fleet-secret",
+    ];
+    let (a, b) = (Emulator::start(&shared), Emulator::start(&shared));
+    // A token issued by `a` is accepted by `b`; an unknown one is not (110).
+    let reply = post(
+        &a.url,
+        "/oauth/2.0/token",
+        "grant_type=client_credentials&client_id=AK&client_secret=SK",
+    );
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let token = reply["access_token"].as_str().unwrap();
+    let op = "/rest/2.0/image-process/v1/contrast_enhance?access_token=";
+    let on_b = post(&b.url, &format!("{op}{token}"), "");
+    assert!(
+        !on_b.contains("\"error_code\":110") && !on_b.contains("\"error_code\":111"),
+        "{on_b}"
+    );
+    let forged = post(&b.url, &format!("{op}24.1-2.3.deadbeef"), "");
+    assert!(forged.contains("110"), "{forged}");
+    // Two clients at 10 QPS each, one on each instance: 20 QPS offered to one shared
+    // 10 QPS account, so the instances together refuse some (each alone would not).
+    let t = tmp();
+    let children: Vec<(Child, PathBuf)> = [&a, &b]
+        .iter()
+        .enumerate()
+        .map(|(i, emulator)| {
+            let dir = t.path().join(format!("in{i}"));
+            let out = t.path().join(format!("out{i}"));
+            images(&dir, 10);
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
+            cmd.env_remove("BDIP_BUDGET")
+                .args(["contrast", "--jobs", "3", "--qps", "10", "--endpoint"])
+                .arg(&emulator.url)
+                .arg("--out-dir")
+                .arg(&out)
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            (cmd.spawn().unwrap(), out)
+        })
+        .collect();
+    for (child, out) in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert_eq!(written(&out), 10);
+    }
+    let refused = |e: &Emulator| e.stats()["errors"]["18"].as_u64().unwrap_or(0);
+    assert!(refused(&a) + refused(&b) > 0, "{} {}", a.stats(), b.stats());
+}
