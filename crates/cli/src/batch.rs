@@ -203,12 +203,22 @@ fn read_cap(op: Operation, fit: bool) -> u64 {
 }
 
 fn too_large(cap: u64, fit: bool) -> String {
-    let mib = cap as f64 / (1024.0 * 1024.0);
+    let mib = mebibytes(cap);
     if fit {
-        format!("is larger than {mib:.0} MiB, the most --fit reads")
+        format!("is larger than {mib} MiB ({cap} bytes), the most --fit reads")
     } else {
-        format!("is larger than {mib:.0} MiB, the most the operation accepts (use --fit)")
+        format!(
+            "is larger than {mib} MiB ({cap} bytes), the most the operation accepts once base64 grows it by a third (use --fit)"
+        )
     }
+}
+
+/// `bytes` in MiB with at most two decimals and no rounding down past the cap: a 2.25 MiB
+/// cap reads "2.25", never "2".
+fn mebibytes(bytes: u64) -> String {
+    let hundredths = (bytes * 100).div_ceil(1024 * 1024);
+    let text = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Reads a regular file (or stdin) of at most `cap` bytes; FIFOs and devices are refused
@@ -534,6 +544,14 @@ pub fn advice(error: &Error, context: Context) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn caps_are_never_rounded_down() {
+        assert_eq!(super::mebibytes(3 * 1024 * 1024), "3");
+        assert_eq!(super::mebibytes(3 * 1024 * 1024 / 4 * 3), "2.25");
+        assert_eq!(super::mebibytes(10 * 1024 * 1024 / 4 * 3), "7.5");
+        assert_eq!(super::mebibytes(1), "0.01");
+    }
+
     use super::*;
 
     fn done(input: &str) -> Outcome {
