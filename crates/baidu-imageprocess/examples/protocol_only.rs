@@ -34,6 +34,8 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Step::Sleep(d) => std::thread::sleep(d),
+            // Only a session with a shared budget (`Session::with_budget`) asks for this.
+            Step::Reserve(slot) => std::thread::sleep(slot.reserve()),
             Step::Done(result) => {
                 let reply = result?;
                 println!(

@@ -88,6 +88,7 @@ pub struct Builder<K: Flavor> {
     pub(crate) proxy: Option<String>,
     pub(crate) user_agent: Option<String>,
     pub(crate) transport: Option<Arc<K::Transport>>,
+    pub(crate) budget: crate::budget::Attached,
     pub(crate) kind: PhantomData<K>,
 }
 
@@ -101,6 +102,7 @@ impl<K: Flavor> std::fmt::Debug for Builder<K> {
             .field("rate_limit", &self.rate_limit)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
             .field("custom_transport", &self.transport.is_some())
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +119,7 @@ impl<K: Flavor> Default for Builder<K> {
             proxy: None,
             user_agent: None,
             transport: None,
+            budget: None,
             kind: PhantomData,
         }
     }

@@ -33,10 +33,8 @@ impl ClientBuilder {
             Some(t) => t,
             None => default_transport(self.proxy.as_deref(), self.connect_timeout)?,
         };
-        Ok(Client {
-            session: baidu_imageprocess_protocol::Session::new(config),
-            transport,
-        })
+        let (session, transport) = crate::budget::attach_async(&self.budget, config, transport);
+        Ok(Client { session, transport })
     }
 }
 

@@ -32,10 +32,8 @@ impl BlockingClientBuilder {
             Some(t) => t,
             None => default_transport(self.proxy.as_deref(), self.connect_timeout)?,
         };
-        Ok(BlockingClient {
-            session: baidu_imageprocess_protocol::Session::new(config),
-            transport,
-        })
+        let (session, transport) = crate::budget::attach_blocking(&self.budget, config, transport);
+        Ok(BlockingClient { session, transport })
     }
 }
 

@@ -41,6 +41,8 @@
 //!   (`default-features = false, features = ["blocking", "rustls"]`). Without this
 //!   feature `BlockingClient` does not exist, so using it is a compile error, not a
 //!   failure at run time.
+//! - `redis`: `RedisBudget`, a QPS budget and access token shared through Redis by
+//!   every process using one API key (the builder's `.budget(..)`).
 //! - Neither: the protocol types only ([`protocol`]); drive a
 //!   [`protocol::Session`]'s calls with your own HTTP client
 //!   ([`protocol::drive`] / [`protocol::drive_async`]).
@@ -82,6 +84,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "async", feature = "blocking"))]
+mod budget;
+#[cfg(any(feature = "async", feature = "blocking"))]
 mod builder;
 #[cfg(any(feature = "async", feature = "blocking"))]
 mod client;
@@ -101,6 +105,9 @@ pub use baidu_imageprocess_protocol::{
     LogId, Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Style,
     StyleId, Timeouts, TokenInfo, validate,
 };
+/// The shared budget (feature `redis`): attach it with the builder's `.budget(..)`.
+#[cfg(feature = "redis")]
+pub use baidu_imageprocess_redis::{self as redis, RedisBudget};
 #[cfg(feature = "async")]
 pub use builder::{Async, ClientBuilder};
 #[cfg(feature = "blocking")]

@@ -128,6 +128,7 @@ pub use params::{
     AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style,
     StyleId, check_rects,
 };
+pub use policy::budget::{Budget, Claim, Slot, application_id};
 pub use policy::config::ClientConfig;
 pub use policy::rate::RateLimiter;
 pub use policy::{RateLimit, RetryPolicy, Timeouts};

@@ -502,6 +502,7 @@ fn single_flight_many_calls_one_token_request() {
                         Slot::InFlight(call, request)
                     }
                     Step::Sleep(d) => Slot::Sleeping(call, now + d),
+                    Step::Reserve(turn) => Slot::Sleeping(call, now + turn.reserve()),
                     Step::Done(result) => Slot::Done(result),
                 },
                 other => other,

@@ -42,6 +42,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("auth::sign", 3),
     ("auth::token_cache", 3),
     ("policy", 3),
+    ("policy::budget", 3),
     ("policy::config", 3),
     ("policy::rate", 3),
     // L4, the call machines.

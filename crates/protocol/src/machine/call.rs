@@ -65,6 +65,8 @@ pub struct Call {
     retries: u32,
     /// Whether the one token refresh after 110/111 is spent.
     refreshed: bool,
+    /// The last attempt was refused with a QPS-limit error, not yet told to the budget.
+    throttled: bool,
     /// The last failure, reported inside a timeout.
     last_error: Option<Error>,
     rng: fastrand::Rng,
@@ -99,6 +101,7 @@ impl Call {
             attempts: 0,
             retries: 0,
             refreshed: false,
+            throttled: false,
             last_error: None,
             rng: fastrand::Rng::with_seed(seed),
             state: State::Ready { waited_on: None },
@@ -154,13 +157,23 @@ impl Call {
         operation_request(&self.session.config, self.op, self.body.clone(), auth)
     }
 
-    /// Paces the request through the rate limiter, then sends it.
+    /// Paces the request through the shared budget or the rate limiter, then sends it.
     fn pace_and_send(
         &mut self,
         now: Instant,
         request: HttpRequest,
         generation: Option<u64>,
     ) -> Step<ImageReply> {
+        if let Some(slot) = self.session.claim(self.op, self.throttled) {
+            // The driver asks the budget for our turn and sleeps until then; the next
+            // `next()` finds us `Paced` and sends.
+            self.throttled = false;
+            self.state = State::Paced {
+                request: Box::new(request),
+                generation,
+            };
+            return Step::Reserve(slot);
+        }
         let wait = self
             .session
             .limiter
@@ -216,6 +229,7 @@ impl Call {
         match classify(outcome) {
             Action::RefreshToken => self.refresh_or_fail(error, generation),
             Action::Throttle => {
+                self.throttled = true;
                 if let Some(l) = &self.session.limiter {
                     l.on_throttled(now);
                 }
@@ -338,6 +352,7 @@ impl Machine for Call {
                         if let Some(l) = &self.session.limiter {
                             l.on_success();
                         }
+                        self.session.record_success(self.op);
                         tracing::debug!(op = %self.op, log_id = reply.log_id.0, bytes = reply.image.len(), "done");
                         self.state = State::Decided(Ok(reply));
                     }

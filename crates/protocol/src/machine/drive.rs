@@ -24,6 +24,7 @@ pub fn drive_with<M: Machine>(
                 Err(error) => machine.handle_transport_error(now(), error),
             },
             Step::Sleep(delay) => sleep(delay),
+            Step::Reserve(slot) => sleep(slot.reserve()),
             Step::Done(result) => return result,
         }
     }
@@ -58,6 +59,7 @@ where
                 Err(error) => machine.handle_transport_error(now(), error),
             },
             Step::Sleep(delay) => sleep(delay).await,
+            Step::Reserve(slot) => sleep(slot.reserve_async().await).await,
             Step::Done(result) => return result,
         }
     }

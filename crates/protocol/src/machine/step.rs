@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::policy::budget::Slot;
 use crate::transport::{HttpRequest, HttpResponse, TransportError};
 
 /// What the driver must do next.
@@ -13,6 +14,10 @@ pub enum Step<T> {
     Send(HttpRequest),
     /// Wait this long, then ask again.
     Sleep(Duration),
+    /// Take a turn from the shared budget ([`Slot::reserve`] or [`Slot::reserve_async`]),
+    /// sleep for the wait it returns, then ask again. Only a session with a
+    /// [`Budget`](crate::Budget) attached asks for this.
+    Reserve(Slot),
     /// The call is over.
     Done(Result<T, Error>),
 }
@@ -29,6 +34,7 @@ impl<T: fmt::Debug> fmt::Debug for Step<T> {
                 .field("body_bytes", &request.body().len())
                 .finish_non_exhaustive(),
             Self::Sleep(d) => f.debug_tuple("Sleep").field(d).finish(),
+            Self::Reserve(slot) => f.debug_tuple("Reserve").field(slot).finish(),
             Self::Done(result) => f.debug_tuple("Done").field(result).finish(),
         }
     }

@@ -2,6 +2,7 @@
 //! rate limit, defined here), the adaptive rate limiter that applies the rate limit
 //! ([`rate`]) and the whole client configuration ([`config`]).
 
+pub(crate) mod budget;
 pub(crate) mod config;
 pub(crate) mod rate;
 
