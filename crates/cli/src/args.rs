@@ -115,6 +115,12 @@ pub struct Connection {
     /// Most seconds for one image, retries included (1–86400).
     #[arg(long, value_name = "SECS", default_value_t = 180, value_parser = timeout_secs)]
     pub timeout: u64,
+    /// Share one QPS budget and one access token, through Redis, with every bdip process
+    /// (on any machine) given the same URL and API key: `redis://[:PASSWORD@]HOST:PORT/DB`.
+    /// --qps is then the whole fleet's rate per operation. Unreachable at start: exit 2,
+    /// nothing sent; lost mid-run: a warning, then this process paces at its share.
+    #[arg(long, value_name = "URL", env = "BDIP_BUDGET", hide_env_values = true)]
+    pub budget: Option<String>,
 }
 
 /// Arguments every operation takes.

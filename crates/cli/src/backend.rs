@@ -89,6 +89,13 @@ pub fn choose(
         }
     };
     let mut builder = builder.credentials(credentials);
+    if let Some(url) = connection
+        .budget
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        builder = builder.budget(shared_budget(url)?);
+    }
     if let Some(url) = endpoint {
         check_endpoint(url).map_err(UsageError)?;
         builder = builder.endpoint(url);
@@ -105,6 +112,14 @@ pub fn choose(
         local: false,
         engine: None,
     })
+}
+
+/// The `--budget` (`BDIP_BUDGET`), checked to answer before anything is sent; errors
+/// name the URL with its password masked.
+fn shared_budget(url: &str) -> Result<baidu_imageprocess::RedisBudget, UsageError> {
+    baidu_imageprocess::RedisBudget::builder(url)
+        .and_then(|b| b.stderr_warning(true).connect())
+        .map_err(|e| UsageError(format!("--budget: {e}")))
 }
 
 /// Says what is wrong with an `--endpoint` URL without ever repeating a user name or

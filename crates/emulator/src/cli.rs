@@ -54,6 +54,20 @@ pub struct ServeArgs {
     /// Fetch `url` inputs from any host (by default only from loopback addresses).
     #[arg(long)]
     pub fetch_any_url: bool,
+    /// Share --qps with every emulator given the same Redis,
+    /// `redis://[:PASSWORD@]HOST:PORT/DB` (instances behind one load balancer act as one
+    /// account). Unreachable at start: exit 2.
+    #[arg(long, value_name = "URL", env = "BDIP_BUDGET", hide_env_values = true)]
+    pub budget: Option<String>,
+    /// Sign issued tokens with this secret: a token issued by one instance is accepted by
+    /// every instance given the same secret.
+    #[arg(
+        long,
+        value_name = "S",
+        env = "BDIP_TOKEN_SECRET",
+        hide_env_values = true
+    )]
+    pub token_secret: Option<String>,
 }
 
 impl ServeArgs {
@@ -71,6 +85,7 @@ impl ServeArgs {
             echo: self.echo,
             console: !self.no_console,
             fetch_any_url: self.fetch_any_url,
+            token_secret: self.token_secret.clone().map(SecretKey::new),
             ..EmulatorConfig::default()
         };
         if let Some(workers) = self.workers {
@@ -155,7 +170,19 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         if !args.no_console {
             eprintln!("console: http://{addr}/ (turn it off with --no-console)");
         }
-        let state = AppState::new(args.config());
+        let mut config = args.config();
+        if let Some(url) = args.budget.as_deref().filter(|u| !u.trim().is_empty()) {
+            match baidu_imageprocess_redis::RedisBudget::builder(url)
+                .and_then(|b| b.stderr_warning(true).connect())
+            {
+                Ok(budget) => config.budget = Some(budget),
+                Err(e) => {
+                    eprintln!("error: --budget: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        let state = AppState::new(config);
         match crate::serve(listener, state, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -49,6 +49,13 @@ pub struct EmulatorConfig {
     pub console_ring_bytes: usize,
     /// Fetch `url` inputs from any host (default: loopback hosts only).
     pub fetch_any_url: bool,
+    /// Share `qps` with every emulator given the same Redis (`--budget`): one bucket for
+    /// all instances behind a load balancer. While Redis is lost, each instance falls back
+    /// to its own bucket.
+    pub budget: Option<baidu_imageprocess_redis::RedisBudget>,
+    /// Sign issued tokens with this secret (`--token-secret`), so that every instance
+    /// given the same secret accepts them (self-verifying: nothing shared but the secret).
+    pub token_secret: Option<SecretKey>,
 }
 
 impl EmulatorConfig {
@@ -79,6 +86,8 @@ impl Default for EmulatorConfig {
             console: true,
             console_ring_bytes: crate::console::DEFAULT_RING_BYTES,
             fetch_any_url: false,
+            budget: None,
+            token_secret: None,
         }
     }
 }

@@ -31,6 +31,7 @@ mod inprocess;
 mod ops;
 mod server;
 pub mod service;
+mod signed_token;
 mod state;
 mod stats;
 

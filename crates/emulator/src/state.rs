@@ -111,6 +111,14 @@ fn bucket_capacity(qps: f64) -> f64 {
     qps.max(1.0)
 }
 
+/// Seconds since the Unix epoch (signed tokens carry their expiry in it, so every
+/// instance reads them alike).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -154,13 +162,17 @@ impl AppState {
         self.log_ids.next_id()
     }
 
-    /// Issues a new random token.
+    /// Issues a new random token (signed, if `token_secret` is set).
     pub(crate) fn issue_token(&self) -> String {
         let (a, b) = {
             let mut rng = lock(&self.rng);
             (rng.u64(..), rng.u64(..))
         };
         let ttl = self.config.token_ttl.as_secs().max(1);
+        if let Some(secret) = &self.config.token_secret {
+            self.counters.token_issued();
+            return crate::signed_token::issue(secret, a, unix_now() + ttl, ttl);
+        }
         let token = format!("24.{a:016x}{b:016x}.{ttl}.emulator");
         lock(&self.tokens).insert(token.clone(), Instant::now(), self.config.token_ttl);
         self.counters.token_issued();
@@ -168,11 +180,31 @@ impl AppState {
     }
 
     pub(crate) fn check_token(&self, token: &str) -> TokenCheck {
+        if let Some(secret) = &self.config.token_secret
+            && let Some(check) = crate::signed_token::check(secret, token, unix_now())
+        {
+            return check;
+        }
         lock(&self.tokens).check(token, Instant::now())
     }
 
-    /// Takes one request from the QPS bucket (refilled at `qps`; holds `qps`, at least 1).
-    pub(crate) fn admit(&self) -> bool {
+    /// Takes one request from the QPS bucket: the one shared through Redis if a budget is
+    /// set and answers, otherwise this instance's own.
+    pub(crate) async fn admit(&self) -> bool {
+        let Some(rate) = self.faults.qps() else {
+            return true;
+        };
+        if let Some(budget) = &self.config.budget
+            && let Some(admitted) = budget.admit("emulator", rate).await
+        {
+            return admitted;
+        }
+        self.admit_local()
+    }
+
+    /// Takes one request from this instance's QPS bucket (refilled at `qps`; holds `qps`,
+    /// at least 1).
+    pub(crate) fn admit_local(&self) -> bool {
         let Some(rate) = self.faults.qps() else {
             return true;
         };
@@ -219,13 +251,13 @@ mod tests {
             qps: Some(0.5),
             ..EmulatorConfig::default()
         });
-        assert!(state.admit(), "the bucket starts with one request");
+        assert!(state.admit_local(), "the bucket starts with one request");
         assert!(
-            !state.admit(),
+            !state.admit_local(),
             "0.5 a second: the next one waits two seconds"
         );
         let unlimited = AppState::new(EmulatorConfig::default());
-        assert!((0..100).all(|_| unlimited.admit()));
+        assert!((0..100).all(|_| unlimited.admit_local()));
     }
 
     #[test]

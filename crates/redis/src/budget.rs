@@ -353,6 +353,40 @@ impl RedisBudget {
     }
 }
 
+impl RedisBudget {
+    /// Takes one request from the shared bucket `scope` refilled at `rate` per second
+    /// (for servers that refuse rather than wait, such as the emulator's `--qps` shared by
+    /// several instances). `None` while Redis is lost (warned once): the caller decides
+    /// locally.
+    pub async fn admit(&self, scope: &str, rate: f64) -> Option<bool> {
+        if !self.should_try() {
+            return None;
+        }
+        let key = format!("{}:{{admit}}:{scope}", self.prefix());
+        let result = match self.multiplexed().await {
+            Ok(mut conn) => {
+                crate::scripts::ADMIT_SCRIPT
+                    .key(key)
+                    .arg(rate)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(admitted) => {
+                self.answered();
+                Some(admitted == 1)
+            }
+            Err(error) => {
+                self.drop_multiplexed().await;
+                self.failed(&error);
+                None
+            }
+        }
+    }
+}
+
 impl Budget for RedisBudget {
     fn reserve(&self, claim: &Claim) -> Duration {
         self.reserve_blocking(claim)

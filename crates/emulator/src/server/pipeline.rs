@@ -37,7 +37,7 @@ pub(super) async fn operation(
     if state.faults.denies(endpoint.op) {
         return api_error(state, ErrorCode::NO_PERMISSION);
     }
-    if !state.admit() {
+    if !state.admit().await {
         return api_error(state, ErrorCode::QPS_LIMIT);
     }
     if let Some(code) = state.injected_failure() {

@@ -1,0 +1,319 @@
+//! `bdip --budget`: several real `bdip` processes share one QPS budget and one token
+//! through a real `redis-server` (each test starts its own) against a real emulator
+//! (`bdip serve`) that refuses with error 18 above its `--qps`.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use baidu_imageprocess_redis::testing::{RedisServer, free_port};
+use support::{stderr_of, tmp, write_png};
+
+/// `bdip serve` on a free loopback port, killed when dropped.
+struct Emulator {
+    child: Child,
+    url: String,
+}
+
+impl Emulator {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bdip"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--no-console", "--echo"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// The emulator's counters (`GET /__emulator/stats`), over a bare HTTP/1.0 request.
+    fn stats(&self) -> serde_json::Value {
+        use std::io::{Read as _, Write as _};
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /__emulator/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        let body = reply.split_once("\r\n\r\n").unwrap().1;
+        serde_json::from_str(body).unwrap()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `n` small PNGs in `dir`.
+fn images(dir: &Path, n: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|i| {
+            let path = dir.join(format!("img{i}.png"));
+            write_png(&path, 64, 64);
+            path
+        })
+        .collect()
+}
+
+/// `bdip contrast` on `dir` into `out`, against `endpoint`, sharing `budget`.
+fn spawn_bdip(dir: &Path, out: &Path, endpoint: &str, budget: &str, qps: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bdip"))
+        .env_remove("BAIDU_API_KEY")
+        .env_remove("BAIDU_SECRET_KEY")
+        .env_remove("RUST_LOG")
+        .env("BDIP_BUDGET", budget)
+        .args([
+            "contrast",
+            "--jobs",
+            "3",
+            "--qps",
+            qps,
+            "--endpoint",
+            endpoint,
+        ])
+        .args([
+            "--api-key",
+            "AK-fleet",
+            "--secret-key",
+            "SK-fleet",
+            "--out-dir",
+        ])
+        .arg(out)
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn written(out: &Path) -> usize {
+    std::fs::read_dir(out).map_or(0, Iterator::count)
+}
+
+#[test]
+fn three_processes_share_one_rate_and_one_token() {
+    let redis = RedisServer::start();
+    let q = 10.0;
+    let emulator = Emulator::start(&["--qps", "10"]);
+    let t = tmp();
+    let (processes, per_process) = (3, 8);
+    let t0 = Instant::now();
+    let children: Vec<(Child, PathBuf)> = (0..processes)
+        .map(|p| {
+            let dir = t.path().join(format!("in{p}"));
+            let out = t.path().join(format!("out{p}"));
+            images(&dir, per_process);
+            (
+                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
+                out,
+            )
+        })
+        .collect();
+    let mut total = 0;
+    for (child, out) in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        total += written(&out);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let images = (processes * per_process) as f64;
+    assert_eq!(total, processes * per_process, "every image written");
+    let stats = emulator.stats();
+    assert_eq!(stats["errors"].get("18"), None, "{stats}");
+    assert_eq!(
+        stats["tokens_issued"], 1,
+        "one token for the fleet: {stats}"
+    );
+    let ideal = images / q;
+    eprintln!(
+        "{processes} processes, {images} images at {q} QPS: {elapsed:.2} s (ideal {ideal:.2} s)"
+    );
+    assert!(
+        (0.85 * ideal..=1.5 * ideal).contains(&elapsed),
+        "{elapsed:.2} s for {images} images at {q} QPS"
+    );
+}
+
+#[test]
+fn without_a_budget_the_same_fleet_overruns_the_account() {
+    // The control for the test above: the same three processes, each at --qps 10 alone,
+    // are refused with 18 (and retry): this is what the budget prevents.
+    let emulator = Emulator::start(&["--qps", "10"]);
+    let t = tmp();
+    let children: Vec<Child> = (0..3)
+        .map(|p| {
+            let dir = t.path().join(format!("in{p}"));
+            images(&dir, 8);
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
+            cmd.env_remove("BDIP_BUDGET")
+                .args(["contrast", "--jobs", "3", "--qps", "10", "--endpoint"])
+                .arg(&emulator.url)
+                .arg("--out-dir")
+                .arg(t.path().join(format!("out{p}")))
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        child.wait().unwrap();
+    }
+    let stats = emulator.stats();
+    assert!(stats["errors"].get("18").is_some(), "{stats}");
+}
+
+#[test]
+fn an_unreachable_budget_is_a_usage_error_and_nothing_is_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let port = free_port();
+    let t = tmp();
+    let input = t.path().join("a.png");
+    write_png(&input, 64, 64);
+    let output = Command::new(env!("CARGO_BIN_EXE_bdip"))
+        .args(["contrast", "--endpoint", &endpoint, "--budget"])
+        .arg(format!("redis://:hunter2@127.0.0.1:{port}/0"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(listener.accept().is_err(), "a request was sent");
+}
+
+#[test]
+fn losing_redis_mid_run_warns_once_and_loses_nothing() {
+    let mut redis = RedisServer::start();
+    let emulator = Emulator::start(&["--qps", "10"]);
+    let t = tmp();
+    let children: Vec<(Child, PathBuf)> = (0..2)
+        .map(|p| {
+            let dir = t.path().join(format!("in{p}"));
+            let out = t.path().join(format!("out{p}"));
+            images(&dir, 8);
+            (
+                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
+                out,
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(600));
+    redis.kill();
+    for (child, out) in children {
+        let output = child.wait_with_output().unwrap();
+        let stderr = stderr_of(&output);
+        assert!(output.status.success(), "{stderr}");
+        assert_eq!(written(&out), 8, "{stderr}");
+        assert_eq!(
+            stderr.matches("lost the shared QPS budget").count(),
+            1,
+            "{stderr}"
+        );
+    }
+}
+
+/// A bare HTTP/1.0 POST to `base` + `path`; the reply's body.
+fn post(base: &str, path: &str, body: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+#[test]
+fn two_emulators_share_one_qps_and_accept_each_others_tokens() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let shared = [
+        "--qps",
+        "10",
+        "--budget",
+        &url,
+        "--token-secret",
+        "fleet-secret",
+    ];
+    let (a, b) = (Emulator::start(&shared), Emulator::start(&shared));
+    // A token issued by `a` is accepted by `b`; an unknown one is not (110).
+    let reply = post(
+        &a.url,
+        "/oauth/2.0/token",
+        "grant_type=client_credentials&client_id=AK&client_secret=SK",
+    );
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let token = reply["access_token"].as_str().unwrap();
+    let op = "/rest/2.0/image-process/v1/contrast_enhance?access_token=";
+    let on_b = post(&b.url, &format!("{op}{token}"), "");
+    assert!(
+        !on_b.contains("\"error_code\":110") && !on_b.contains("\"error_code\":111"),
+        "{on_b}"
+    );
+    let forged = post(&b.url, &format!("{op}24.1-2.3.deadbeef"), "");
+    assert!(forged.contains("110"), "{forged}");
+    // Two clients at 10 QPS each, one on each instance: 20 QPS offered to one shared
+    // 10 QPS account, so the instances together refuse some (each alone would not).
+    let t = tmp();
+    let children: Vec<(Child, PathBuf)> = [&a, &b]
+        .iter()
+        .enumerate()
+        .map(|(i, emulator)| {
+            let dir = t.path().join(format!("in{i}"));
+            let out = t.path().join(format!("out{i}"));
+            images(&dir, 10);
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdip"));
+            cmd.env_remove("BDIP_BUDGET")
+                .args(["contrast", "--jobs", "3", "--qps", "10", "--endpoint"])
+                .arg(&emulator.url)
+                .arg("--out-dir")
+                .arg(&out)
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            (cmd.spawn().unwrap(), out)
+        })
+        .collect();
+    for (child, out) in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert_eq!(written(&out), 10);
+    }
+    let refused = |e: &Emulator| e.stats()["errors"]["18"].as_u64().unwrap_or(0);
+    assert!(refused(&a) + refused(&b) > 0, "{} {}", a.stats(), b.stats());
+}
