@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use baidu_imageprocess_engine::restoration;
+use baidu_imageprocess_engine::training::restoration;
 use image::{RgbImage, imageops::FilterType};
 
 use crate::degrade;

@@ -9,10 +9,30 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use baidu_imageprocess_engine::{Engine, Request, Style, StyleSource};
+use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Style, StyleId};
 use image::{DynamicImage, ImageFormat, imageops::FilterType};
 
 use crate::contact_sheet::STYLE_NAMES;
+
+/// `selfie_anime`'s parameters, with overlay `mask` (1–8) or none.
+fn anime_params(mask: Option<u8>) -> Params<'static> {
+    Params::SelfieAnime {
+        mask: mask.map(|m| AnimeMask::new(m).expect("a mask of 1-8")),
+    }
+}
+
+/// `customize_stylization`'s parameters for preset `id` (0–29).
+fn preset(id: u8) -> Params<'static> {
+    Params::CustomizeStylization(CustomStyle::Preset(
+        StyleId::new(id).expect("a preset of 0-29"),
+    ))
+}
+
+/// `customize_stylization`'s parameters for a style image.
+fn style_image(bytes: &[u8]) -> Params<'_> {
+    Params::CustomizeStylization(CustomStyle::Image(bytes.into()))
+}
 
 /// The bar from the issue, per operation at 1080p on one thread.
 const BAR: Duration = Duration::from_secs(1);
@@ -100,22 +120,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let load_at_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
-    let mut cases: Vec<(String, Request<'_>)> = Vec::new();
+    let mut cases: Vec<(String, Params<'_>)> = Vec::new();
     for (s, name) in Style::ALL.iter().zip(STYLE_NAMES) {
-        cases.push((format!("style_trans `{name}`"), Request::Style(*s)));
+        cases.push((format!("style_trans `{name}`"), Params::StyleTrans(*s)));
     }
-    cases.push(("selfie_anime".into(), Request::SelfieAnime { mask: None }));
+    cases.push(("selfie_anime".into(), anime_params(None)));
     for m in 1..=8 {
-        cases.push((
-            format!("selfie_anime mask {m}"),
-            Request::SelfieAnime { mask: Some(m) },
-        ));
+        cases.push((format!("selfie_anime mask {m}"), anime_params(Some(m))));
     }
     for id in 0..30 {
-        cases.push((
-            format!("customize_stylization preset {id}"),
-            Request::Stylize(StyleSource::Preset(id)),
-        ));
+        cases.push((format!("customize_stylization preset {id}"), preset(id)));
     }
     cases.push((
         format!(
@@ -123,9 +137,9 @@ pub fn run(args: &[String]) -> Result<()> {
             style.width(),
             style.height()
         ),
-        Request::Stylize(StyleSource::Image(&style_png)),
+        style_image(&style_png),
     ));
-    cases.push(("sky_seg".into(), Request::SkySeg));
+    cases.push(("sky_seg".into(), Params::SkySeg));
 
     if let Some(only) = &only {
         cases.retain(|(name, _)| name.contains(only.as_str()));

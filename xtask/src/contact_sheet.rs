@@ -7,8 +7,28 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use baidu_imageprocess_engine::{Engine, Request, Style, StyleSource};
+use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Style, StyleId};
 use image::{RgbImage, imageops};
+
+/// `selfie_anime`'s parameters, with overlay `mask` (1–8) or none.
+fn anime_params(mask: Option<u8>) -> Params<'static> {
+    Params::SelfieAnime {
+        mask: mask.map(|m| AnimeMask::new(m).expect("a mask of 1-8")),
+    }
+}
+
+/// `customize_stylization`'s parameters for preset `id` (0–29).
+fn preset(id: u8) -> Params<'static> {
+    Params::CustomizeStylization(CustomStyle::Preset(
+        StyleId::new(id).expect("a preset of 0-29"),
+    ))
+}
+
+/// `customize_stylization`'s parameters for a style image.
+fn style_image(bytes: &[u8]) -> Params<'_> {
+    Params::CustomizeStylization(CustomStyle::Image(bytes.into()))
+}
 
 /// Thumbnail width of one cell.
 const CELL: u32 = 180;
@@ -39,7 +59,7 @@ fn png(img: &RgbImage) -> Result<Vec<u8>> {
 }
 
 /// Runs `request` on `img` through the public entry point (PNG in, PNG out).
-fn apply(engine: &Engine, request: &Request<'_>, img: &RgbImage) -> Result<RgbImage> {
+fn apply(engine: &Engine, request: &Params<'_>, img: &RgbImage) -> Result<RgbImage> {
     let out = engine
         .process(request, &png(img)?)
         .with_context(|| format!("{request:?}"))?;
@@ -48,7 +68,7 @@ fn apply(engine: &Engine, request: &Request<'_>, img: &RgbImage) -> Result<RgbIm
 
 /// Sky mask and probability as RGB pictures (the probability as a heat-free grey).
 fn sky(engine: &Engine, img: &RgbImage) -> Result<(RgbImage, RgbImage)> {
-    let out = engine.process(&Request::SkySeg, &png(img)?)?;
+    let out = engine.process(&Params::SkySeg, &png(img)?)?;
     let mask = image::load_from_memory(&out.image)?.to_rgb8();
     let score = match out.scoremap {
         Some(s) => image::load_from_memory(&s)?.to_rgb8(),
@@ -205,7 +225,7 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     for (name, photo) in &photos {
         let mut row = vec![("photo".to_owned(), thumb(photo))];
         for (style, label) in Style::ALL.iter().zip(STYLE_NAMES) {
-            let out = apply(engine, &Request::Style(*style), photo)?;
+            let out = apply(engine, &Params::StyleTrans(*style), photo)?;
             keep(&format!("{name}-{label}"), &out)?;
             row.push((label.to_owned(), thumb(&out)));
         }
@@ -213,15 +233,11 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     }
     let portrait = open("grace_hopper.jpg")?;
     let mut anime = vec![("photo".to_owned(), thumb(&portrait))];
-    let plain = apply(engine, &Request::SelfieAnime { mask: None }, &portrait)?;
+    let plain = apply(engine, &anime_params(None), &portrait)?;
     keep("anime", &plain)?;
     anime.push(("anime".to_owned(), thumb(&plain)));
     for mask in 1..=8u8 {
-        let out = apply(
-            engine,
-            &Request::SelfieAnime { mask: Some(mask) },
-            &portrait,
-        )?;
+        let out = apply(engine, &anime_params(Some(mask)), &portrait)?;
         keep(&format!("anime-mask{mask}"), &out)?;
         anime.push((format!("mask {mask}"), thumb(&out)));
     }
@@ -229,7 +245,7 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     let (_, coffee) = &photos[1];
     let mut presets = vec![("photo".to_owned(), thumb(coffee))];
     for id in SHEET_PRESETS {
-        let out = apply(engine, &Request::Stylize(StyleSource::Preset(id)), coffee)?;
+        let out = apply(engine, &preset(id), coffee)?;
         presets.push((format!("preset {id}"), thumb(&out)));
     }
     rows.push(presets);
@@ -243,11 +259,7 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     }
     // Style-image transfer: the look of one photo on another.
     let style_img = open("rocket.jpg")?;
-    let transferred = apply(
-        engine,
-        &Request::Stylize(StyleSource::Image(&png(&style_img)?)),
-        &photos[0].1,
-    )?;
+    let transferred = apply(engine, &style_image(&png(&style_img)?), &photos[0].1)?;
     keep("transfer", &transferred)?;
     skies.push(("style img".to_owned(), thumb(&style_img)));
     skies.push(("transfer".to_owned(), thumb(&transferred)));
@@ -259,7 +271,7 @@ pub fn write(engine: &Engine, dir: &Path, full: Option<&Path>) -> Result<()> {
     for chunk in (0..30u8).collect::<Vec<_>>().chunks(10) {
         let mut row = Vec::new();
         for &id in chunk {
-            let out = apply(engine, &Request::Stylize(StyleSource::Preset(id)), coffee)?;
+            let out = apply(engine, &preset(id), coffee)?;
             keep(&format!("preset-{id}"), &out)?;
             row.push((format!("{id}"), thumb(&out)));
         }

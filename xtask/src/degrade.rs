@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use anyhow::Result;
-use baidu_imageprocess_engine::Rect;
+use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops};
 
 fn to_u8(v: f32) -> u8 {

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::contrast::Curve;
+use baidu_imageprocess_engine::training::contrast::Curve;
 use baidu_imageprocess_engine::{Engine, jpeg_quality};
 use image::{RgbImage, imageops::FilterType};
 

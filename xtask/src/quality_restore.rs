@@ -16,7 +16,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use baidu_imageprocess_engine::{Rect, restoration};
+use baidu_imageprocess_engine::training::restoration;
+use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops::FilterType};
 
 use crate::degrade;

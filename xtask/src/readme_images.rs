@@ -4,10 +4,27 @@
 use std::path::Path;
 
 use anyhow::Result;
-use baidu_imageprocess_engine::{Engine, Rect, Request, Style, StyleSource};
+use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_protocol::{
+    AnimeMask, CustomStyle, DenoiseStrength, Params, Rect, Style, StyleId,
+};
 use image::{RgbImage, imageops};
 
 use crate::quality::{add_haze, downscale_2x};
+
+/// `selfie_anime`'s parameters, with overlay `mask` (1–8) or none.
+fn anime_params(mask: Option<u8>) -> Params<'static> {
+    Params::SelfieAnime {
+        mask: mask.map(|m| AnimeMask::new(m).expect("a mask of 1-8")),
+    }
+}
+
+/// `customize_stylization`'s parameters for preset `id` (0–29).
+fn preset(id: u8) -> Params<'static> {
+    Params::CustomizeStylization(CustomStyle::Preset(
+        StyleId::new(id).expect("a preset of 0-29"),
+    ))
+}
 
 /// `left` and `right` side by side (same height), with a white gap.
 fn side_by_side(left: &RgbImage, right: &RgbImage) -> RgbImage {
@@ -107,7 +124,7 @@ pub fn run(_args: &[String]) -> Result<()> {
 }
 
 /// Runs `request` through the engine's public entry point (PNG in, PNG out).
-fn process(engine: &Engine, request: &Request<'_>, img: &RgbImage) -> Result<RgbImage> {
+fn process(engine: &Engine, request: &Params<'_>, img: &RgbImage) -> Result<RgbImage> {
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
     let out = engine.process(request, png.get_ref())?;
@@ -154,7 +171,7 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     );
     save_pair(
         &stretched,
-        &process(engine, &Request::StretchRestore, &stretched)?,
+        &process(engine, &Params::StretchRestore, &stretched)?,
         &dir.join("stretch-restore.jpg"),
     )?;
 
@@ -172,7 +189,7 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     );
     save_pair(
         &soft,
-        &process(engine, &Request::Definition, &soft)?,
+        &process(engine, &Params::ImageDefinitionEnhance, &soft)?,
         &dir.join("definition.jpg"),
     )?;
 
@@ -183,18 +200,18 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     });
     save_pair(
         &faded,
-        &process(engine, &Request::ColourEnhance, &faded)?,
+        &process(engine, &Params::ColorEnhance, &faded)?,
         &dir.join("colour-enhance.jpg"),
     )?;
 
     save_pair(
         &rocket,
-        &process(engine, &Request::Style(Style::Cartoon), &rocket)?,
+        &process(engine, &Params::StyleTrans(Style::Cartoon), &rocket)?,
         &dir.join("style.jpg"),
     )?;
     save_pair(
         &portrait,
-        &process(engine, &Request::SelfieAnime { mask: None }, &portrait)?,
+        &process(engine, &anime_params(None), &portrait)?,
         &dir.join("anime.jpg"),
     )?;
 
@@ -218,13 +235,13 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     }
     save_pair(
         &marked,
-        &process(engine, &Request::Inpaint(&[rect]), &chelsea)?,
+        &process(engine, &Params::Inpainting(vec![rect].into()), &chelsea)?,
         &dir.join("inpaint.jpg"),
     )?;
 
     save_pair(
         &rocket,
-        &process(engine, &Request::SkySeg, &rocket)?,
+        &process(engine, &Params::SkySeg, &rocket)?,
         &dir.join("sky-seg.jpg"),
     )?;
 
@@ -238,7 +255,7 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     });
     save_pair(
         &moire,
-        &process(engine, &Request::Demoire, &moire)?,
+        &process(engine, &Params::RemoveMoire, &moire)?,
         &dir.join("demoire.jpg"),
     )?;
 
@@ -266,7 +283,7 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     });
     save_pair(
         &shaded,
-        &process(engine, &Request::DocRepair, &shaded)?,
+        &process(engine, &Params::DocRepair, &shaded)?,
         &dir.join("doc-repair.jpg"),
     )?;
 
@@ -278,13 +295,17 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
     });
     save_pair(
         &noisy,
-        &process(engine, &Request::Denoise { strength: 80 }, &noisy)?,
+        &process(
+            engine,
+            &Params::Denoise(DenoiseStrength::new(80).expect("in range")),
+            &noisy,
+        )?,
         &dir.join("denoise.jpg"),
     )?;
 
     save_pair(
         &chelsea,
-        &process(engine, &Request::Stylize(StyleSource::Preset(7)), &chelsea)?,
+        &process(engine, &preset(7), &chelsea)?,
         &dir.join("stylize.jpg"),
     )?;
     Ok(())

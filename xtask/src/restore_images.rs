@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Result;
-use baidu_imageprocess_engine::{Rect, restoration};
+use baidu_imageprocess_engine::training::restoration;
+use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops};
 
 use crate::degrade;

@@ -9,8 +9,8 @@
 //! manifest order, f64 sums.
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::colourize::{self, training::Accumulator};
-use baidu_imageprocess_engine::planes::Plane;
+use baidu_imageprocess_engine::training::colourize::{self, training::Accumulator};
+use baidu_imageprocess_engine::training::planes::Plane;
 use image::{RgbImage, imageops};
 
 use crate::metrics::{colourfulness, psnr};

@@ -4,7 +4,9 @@
 //! crates/engine/models/definition.bin. Deterministic: photos in name order, sums in f64.
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::restoration::definition_training::{Accumulator, luma, model_bytes};
+use baidu_imageprocess_engine::training::restoration::definition_training::{
+    Accumulator, luma, model_bytes,
+};
 use rayon::prelude::*;
 
 use crate::degrade;

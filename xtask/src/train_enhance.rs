@@ -15,11 +15,11 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::enhance::{
+use baidu_imageprocess_engine::training::enhance::{
     self, BANKS,
     training::{Accumulator, DeblockAccumulator},
 };
-use baidu_imageprocess_engine::planes::Plane;
+use baidu_imageprocess_engine::training::planes::Plane;
 use image::{RgbImage, imageops, imageops::FilterType};
 use rayon::prelude::*;
 

@@ -15,11 +15,11 @@
 
 use std::time::Instant;
 
-use baidu_imageprocess_engine::enhance::{
+use baidu_imageprocess_engine::training::enhance::{
     self, BANKS,
     refine::{self, Layer, Maps, Net, OUTPUTS, PARAMETERS, REACH},
 };
-use baidu_imageprocess_engine::planes::{self, Plane};
+use baidu_imageprocess_engine::training::planes::{self, Plane};
 use image::RgbImage;
 use rayon::prelude::*;
 

@@ -2,16 +2,17 @@
 
 use std::path::PathBuf;
 
+use baidu_imageprocess::protocol::{AnimeMask, DenoiseStrength, Rect, Style, StyleId, optable};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
 /// The command line, with each operation's limits in its `--help`.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
-    for (name, wire) in crate::task::OPERATIONS {
-        let Ok(op) = wire.parse::<baidu_imageprocess::Operation>() else {
-            continue;
-        };
-        let limits = baidu_imageprocess::protocol::optable::describe_limits(&op.limits());
+    for (name, op) in crate::task::subcommands() {
+        let spec = optable::spec(op);
+        let limits = optable::describe_limits(&spec.limits);
+        let wire = op.name();
         command = command.mut_subcommand(name, |sub| {
             sub.after_help(format!(
                 "Limits ({wire}): JPEG, PNG or BMP; {limits}. Images are checked before upload (--fit shrinks or pads instead)."
@@ -221,54 +222,47 @@ fn qps(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The nine styles of `bdip style`, by their API names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum StyleName {
-    /// Flat colour regions with dark outlines.
-    Cartoon,
-    /// Grey pencil sketch.
-    Pencil,
-    /// Coloured pencil sketch.
-    #[value(alias = "color-pencil", alias = "colour-pencil")]
-    ColorPencil,
-    /// Warm grade.
-    Warm,
-    /// Hokusai's Great Wave.
-    Wave,
-    /// Soft lavender grade.
-    Lavender,
-    /// Lush, painterly animation look.
-    Mononoke,
-    /// Munch's The Scream.
-    Scream,
-    /// Dark, cold, high contrast.
-    Gothic,
+/// `--style NAME`: the nine styles of `style_trans` by their API names (hyphens and the
+/// British spelling accepted for `color_pencil`), parsed into the protocol's [`Style`].
+fn style_parser() -> impl TypedValueParser<Value = Style> {
+    let names = Style::ALL.map(|style| {
+        let value = PossibleValue::new(style.name());
+        match style {
+            Style::ColorPencil => value.aliases(["color-pencil", "colour-pencil", "colour_pencil"]),
+            Style::Cartoon
+            | Style::Pencil
+            | Style::Warm
+            | Style::Wave
+            | Style::Lavender
+            | Style::Mononoke
+            | Style::Scream
+            | Style::Gothic => value,
+        }
+    });
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<Style>())
 }
 
-impl StyleName {
-    /// The API's name (`option` of `style_trans`).
-    pub const fn api_name(self) -> &'static str {
-        match self {
-            Self::Cartoon => "cartoon",
-            Self::Pencil => "pencil",
-            Self::ColorPencil => "color_pencil",
-            Self::Warm => "warm",
-            Self::Wave => "wave",
-            Self::Lavender => "lavender",
-            Self::Mononoke => "mononoke",
-            Self::Scream => "scream",
-            Self::Gothic => "gothic",
+/// An integer flag within a protocol parameter's range, parsed into its type (clap
+/// states the range when a value is outside it).
+macro_rules! bounded_parser {
+    ($name:ident, $type:ty) => {
+        fn $name() -> impl TypedValueParser<Value = $type> {
+            clap::value_parser!(u8)
+                .range(i64::from(<$type>::MIN)..=i64::from(<$type>::MAX))
+                .try_map(<$type>::new)
         }
-    }
+    };
 }
+bounded_parser!(mask_parser, AnimeMask);
+bounded_parser!(strength_parser, DenoiseStrength);
+bounded_parser!(style_id_parser, StyleId);
 
 /// Arguments of `bdip style`.
 #[derive(Debug, Clone, Args)]
 pub struct StyleArgs {
     /// The style.
-    #[arg(long, value_name = "NAME")]
-    pub style: StyleName,
+    #[arg(long, value_name = "NAME", value_parser = style_parser())]
+    pub style: Style,
     #[command(flatten)]
     pub process: ProcessArgs,
 }
@@ -277,23 +271,14 @@ pub struct StyleArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AnimeArgs {
     /// Wear mask N (1–8); without it, no mask.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
-    pub mask_id: Option<u8>,
+    #[arg(long, value_name = "N", value_parser = mask_parser())]
+    pub mask_id: Option<AnimeMask>,
     #[command(flatten)]
     pub process: ProcessArgs,
 }
 
-/// A rectangle given as `LEFT,TOP,WIDTH,HEIGHT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RectArg {
-    pub left: u32,
-    pub top: u32,
-    pub width: u32,
-    pub height: u32,
-}
-
 /// Parses `LEFT,TOP,WIDTH,HEIGHT` (non-negative integers, width and height at least 1).
-pub fn parse_rect(text: &str) -> Result<RectArg, String> {
+pub fn parse_rect(text: &str) -> Result<Rect, String> {
     let usage = || {
         format!(
             "`{text}` is not LEFT,TOP,WIDTH,HEIGHT: four non-negative integers in pixels, width and height at least 1 (e.g. 40,30,120,80)"
@@ -305,12 +290,9 @@ pub fn parse_rect(text: &str) -> Result<RectArg, String> {
         .collect::<Result<_, _>>()
         .map_err(|_| usage())?;
     match parts[..] {
-        [left, top, width, height] if width > 0 && height > 0 => Ok(RectArg {
-            left,
-            top,
-            width,
-            height,
-        }),
+        [left, top, width, height] if width > 0 && height > 0 => {
+            Ok(Rect::new(left, top, width, height))
+        }
         _ => Err(usage()),
     }
 }
@@ -320,7 +302,7 @@ pub fn parse_rect(text: &str) -> Result<RectArg, String> {
 pub struct InpaintArgs {
     /// A rectangle to fill, in pixels (repeatable; each must lie inside the image).
     #[arg(long = "rect", value_name = "LEFT,TOP,WIDTH,HEIGHT", required = true, value_parser = parse_rect)]
-    pub rects: Vec<RectArg>,
+    pub rects: Vec<Rect>,
     #[command(flatten)]
     pub process: ProcessArgs,
 }
@@ -341,8 +323,8 @@ pub struct SkySegArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DenoiseArgs {
     /// Strength, 0–200 (0 leaves the image as it is).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=200))]
-    pub strength: u8,
+    #[arg(long, value_name = "N", value_parser = strength_parser())]
+    pub strength: DenoiseStrength,
     #[command(flatten)]
     pub process: ProcessArgs,
 }
@@ -352,8 +334,8 @@ pub struct DenoiseArgs {
 #[group(id = "custom_style", required = true, multiple = false, args = ["style_id", "style_image"])]
 pub struct StylizeArgs {
     /// One of the thirty presets, 0–29.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=29))]
-    pub style_id: Option<u8>,
+    #[arg(long, value_name = "N", value_parser = style_id_parser())]
+    pub style_id: Option<StyleId>,
     /// Copy the look of this image (JPEG, PNG or BMP; at most 4 MB of base64, sides 50–4096 px).
     #[arg(long, value_name = "FILE")]
     pub style_image: Option<PathBuf>,
@@ -388,15 +370,7 @@ mod tests {
 
     #[test]
     fn rectangles() {
-        assert_eq!(
-            parse_rect("1, 2,3,4"),
-            Ok(RectArg {
-                left: 1,
-                top: 2,
-                width: 3,
-                height: 4
-            })
-        );
+        assert_eq!(parse_rect("1, 2,3,4"), Ok(Rect::new(1, 2, 3, 4)));
         for bad in ["1,2,3", "1,2,3,0", "-1,2,3,4", "a,b,c,d", "1,2,3,4,5", ""] {
             assert!(
                 parse_rect(bad)

@@ -28,9 +28,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// Settings that apply to every image of a batch.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub task: Task,
-    /// `stylize --style-image`: the image's bytes, read once.
-    pub style_image: Option<Arc<Vec<u8>>>,
+    /// Shared by every job (a style image is in its parameters).
+    pub task: Arc<Task>,
     pub force: bool,
     pub fit: bool,
     pub jobs: usize,
@@ -194,22 +193,32 @@ fn failed(job: &Job, started: Instant, message: String, code: Option<u32>) -> Ou
 }
 
 /// The largest file read for `op`: what its base64 limit allows, or the `--fit` cap.
-fn read_cap(op: Option<Operation>, fit: bool) -> u64 {
-    match op {
-        _ if fit => FIT_MAX_FILE_BYTES,
+fn read_cap(op: Operation, fit: bool) -> u64 {
+    if fit {
+        FIT_MAX_FILE_BYTES
+    } else {
         // base64 turns 3 bytes into 4.
-        Some(op) => (op.limits().max_base64_len / 4 * 3) as u64,
-        None => (protocol::MAX_BASE64_LEN / 4 * 3) as u64,
+        (op.limits().max_base64_len / 4 * 3) as u64
     }
 }
 
 fn too_large(cap: u64, fit: bool) -> String {
-    let mib = cap as f64 / (1024.0 * 1024.0);
+    let mib = mebibytes(cap);
     if fit {
-        format!("is larger than {mib:.0} MiB, the most --fit reads")
+        format!("is larger than {mib} MiB ({cap} bytes), the most --fit reads")
     } else {
-        format!("is larger than {mib:.0} MiB, the most the operation accepts (use --fit)")
+        format!(
+            "is larger than {mib} MiB ({cap} bytes), the most the operation accepts once base64 grows it by a third (use --fit)"
+        )
     }
+}
+
+/// `bytes` in MiB with at most two decimals and no rounding down past the cap: a 2.25 MiB
+/// cap reads "2.25", never "2".
+fn mebibytes(bytes: u64) -> String {
+    let hundredths = (bytes * 100).div_ceil(1024 * 1024);
+    let text = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Reads a regular file (or stdin) of at most `cap` bytes; FIFOs and devices are refused
@@ -274,7 +283,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             &format!("{} exists (use --force to replace it)", path.display()),
         );
     }
-    let op = send::operation(&settings.task);
+    let op = settings.task.operation;
     let cap = read_cap(op, settings.fit);
     let lap = Instant::now();
     let read = tokio::task::spawn_blocking({
@@ -296,10 +305,10 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         Source::File(_) | Source::Stdin => None,
     };
     if url.is_none()
-        && let Err(violation) = send::check(&settings.task, settings.style_image.as_ref(), &image)
+        && let Err(violation) = send::check(&settings.task, &image)
     {
         let size_problem = violation.code() == protocol::ErrorCode::IMAGE_SIZE_ERROR;
-        if let Some(op) = op.filter(|_| settings.fit && size_problem) {
+        if settings.fit && size_problem {
             match tokio::task::spawn_blocking({
                 let bytes = image.clone();
                 move || fit(&bytes, op)
@@ -328,22 +337,14 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     let lap = profile::lap(Stage::Check, lap);
     let image = Arc::new(image);
     let sent = match (url, &settings.engine) {
-        (None, Some(engine)) => {
-            crate::local::run(
-                engine,
-                &settings.task,
-                settings.style_image.as_ref(),
-                Arc::clone(&image),
-            )
-            .await
-        }
+        (None, Some(engine)) => crate::local::run(engine, &settings.task, Arc::clone(&image)).await,
         (Some(url), _) => {
             let input = Input::Url(url);
-            send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+            send::send(client, &settings.task, input).await
         }
         (None, None) => {
             let input = Input::Image(&image);
-            send::send(client, &settings.task, settings.style_image.as_ref(), input).await
+            send::send(client, &settings.task, input).await
         }
     };
     // The local engine reports its own stages.
@@ -354,7 +355,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
     };
     let reply = match sent {
         Ok(reply) => reply,
-        Err(SendError::Unsupported(message)) => return failed(job, started, message, None),
+        Err(SendError::Malformed(message)) => return failed(job, started, message, None),
         Err(SendError::Api(error)) => {
             let mut outcome = failed(
                 job,
@@ -362,7 +363,7 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
                 advice(
                     &error,
                     Context {
-                        operation: op,
+                        operation: Some(op),
                         local: settings.engine.is_some(),
                     },
                 ),
@@ -543,6 +544,14 @@ pub fn advice(error: &Error, context: Context) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn caps_are_never_rounded_down() {
+        assert_eq!(super::mebibytes(3 * 1024 * 1024), "3");
+        assert_eq!(super::mebibytes(3 * 1024 * 1024 / 4 * 3), "2.25");
+        assert_eq!(super::mebibytes(10 * 1024 * 1024 / 4 * 3), "7.5");
+        assert_eq!(super::mebibytes(1), "0.01");
+    }
+
     use super::*;
 
     fn done(input: &str) -> Outcome {

@@ -7,13 +7,12 @@
 
 use std::sync::{Arc, LazyLock};
 
-use baidu_imageprocess::Error;
 use baidu_imageprocess::protocol::{ErrorCode, Input, Request};
 use baidu_imageprocess_emulator::service::{self, LogIds, Refusal};
 use baidu_imageprocess_engine as engine;
 
 use crate::profile::{self, Stage};
-use crate::send::{Produced, SendError, params};
+use crate::send::{Produced, SendError};
 use crate::task::Task;
 
 /// The run's log ids, shaped like the emulator's.
@@ -24,18 +23,15 @@ static LOG_IDS: LazyLock<LogIds> = LazyLock::new(LogIds::new);
 /// parts join that pool), and the async task waits without holding a thread.
 pub async fn run(
     engine: &engine::Engine,
-    task: &Task,
-    style_image: Option<&Arc<Vec<u8>>>,
+    task: &Arc<Task>,
     image: Arc<Vec<u8>>,
 ) -> Result<Produced, SendError> {
-    let (engine, task, style_image) = (engine.clone(), task.clone(), style_image.cloned());
+    let (engine, task) = (engine.clone(), Arc::clone(task));
     let log_id = LOG_IDS.next_id();
     let work = move || {
-        let params = params(&task, style_image.as_ref())
-            .map_err(|e| SendError::Api(Error::InvalidInput(e)))?;
-        let request = Request::new(Input::image(image.as_slice()), params);
+        let request = Request::new(Input::image(image.as_slice()), task.params.clone());
         tracing::debug!(
-            operation = task.wire,
+            operation = task.operation.name(),
             bytes = image.len(),
             log_id,
             "local engine: processing"

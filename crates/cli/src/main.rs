@@ -25,7 +25,7 @@ use clap::FromArgMatches as _;
 use crate::args::{Cli, Command, ProcessArgs, TokenArgs};
 use crate::inputs::{SetAside, SetAsideKind};
 use crate::report::{Outcome, Report, Status, Summary};
-use crate::task::{Task, TaskParams};
+use crate::task::Task;
 
 /// Exit codes: 0 all done, 1 some images failed (or the report could not be written),
 /// 2 usage or configuration error, 130 interrupted by Ctrl-C.
@@ -33,30 +33,33 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = match Cli::from_arg_matches(&args::command().get_matches()) {
+    let matches = args::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     init_logging(cli.verbose);
-    if let Some((task, args)) = task::of(&cli.command) {
-        return process(task, args, cli.verbose > 0);
-    }
-    match cli.command {
-        Command::Token(a) => token(&a),
-        Command::Serve(a) => baidu_imageprocess_emulator::cli::run(&a),
+    let name = matches.subcommand_name().unwrap_or_default();
+    match &cli.command {
+        Command::Token(a) => token(a),
+        Command::Serve(a) => baidu_imageprocess_emulator::cli::run(a),
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut args::command(), "bdip", &mut script);
+            clap_complete::generate(*shell, &mut args::command(), "bdip", &mut script);
             match write::write_stdout(&script) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => usage_error(&format!("cannot write to stdout: {e}")),
             }
         }
-        // Operation subcommands were handled above: reaching here is a bug in bdip.
-        _ => {
-            eprintln!("bdip: internal error: this subcommand has no handler");
-            ExitCode::from(EXIT_USAGE)
-        }
+        // Every other subcommand runs an operation; `task::of` knows each of them.
+        operation => match task::of(name, operation) {
+            Ok(Some((task, args))) => process(task, args, cli.verbose > 0),
+            Ok(None) => {
+                eprintln!("bdip: internal error: the subcommand `{name}` has no handler");
+                ExitCode::from(EXIT_USAGE)
+            }
+            Err(message) => usage_error(&message),
+        },
     }
 }
 
@@ -149,7 +152,7 @@ fn set_aside_outcome(entry: SetAside) -> Outcome {
 }
 
 fn process(task: Task, args: &ProcessArgs, verbose: bool) -> ExitCode {
-    let tag = task.result_tag();
+    let tag = task.tag.clone();
     let naming = inputs::Naming {
         suffix: &tag,
         extension: task.writes_png().then_some("png"),
@@ -167,18 +170,6 @@ fn process(task: Task, args: &ProcessArgs, verbose: bool) -> ExitCode {
             return usage_error(&message);
         }
     }
-    let style_image = match &task.params {
-        TaskParams::StylizeImage(path) => match std::fs::read(path) {
-            Ok(bytes) => Some(Arc::new(bytes)),
-            Err(e) => {
-                return usage_error(&format!(
-                    "cannot read the style image {}: {e}",
-                    path.display()
-                ));
-            }
-        },
-        _ => None,
-    };
     let collected = match inputs::collect(&inputs::Plan {
         inputs: &args.inputs,
         naming,
@@ -221,10 +212,9 @@ fn process(task: Task, args: &ProcessArgs, verbose: bool) -> ExitCode {
             Ok(b) => b,
             Err(backend::UsageError(message)) => return usage_error(&message),
         };
-        let operation = task.suffix;
+        let operation = task.name.clone();
         let settings = batch::Settings {
-            task,
-            style_image,
+            task: Arc::new(task),
             force: args.force,
             fit: args.fit,
             jobs: args.jobs,
@@ -246,7 +236,7 @@ fn process(task: Task, args: &ProcessArgs, verbose: bool) -> ExitCode {
         let mut report_failed = false;
         if let Some(path) = &args.report {
             let report = Report {
-                operation,
+                operation: &operation,
                 backend: if backend.local { "local" } else { "remote" },
                 summary: &summary,
                 images: &outcomes,

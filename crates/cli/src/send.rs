@@ -1,14 +1,9 @@
 //! The one place that turns a task and an input into a client call.
 
-use std::sync::Arc;
+use baidu_imageprocess::protocol::{self, Input as ProtocolInput, Request};
+use baidu_imageprocess::{Client, Error};
 
-use baidu_imageprocess::protocol::{
-    self, AnimeMask, CustomStyle, DenoiseStrength, Input as ProtocolInput, Params, Rect, Request,
-    Style, StyleId,
-};
-use baidu_imageprocess::{Client, Error, Operation};
-
-use crate::task::{Task, TaskParams};
+use crate::task::Task;
 
 /// What a call works on.
 #[derive(Debug, Clone, Copy)]
@@ -31,77 +26,33 @@ pub struct Produced {
 #[derive(Debug)]
 pub enum SendError {
     Api(Error),
-    /// The request could not be formed (a url the protocol refuses, a missing map).
-    Unsupported(String),
-}
-
-/// The task's operation in the protocol crate's terms.
-pub fn operation(task: &Task) -> Option<Operation> {
-    task.wire.parse().ok()
-}
-
-/// The protocol's parameters of `task` (flag values were range-checked by clap).
-pub fn params<'a>(
-    task: &'a Task,
-    style_image: Option<&'a Arc<Vec<u8>>>,
-) -> Result<Params<'a>, protocol::LimitViolation> {
-    Ok(match &task.params {
-        TaskParams::None => {
-            let op = operation(task).ok_or(protocol::LimitViolation::NotAnImage)?;
-            Params::defaults(op)?
-        }
-        TaskParams::Style(name) => Params::StyleTrans(name.api_name().parse::<Style>()?),
-        TaskParams::Anime { mask } => Params::SelfieAnime {
-            mask: mask.map(AnimeMask::new).transpose()?,
-        },
-        TaskParams::Inpaint(rects) => Params::Inpainting(
-            rects
-                .iter()
-                .map(|r| Rect::new(r.left, r.top, r.width, r.height))
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-        TaskParams::Denoise { strength } => Params::Denoise(DenoiseStrength::new(*strength)?),
-        TaskParams::StylizePreset(id) => {
-            Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(*id)?))
-        }
-        TaskParams::StylizeImage(_) => Params::CustomizeStylization(CustomStyle::Image(
-            style_image.map_or(&[][..], |b| b.as_slice()).into(),
-        )),
-    })
+    /// The reply lacks what the operation's reply kind promises (sky_seg's mask).
+    Malformed(String),
 }
 
 /// Checks image bytes (and the parameters against them: rectangles inside the image, the
 /// style image) before anything is sent.
-pub fn check(
-    task: &Task,
-    style_image: Option<&Arc<Vec<u8>>>,
-    image: &[u8],
-) -> Result<(), protocol::LimitViolation> {
-    Request::new(ProtocolInput::image(image), params(task, style_image)?)
+pub fn check(task: &Task, image: &[u8]) -> Result<(), protocol::LimitViolation> {
+    Request::new(ProtocolInput::image(image), task.params.clone())
         .validate()
         .map(|_| ())
 }
 
 /// Sends one request.
-pub async fn send(
-    client: &Client,
-    task: &Task,
-    style_image: Option<&Arc<Vec<u8>>>,
-    input: Input<'_>,
-) -> Result<Produced, SendError> {
+pub async fn send(client: &Client, task: &Task, input: Input<'_>) -> Result<Produced, SendError> {
     let invalid = |e: protocol::LimitViolation| SendError::Api(Error::InvalidInput(e));
     let input = match input {
         Input::Image(bytes) => ProtocolInput::image(bytes),
         Input::Url(url) => ProtocolInput::url(url).map_err(invalid)?,
     };
-    let request = Request::new(input, params(task, style_image).map_err(invalid)?);
+    let request = Request::new(input, task.params.clone());
     let reply = client.call(&request).await.map_err(SendError::Api)?;
     if task.writes_png() {
         let (Some(labelmap), scoremap) = (reply.labelmap(), reply.scoremap()) else {
-            return Err(SendError::Unsupported(
-                "the sky_seg reply has no labelmap".into(),
-            ));
+            return Err(SendError::Malformed(format!(
+                "malformed reply: the {} reply has no labelmap",
+                task.operation.name()
+            )));
         };
         return Ok(Produced {
             log_id: reply.log_id.0,

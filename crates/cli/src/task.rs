@@ -1,72 +1,37 @@
-//! What one `bdip` operation subcommand asks for: the operation, its parameters, and
-//! how results are named.
+//! What one `bdip` operation subcommand asks for: the operation with its typed
+//! parameters, where sky segmentation's scoremap goes, and how results are named.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::path::Path;
+
+use baidu_imageprocess::Operation;
+use baidu_imageprocess::protocol::optable::{self, ReplyKind};
+use baidu_imageprocess::protocol::{CustomStyle, Params};
 
 use crate::args::{
-    AnimeArgs, Command, DenoiseArgs, InpaintArgs, ProcessArgs, RectArg, SkySegArgs, StyleArgs,
-    StyleName, StylizeArgs,
+    AnimeArgs, Command, DenoiseArgs, InpaintArgs, ProcessArgs, SkySegArgs, StyleArgs, StylizeArgs,
 };
 use crate::inputs::Destination;
-
-/// An operation's parameters, as typed on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskParams {
-    None,
-    Style(StyleName),
-    Anime {
-        mask: Option<u8>,
-    },
-    Inpaint(Vec<RectArg>),
-    Denoise {
-        strength: u8,
-    },
-    StylizePreset(u8),
-    /// The style image's path; read once before the batch starts.
-    StylizeImage(PathBuf),
-}
 
 /// One operation subcommand, resolved.
 #[derive(Debug, Clone)]
 pub struct Task {
-    /// The API's wire name, e.g. `style_trans`.
-    pub wire: &'static str,
-    /// The subcommand's name.
-    pub suffix: &'static str,
-    pub params: TaskParams,
+    /// The subcommand's name (`style`), as the report names the operation.
+    pub name: String,
+    pub operation: Operation,
+    /// The request's parameters (a `--style-image` is read into them once).
+    pub params: Params<'static>,
+    /// What derived result names carry after the input's name: the subcommand, and the
+    /// style, preset, strength or mask that tells one result from another
+    /// (`style-cartoon`, `stylize-7`, `denoise-80`, `anime-mask4`; `dehaze`).
+    pub tag: String,
     /// `sky-seg --scoremap FILE` (`-`: stdout).
     pub scoremap: Option<Destination>,
 }
 
 impl Task {
-    fn new(wire: &'static str, suffix: &'static str, params: TaskParams) -> Self {
-        Self {
-            wire,
-            suffix,
-            params,
-            scoremap: None,
-        }
-    }
-
-    /// What derived result names carry after the input's name: the subcommand, and the
-    /// style, preset, strength or mask that tells one result from another
-    /// (`photo.style-cartoon.jpg`, `photo.stylize-7.jpg`, `photo.denoise-80.jpg`).
-    pub fn result_tag(&self) -> String {
-        let name = self.suffix;
-        match &self.params {
-            TaskParams::None | TaskParams::Inpaint(_) | TaskParams::Anime { mask: None } => {
-                name.to_owned()
-            }
-            TaskParams::Style(style) => format!("{name}-{}", style.api_name()),
-            TaskParams::Anime { mask: Some(mask) } => format!("{name}-mask{mask}"),
-            TaskParams::Denoise { strength } => format!("{name}-{strength}"),
-            TaskParams::StylizePreset(id) => format!("{name}-{id}"),
-            TaskParams::StylizeImage(path) => format!("{name}-{}", file_tag(path)),
-        }
-    }
-
     /// `--scoremap FILE`'s file (none for stdout).
-    pub fn scoremap_path(&self) -> Option<&std::path::Path> {
+    pub fn scoremap_path(&self) -> Option<&Path> {
         match &self.scoremap {
             Some(Destination::File { path, .. }) => Some(path),
             Some(Destination::Stdout) | None => None,
@@ -75,13 +40,13 @@ impl Task {
 
     /// Whether results are PNG masks whatever the input's format.
     pub fn writes_png(&self) -> bool {
-        self.wire == "sky_seg"
+        optable::spec(self.operation).reply == ReplyKind::SkySegmentation
     }
 }
 
 /// A style image's name as a file-name tag: its stem, with anything but letters, digits,
 /// `_` and `-` replaced, at most 32 characters (`starry night.jpg` → `starry_night`).
-fn file_tag(path: &std::path::Path) -> String {
+fn file_tag(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -104,92 +69,139 @@ fn file_tag(path: &std::path::Path) -> String {
     }
 }
 
-/// Each operation subcommand and the operation it runs (for its `--help`).
-pub const OPERATIONS: [(&str, &str); 15] = [
-    ("enhance", "image_quality_enhance"),
-    ("dehaze", "dehaze"),
-    ("contrast", "contrast_enhance"),
-    ("colourize", "colourize"),
-    ("stretch-restore", "stretch_restore"),
-    ("definition", "image_definition_enhance"),
-    ("colour-enhance", "color_enhance"),
-    ("style", "style_trans"),
-    ("anime", "selfie_anime"),
-    ("inpaint", "inpainting"),
-    ("sky-seg", "sky_seg"),
-    ("demoire", "remove_moire"),
-    ("doc-repair", "doc_repair"),
-    ("denoise", "denoise"),
-    ("stylize", "customize_stylization"),
-];
+/// The operation each operation subcommand runs, by the subcommand's name; the command
+/// line's test checks it against the operation table both ways.
+pub fn subcommands() -> [(&'static str, Operation); 15] {
+    [
+        ("enhance", Operation::ImageQualityEnhance),
+        ("dehaze", Operation::Dehaze),
+        ("contrast", Operation::ContrastEnhance),
+        ("colourize", Operation::Colourize),
+        ("stretch-restore", Operation::StretchRestore),
+        ("definition", Operation::ImageDefinitionEnhance),
+        ("colour-enhance", Operation::ColorEnhance),
+        ("style", Operation::StyleTrans),
+        ("anime", Operation::SelfieAnime),
+        ("inpaint", Operation::Inpainting),
+        ("sky-seg", Operation::SkySeg),
+        ("demoire", Operation::RemoveMoire),
+        ("doc-repair", Operation::DocRepair),
+        ("denoise", Operation::Denoise),
+        ("stylize", Operation::CustomizeStylization),
+    ]
+}
 
-/// The task and the shared arguments of an operation subcommand; `None` for the others.
-pub fn of(command: &Command) -> Option<(Task, &ProcessArgs)> {
-    use TaskParams as P;
-    let plain = |wire, suffix, args| Some((Task::new(wire, suffix, P::None), args));
+/// The parameters of an operation subcommand and the tag that tells its results apart.
+fn params_of(command: &Command) -> Result<Option<(Params<'static>, Option<String>)>, String> {
+    let plain = |op| {
+        Params::defaults(op)
+            .map(|params| Some((params, None)))
+            .map_err(|e| e.to_string())
+    };
     match command {
-        Command::Enhance(a) => plain("image_quality_enhance", "enhance", a),
-        Command::Dehaze(a) => plain("dehaze", "dehaze", a),
-        Command::Contrast(a) => plain("contrast_enhance", "contrast", a),
-        Command::Colourize(a) => plain("colourize", "colourize", a),
-        Command::StretchRestore(a) => plain("stretch_restore", "stretch-restore", a),
-        Command::Definition(a) => plain("image_definition_enhance", "definition", a),
-        Command::ColourEnhance(a) => plain("color_enhance", "colour-enhance", a),
-        Command::Demoire(a) => plain("remove_moire", "demoire", a),
-        Command::DocRepair(a) => plain("doc_repair", "doc-repair", a),
-        Command::Style(StyleArgs { style, process }) => {
-            Some((Task::new("style_trans", "style", P::Style(*style)), process))
+        Command::Enhance(_) => plain(Operation::ImageQualityEnhance),
+        Command::Dehaze(_) => plain(Operation::Dehaze),
+        Command::Contrast(_) => plain(Operation::ContrastEnhance),
+        Command::Colourize(_) => plain(Operation::Colourize),
+        Command::StretchRestore(_) => plain(Operation::StretchRestore),
+        Command::Definition(_) => plain(Operation::ImageDefinitionEnhance),
+        Command::ColourEnhance(_) => plain(Operation::ColorEnhance),
+        Command::Demoire(_) => plain(Operation::RemoveMoire),
+        Command::DocRepair(_) => plain(Operation::DocRepair),
+        Command::SkySeg(_) => plain(Operation::SkySeg),
+        Command::Style(StyleArgs { style, .. }) => Ok(Some((
+            Params::StyleTrans(*style),
+            Some(style.name().to_owned()),
+        ))),
+        Command::Anime(AnimeArgs { mask_id, .. }) => Ok(Some((
+            Params::SelfieAnime { mask: *mask_id },
+            mask_id.map(|mask| format!("mask{}", mask.get())),
+        ))),
+        Command::Inpaint(InpaintArgs { rects, .. }) => {
+            Ok(Some((Params::Inpainting(Cow::Owned(rects.clone())), None)))
         }
-        Command::Anime(AnimeArgs { mask_id, process }) => Some((
-            Task::new("selfie_anime", "anime", P::Anime { mask: *mask_id }),
-            process,
-        )),
-        Command::Inpaint(InpaintArgs { rects, process }) => Some((
-            Task::new("inpainting", "inpaint", P::Inpaint(rects.clone())),
-            process,
-        )),
-        Command::SkySeg(SkySegArgs { scoremap, process }) => Some((
-            Task {
-                scoremap: scoremap.as_ref().map(|path| {
-                    if path.as_os_str() == "-" {
-                        Destination::Stdout
-                    } else {
-                        Destination::File {
-                            path: path.clone(),
-                            explicit: true,
-                        }
-                    }
-                }),
-                ..Task::new("sky_seg", "sky-seg", P::None)
-            },
-            process,
-        )),
-        Command::Denoise(DenoiseArgs { strength, process }) => Some((
-            Task::new(
-                "denoise",
-                "denoise",
-                P::Denoise {
-                    strength: *strength,
-                },
-            ),
-            process,
-        )),
+        Command::Denoise(DenoiseArgs { strength, .. }) => Ok(Some((
+            Params::Denoise(*strength),
+            Some(strength.get().to_string()),
+        ))),
         Command::Stylize(StylizeArgs {
             style_id,
             style_image,
-            process,
-        }) => {
-            let params = match (style_id, style_image) {
-                (_, Some(path)) => P::StylizeImage(path.clone()),
-                (Some(id), None) => P::StylizePreset(*id),
-                // clap's argument group requires one of the two.
-                (None, None) => P::StylizePreset(0),
-            };
-            Some((
-                Task::new("customize_stylization", "stylize", params),
-                process,
-            ))
-        }
+            ..
+        }) => match (style_id, style_image) {
+            // The style image wins, as on the wire.
+            (_, Some(path)) => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| format!("cannot read the style image {}: {e}", path.display()))?;
+                Ok(Some((
+                    Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(bytes))),
+                    Some(file_tag(path)),
+                )))
+            }
+            (Some(id), None) => Ok(Some((
+                Params::CustomizeStylization(CustomStyle::Preset(*id)),
+                Some(id.get().to_string()),
+            ))),
+            (None, None) => Err("stylize needs --style-id N or --style-image FILE".into()),
+        },
+        Command::Token(_) | Command::Serve(_) | Command::Completions { .. } => Ok(None),
+    }
+}
+
+/// The shared arguments of an operation subcommand; `None` for the others.
+fn process_args(command: &Command) -> Option<&ProcessArgs> {
+    match command {
+        Command::Enhance(a)
+        | Command::Dehaze(a)
+        | Command::Contrast(a)
+        | Command::Colourize(a)
+        | Command::StretchRestore(a)
+        | Command::Definition(a)
+        | Command::ColourEnhance(a)
+        | Command::Demoire(a)
+        | Command::DocRepair(a)
+        | Command::Style(StyleArgs { process: a, .. })
+        | Command::Anime(AnimeArgs { process: a, .. })
+        | Command::Inpaint(InpaintArgs { process: a, .. })
+        | Command::SkySeg(SkySegArgs { process: a, .. })
+        | Command::Denoise(DenoiseArgs { process: a, .. })
+        | Command::Stylize(StylizeArgs { process: a, .. }) => Some(a),
         Command::Token(_) | Command::Serve(_) | Command::Completions { .. } => None,
     }
+}
+
+/// The task and the shared arguments of the operation subcommand `name`; `Ok(None)` for
+/// the other subcommands; an error (a usage error) when its parameters cannot be formed.
+pub fn of<'c>(name: &str, command: &'c Command) -> Result<Option<(Task, &'c ProcessArgs)>, String> {
+    let (Some((params, variant)), Some(args)) = (params_of(command)?, process_args(command)) else {
+        return Ok(None);
+    };
+    let tag = match variant {
+        Some(variant) => format!("{name}-{variant}"),
+        None => name.to_owned(),
+    };
+    let scoremap = match command {
+        Command::SkySeg(SkySegArgs {
+            scoremap: Some(path),
+            ..
+        }) => Some(if path.as_os_str() == "-" {
+            Destination::Stdout
+        } else {
+            Destination::File {
+                path: path.clone(),
+                explicit: true,
+            }
+        }),
+        _ => None,
+    };
+    Ok(Some((
+        Task {
+            name: name.to_owned(),
+            operation: params.operation(),
+            params,
+            tag,
+            scoremap,
+        },
+        args,
+    )))
 }

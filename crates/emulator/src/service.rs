@@ -17,10 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use baidu_imageprocess_engine as engine;
-use baidu_imageprocess_protocol::{
-    self as protocol, AnimeMask, CustomStyle, ErrorCode, Input, LimitViolation, LogId, Params,
-    Style,
-};
+use baidu_imageprocess_protocol::{self as protocol, ErrorCode, Input, LimitViolation, LogId};
 
 /// A request answered with an error: the error code and the message the reply carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +129,7 @@ pub fn run(engine: &engine::Engine, request: &protocol::Request<'_>) -> Result<R
         return Err(Refusal::plain(ErrorCode::IMAGE_SIZE_ERROR));
     }
     let processed = catch_unwind(AssertUnwindSafe(|| {
-        process(engine, request.params(), image)
+        engine.process_timed(request.params(), image)
     }));
     match processed {
         Ok(Ok((output, times))) => Ok(Reply {
@@ -162,70 +159,10 @@ fn engine_refusal(error: &engine::EngineError) -> Refusal {
     }
 }
 
-fn style(style: Style) -> engine::Style {
-    match style {
-        Style::Cartoon => engine::Style::Cartoon,
-        Style::Pencil => engine::Style::Pencil,
-        Style::ColorPencil => engine::Style::ColorPencil,
-        Style::Warm => engine::Style::Warm,
-        Style::Wave => engine::Style::Wave,
-        Style::Lavender => engine::Style::Lavender,
-        Style::Mononoke => engine::Style::Mononoke,
-        Style::Scream => engine::Style::Scream,
-        Style::Gothic => engine::Style::Gothic,
-    }
-}
-
-/// Runs `params` on `image` with the engine.
-fn process(
-    engine: &engine::Engine,
-    params: &Params<'_>,
-    image: &[u8],
-) -> Result<(engine::Output, engine::StageTimes), engine::EngineError> {
-    let rects: Vec<engine::Rect>;
-    let request = match params {
-        Params::ImageQualityEnhance => engine::Request::Enhance,
-        Params::Dehaze => engine::Request::Dehaze,
-        Params::ContrastEnhance => engine::Request::Contrast,
-        Params::Colourize => engine::Request::Colourize,
-        Params::StretchRestore => engine::Request::StretchRestore,
-        Params::ImageDefinitionEnhance => engine::Request::Definition,
-        Params::ColorEnhance => engine::Request::ColourEnhance,
-        Params::StyleTrans(s) => engine::Request::Style(style(*s)),
-        Params::SelfieAnime { mask } => engine::Request::SelfieAnime {
-            mask: mask.map(AnimeMask::get),
-        },
-        Params::Inpainting(list) => {
-            rects = list
-                .iter()
-                .map(|r| engine::Rect {
-                    left: r.left,
-                    top: r.top,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect();
-            engine::Request::Inpaint(&rects)
-        }
-        Params::SkySeg => engine::Request::SkySeg,
-        Params::RemoveMoire => engine::Request::Demoire,
-        Params::DocRepair => engine::Request::DocRepair,
-        Params::Denoise(strength) => engine::Request::Denoise {
-            strength: strength.get(),
-        },
-        Params::CustomizeStylization(CustomStyle::Preset(id)) => {
-            engine::Request::Stylize(engine::StyleSource::Preset(id.get()))
-        }
-        Params::CustomizeStylization(CustomStyle::Image(bytes)) => {
-            engine::Request::Stylize(engine::StyleSource::Image(bytes))
-        }
-    };
-    engine.process_timed(&request, image)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baidu_imageprocess_protocol::Params;
 
     #[test]
     fn log_ids_are_distinct_and_shaped_like_the_services() {

@@ -1,7 +1,8 @@
 //! Peak memory of one dehaze on a 4096×4096 JPEG, read from the kernel's high-water mark:
 //! `cargo run --release -p baidu-imageprocess-engine --example peak_rss`.
 
-use baidu_imageprocess_engine::{Engine, Request};
+use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_protocol::Params;
 use image::{ImageFormat, RgbImage};
 use std::io::Cursor;
 
@@ -27,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)?;
     drop(img);
     println!("before: {}", vm_hwm());
-    let out = Engine::new().process(&Request::Dehaze, &jpeg)?.image;
+    let out = Engine::new().process(&Params::Dehaze, &jpeg)?.image;
     println!(
         "after dehaze of {side}x{side} ({} bytes out): {}",
         out.len(),

@@ -2,7 +2,8 @@
 //! the CPU, in pure Rust. It backs the emulator and the `bdip` command's offline mode.
 //!
 //! ```
-//! use baidu_imageprocess_engine::{Engine, Request};
+//! use baidu_imageprocess_engine::Engine;
+//! use baidu_imageprocess_protocol::Params;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let photo = image::RgbImage::from_pixel(320, 240, image::Rgb([120, 130, 140]));
@@ -10,7 +11,7 @@
 //! photo.write_to(&mut png, image::ImageFormat::Png)?;
 //!
 //! let engine = Engine::new();
-//! let result = engine.process(&Request::Dehaze, png.get_ref())?; // PNG in, PNG out
+//! let result = engine.process(&Params::Dehaze, png.get_ref())?; // PNG in, PNG out
 //! assert_eq!(image::load_from_memory(&result.image)?.width(), 320);
 //! # Ok(()) }
 //! ```
@@ -20,9 +21,9 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
+use baidu_imageprocess_protocol::{Params, Rect};
 use image::{GrayImage, RgbImage, imageops::FilterType};
 
 // Decoding inputs and encoding results.
@@ -30,242 +31,15 @@ mod codec;
 // Building blocks the operations share.
 mod filters;
 mod model_file;
-// The operations, one module each, named by their wire names.
+// The operations, one module each, named by their wire names, and their dispatch table.
 mod ops;
 
-// Direct entry points of the restoration operations on decoded images, for the xtasks.
-#[doc(hidden)]
-pub mod direct;
+#[cfg(feature = "training")]
+pub mod training;
 
-// The paths the xtasks (training, quality, benchmarks) use.
 pub use codec::jpeg_quality;
-#[doc(hidden)]
-pub use direct as restoration;
-#[doc(hidden)]
-pub use filters::planes;
-#[doc(hidden)]
-pub use ops::colourize;
-#[doc(hidden)]
-pub use ops::contrast_enhance as contrast;
-#[doc(hidden)]
-pub use ops::image_quality_enhance as enhance;
-
-#[doc(hidden)]
-pub use codec::encode_jpeg_rgb;
 pub use codec::{MAX_PIXELS, MAX_SIDE};
 pub use ops::customize_stylization::PRESETS;
-
-/// One of the fifteen operations the engine computes, without its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Operation {
-    /// 2x upscale ("image quality enhance").
-    Enhance,
-    /// Haze removal.
-    Dehaze,
-    /// Contrast enhancement.
-    Contrast,
-    /// Black-and-white to colour.
-    Colourize,
-    /// Undo a horizontal or vertical stretch (changes the output's aspect).
-    StretchRestore,
-    /// Sharpen a soft, compressed photo ("image definition enhance").
-    Definition,
-    /// Restore faded colour saturation.
-    ColourEnhance,
-    /// One of nine painterly styles.
-    Style,
-    /// Anime look for portraits, optionally with an overlay.
-    SelfieAnime,
-    /// Fill rectangles from their surroundings.
-    Inpaint,
-    /// Sky mask and sky probability map.
-    SkySeg,
-    /// Remove moiré patterns from photographed screens and prints.
-    Demoire,
-    /// Remove shading and shadows from photographed documents.
-    DocRepair,
-    /// Remove noise with a strength of 0–200.
-    Denoise,
-    /// One of thirty style presets, or the look of a given style image.
-    Stylize,
-}
-
-impl Operation {
-    /// All fifteen, the seed's four first.
-    pub const ALL: [Operation; 15] = [
-        Self::Enhance,
-        Self::Dehaze,
-        Self::Contrast,
-        Self::Colourize,
-        Self::StretchRestore,
-        Self::Definition,
-        Self::ColourEnhance,
-        Self::Style,
-        Self::SelfieAnime,
-        Self::Inpaint,
-        Self::SkySeg,
-        Self::Demoire,
-        Self::DocRepair,
-        Self::Denoise,
-        Self::Stylize,
-    ];
-
-    /// The short name used in logs and file names, e.g. `dehaze`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Enhance => "enhance",
-            Self::Dehaze => "dehaze",
-            Self::Contrast => "contrast",
-            Self::Colourize => "colourize",
-            Self::StretchRestore => "stretch-restore",
-            Self::Definition => "definition",
-            Self::ColourEnhance => "colour-enhance",
-            Self::Style => "style",
-            Self::SelfieAnime => "anime",
-            Self::Inpaint => "inpaint",
-            Self::SkySeg => "sky-seg",
-            Self::Demoire => "demoire",
-            Self::DocRepair => "doc-repair",
-            Self::Denoise => "denoise",
-            Self::Stylize => "stylize",
-        }
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An operation with its parameters: what [`Engine::process`] is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Request<'a> {
-    /// 2x upscale.
-    Enhance,
-    /// Haze removal.
-    Dehaze,
-    /// Contrast enhancement.
-    Contrast,
-    /// Black-and-white to colour.
-    Colourize,
-    /// Undo a stretch.
-    StretchRestore,
-    /// Sharpen.
-    Definition,
-    /// Restore saturation.
-    ColourEnhance,
-    /// Style transfer in one of nine styles.
-    Style(Style),
-    /// Anime look; `mask` 1–8 adds that overlay.
-    SelfieAnime {
-        /// The overlay, 1–8, or none.
-        mask: Option<u8>,
-    },
-    /// Fill these rectangles; every other pixel is left bit-identical.
-    Inpaint(&'a [Rect]),
-    /// Sky segmentation.
-    SkySeg,
-    /// Moiré removal.
-    Demoire,
-    /// Document de-shading.
-    DocRepair,
-    /// Denoise; `strength` 0–200 is tuned for Gaussian noise of σ ≈ strength / 4, and 0
-    /// leaves the image untouched.
-    Denoise {
-        /// 0–200.
-        strength: u8,
-    },
-    /// Custom stylisation.
-    Stylize(StyleSource<'a>),
-}
-
-impl Request<'_> {
-    /// The operation, without its parameters.
-    pub const fn operation(&self) -> Operation {
-        match self {
-            Self::Enhance => Operation::Enhance,
-            Self::Dehaze => Operation::Dehaze,
-            Self::Contrast => Operation::Contrast,
-            Self::Colourize => Operation::Colourize,
-            Self::StretchRestore => Operation::StretchRestore,
-            Self::Definition => Operation::Definition,
-            Self::ColourEnhance => Operation::ColourEnhance,
-            Self::Style(_) => Operation::Style,
-            Self::SelfieAnime { .. } => Operation::SelfieAnime,
-            Self::Inpaint(_) => Operation::Inpaint,
-            Self::SkySeg => Operation::SkySeg,
-            Self::Demoire => Operation::Demoire,
-            Self::DocRepair => Operation::DocRepair,
-            Self::Denoise { .. } => Operation::Denoise,
-            Self::Stylize(_) => Operation::Stylize,
-        }
-    }
-}
-
-/// The nine styles of style transfer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Style {
-    /// Flat colour regions with dark outlines.
-    Cartoon,
-    /// Grey pencil sketch on paper.
-    Pencil,
-    /// The pencil sketch tinted with the photo's colours.
-    ColorPencil,
-    /// A warm grade.
-    Warm,
-    /// The palette and strong lines of Hokusai's woodcut.
-    Wave,
-    /// A soft lavender grade.
-    Lavender,
-    /// Lush, saturated, painterly animation look.
-    Mononoke,
-    /// Munch's swirling orange-blue strokes.
-    Scream,
-    /// Dark, cold, high-contrast.
-    Gothic,
-}
-
-impl Style {
-    /// All nine, in the API's order.
-    pub const ALL: [Style; 9] = [
-        Self::Cartoon,
-        Self::Pencil,
-        Self::ColorPencil,
-        Self::Warm,
-        Self::Wave,
-        Self::Lavender,
-        Self::Mononoke,
-        Self::Scream,
-        Self::Gothic,
-    ];
-}
-
-/// What custom stylisation copies the look of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StyleSource<'a> {
-    /// One of the thirty presets, 0–29.
-    Preset(u8),
-    /// An encoded style image (JPEG, PNG or BMP) whose palette and texture are transferred.
-    Image(&'a [u8]),
-}
-
-/// A rectangle in pixels, its top-left corner at (`left`, `top`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Rect {
-    /// Left edge.
-    pub left: u32,
-    /// Top edge.
-    pub top: u32,
-    /// Width.
-    pub width: u32,
-    /// Height.
-    pub height: u32,
-}
 
 /// What [`Engine::process`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,30 +91,26 @@ impl Engine {
         Self {}
     }
 
-    /// Decodes `input` (JPEG, PNG or BMP), applies `request`, and encodes the result in
+    /// Decodes `input` (JPEG, PNG or BMP), runs the operation of `params`, and encodes the result in
     /// the input's format (sky segmentation: PNG masks). Alpha is kept (resized with the
     /// image where the operation changes its size); greyscale inputs stay greyscale
     /// unless the operation adds colour.
-    pub fn process(&self, request: &Request<'_>, input: &[u8]) -> Result<Output, EngineError> {
-        self.process_timed(request, input).map(|(output, _)| output)
+    pub fn process(&self, params: &Params<'_>, input: &[u8]) -> Result<Output, EngineError> {
+        self.process_timed(params, input).map(|(output, _)| output)
     }
 
     /// [`Engine::process`], also saying how long decoding, the operation and encoding
     /// took (for profiles of whole pipelines, such as `bdip`'s `BDIP_PROFILE`).
     pub fn process_timed(
         &self,
-        request: &Request<'_>,
+        params: &Params<'_>,
         input: &[u8],
     ) -> Result<(Output, StageTimes), EngineError> {
         let started = Instant::now();
         let decoded = codec::decode(input)?;
         let decoded_at = Instant::now();
-        let result = self.apply(request, &decoded)?;
+        let output = Self::apply(params, &decoded)?;
         let applied_at = Instant::now();
-        let output = match result {
-            Applied::Image { rgb, grey } => image_output(rgb, &decoded, grey)?,
-            Applied::Encoded(output) => output,
-        };
         let times = StageTimes {
             decode: decoded_at.saturating_duration_since(started),
             operation: applied_at.saturating_duration_since(decoded_at),
@@ -349,73 +119,15 @@ impl Engine {
         Ok((output, times))
     }
 
-    /// Runs `request` on a decoded input.
-    fn apply(
-        &self,
-        request: &Request<'_>,
-        decoded: &codec::Decoded,
-    ) -> Result<Applied, EngineError> {
-        let rgb = &decoded.rgb;
-        let coloured = |rgb| Ok(Applied::Image { rgb, grey: false });
-        let result = match *request {
-            Request::Enhance => match decoded.jpeg_quality {
-                Some(quality) => self.enhance_jpeg(rgb, quality),
-                None => self.enhance(rgb),
-            },
-            Request::Dehaze => self.dehaze(rgb),
-            Request::Contrast => self.contrast(rgb),
-            Request::Colourize => return coloured(self.colourize(&codec::luma(rgb))),
-            Request::StretchRestore => ops::stretch_restore::restore(rgb),
-            Request::Definition => ops::image_definition_enhance::sharpen(rgb),
-            Request::ColourEnhance => ops::color_enhance::enhance(rgb),
-            Request::Style(style) => return coloured(ops::style_trans::transfer(rgb, style)),
-            Request::SelfieAnime { mask } => {
-                if mask.is_some_and(|m| !(1..=8).contains(&m)) {
-                    return Err(EngineError::InvalidParameter(format!(
-                        "anime mask {} is not one of 1-8",
-                        mask.unwrap_or_default()
-                    )));
-                }
-                return coloured(ops::selfie_anime::selfie_anime(rgb, mask));
+    /// Runs `params` on a decoded input: its entry of the dispatch table.
+    fn apply(params: &Params<'_>, decoded: &codec::Decoded) -> Result<Output, EngineError> {
+        let entry = ops::entry(params.operation())?;
+        match (entry.run)(decoded, params)? {
+            ops::Produced::Image(rgb) => {
+                image_output(rgb, decoded, decoded.grey && entry.grey_stays_grey)
             }
-            Request::Inpaint(rects) => {
-                check_rects(rects, rgb.width(), rgb.height())?;
-                ops::inpainting::inpaint(rgb, rects)
-            }
-            Request::SkySeg => {
-                let (labelmap, scoremap) = ops::sky_seg::segment(rgb);
-                return Ok(Applied::Encoded(Output {
-                    image: codec::encode_grey_png(&labelmap)?,
-                    scoremap: Some(codec::encode_grey_png(&scoremap)?),
-                }));
-            }
-            Request::Demoire => ops::remove_moire::remove(rgb),
-            Request::DocRepair => ops::doc_repair::repair(rgb),
-            Request::Denoise { strength } => {
-                if strength > 200 {
-                    return Err(EngineError::InvalidParameter(format!(
-                        "denoise strength {strength} is not in 0-200"
-                    )));
-                }
-                ops::denoise::denoise(rgb, strength)
-            }
-            Request::Stylize(StyleSource::Preset(id)) => {
-                if id > 29 {
-                    return Err(EngineError::InvalidParameter(format!(
-                        "style preset {id} is not in 0-29"
-                    )));
-                }
-                return coloured(ops::customize_stylization::preset(rgb, id));
-            }
-            Request::Stylize(StyleSource::Image(style)) => {
-                let style = codec::decode(style)?;
-                return coloured(ops::customize_stylization::transfer(rgb, &style.rgb));
-            }
-        };
-        Ok(Applied::Image {
-            rgb: result,
-            grey: decoded.grey,
-        })
+            ops::Produced::Encoded(output) => Ok(output),
+        }
     }
 
     /// 2x upscale.
@@ -448,13 +160,6 @@ impl Engine {
     pub fn colourize(&self, img: &GrayImage) -> RgbImage {
         ops::colourize::colourize(img)
     }
-}
-
-/// What an operation produced: an image still to encode like the input (greyscale when
-/// `grey`), or the finished output (sky segmentation's masks).
-enum Applied {
-    Image { rgb: RgbImage, grey: bool },
-    Encoded(Output),
 }
 
 /// How long each stage of [`Engine::process_timed`] took.
@@ -492,11 +197,7 @@ fn image_output(
 /// Every rectangle must be non-empty and lie inside the image.
 fn check_rects(rects: &[Rect], width: u32, height: u32) -> Result<(), EngineError> {
     for r in rects {
-        let inside = r.width > 0
-            && r.height > 0
-            && u64::from(r.left) + u64::from(r.width) <= u64::from(width)
-            && u64::from(r.top) + u64::from(r.height) <= u64::from(height);
-        if !inside {
+        if !r.fits_in(width, height) {
             return Err(EngineError::InvalidParameter(format!(
                 "rectangle {}x{} at ({}, {}) is not inside the {width}x{height} image",
                 r.width, r.height, r.left, r.top
@@ -511,31 +212,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A request of each operation, with typical parameters.
-    fn sample(op: Operation) -> Request<'static> {
-        // Fits any image, however small.
-        const RECTS: &[Rect] = &[Rect {
-            left: 0,
-            top: 0,
-            width: 1,
-            height: 1,
-        }];
+    use baidu_imageprocess_protocol::{
+        AnimeMask, CustomStyle, DenoiseStrength, Operation, Style, StyleId,
+    };
+
+    /// The parameters of each operation, typical ones where it takes some.
+    fn sample(op: Operation) -> Params<'static> {
         match op {
-            Operation::Enhance => Request::Enhance,
-            Operation::Dehaze => Request::Dehaze,
-            Operation::Contrast => Request::Contrast,
-            Operation::Colourize => Request::Colourize,
-            Operation::StretchRestore => Request::StretchRestore,
-            Operation::Definition => Request::Definition,
-            Operation::ColourEnhance => Request::ColourEnhance,
-            Operation::Style => Request::Style(Style::Cartoon),
-            Operation::SelfieAnime => Request::SelfieAnime { mask: Some(3) },
-            Operation::Inpaint => Request::Inpaint(RECTS),
-            Operation::SkySeg => Request::SkySeg,
-            Operation::Demoire => Request::Demoire,
-            Operation::DocRepair => Request::DocRepair,
-            Operation::Denoise => Request::Denoise { strength: 60 },
-            Operation::Stylize => Request::Stylize(StyleSource::Preset(7)),
+            Operation::StyleTrans => Params::StyleTrans(Style::Cartoon),
+            Operation::SelfieAnime => Params::SelfieAnime {
+                mask: AnimeMask::new(3).ok(),
+            },
+            // Fits any image, however small.
+            Operation::Inpainting => Params::Inpainting(vec![Rect::new(0, 0, 1, 1)].into()),
+            Operation::Denoise => Params::Denoise(DenoiseStrength::new(60).unwrap()),
+            Operation::CustomizeStylization => {
+                Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(7).unwrap()))
+            }
+            other => Params::defaults(other).unwrap(),
         }
     }
 
@@ -562,7 +256,11 @@ mod tests {
             }
             let out = image::load_from_memory(&run(&engine, op, &png).unwrap()).unwrap();
             assert!(out.color().has_alpha(), "{op}");
-            let scale = if op == Operation::Enhance { 2 } else { 1 };
+            let scale = if op == Operation::ImageQualityEnhance {
+                2
+            } else {
+                1
+            };
             assert_eq!(
                 (out.width(), out.height()),
                 (80 * scale, 70 * scale),
@@ -572,7 +270,7 @@ mod tests {
         let rgb = image::DynamicImage::ImageRgb8(rgba.to_rgb8());
         for format in [image::ImageFormat::Jpeg, image::ImageFormat::Bmp] {
             let bytes = encode_as(&rgb, format);
-            let out = run(&engine, Operation::Contrast, &bytes).unwrap();
+            let out = run(&engine, Operation::ContrastEnhance, &bytes).unwrap();
             assert_eq!(image::guess_format(&out).unwrap(), format);
         }
         let grey = image::DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(64, 64, |x, _| {
@@ -591,10 +289,10 @@ mod tests {
     fn bad_inputs_are_errors() {
         let engine = Engine::new();
         assert!(run(&engine, Operation::Dehaze, b"").is_err());
-        assert!(engine.process(&Request::Dehaze, b"GIF89a....").is_err());
+        assert!(engine.process(&Params::Dehaze, b"GIF89a....").is_err());
         assert!(
             engine
-                .process(&Request::Dehaze, b"\x89PNG\r\n\x1a\n\0\0")
+                .process(&Params::Dehaze, b"\x89PNG\r\n\x1a\n\0\0")
                 .is_err()
         );
         let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();

@@ -2,7 +2,8 @@
 //! preset and style image on any size, aspect and pixel format; the same bytes on any
 //! thread count; styles that differ from each other.
 
-use baidu_imageprocess_engine::{Engine, PRESETS, Request, Style, StyleSource};
+use baidu_imageprocess_engine::{Engine, PRESETS};
+use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Style, StyleId};
 use image::{DynamicImage, ImageFormat, RgbImage};
 use proptest::prelude::*;
 
@@ -29,13 +30,20 @@ fn picture(w: u32, h: u32) -> RgbImage {
 }
 
 /// Every stylising request, the style image encoded in `style_png`.
-fn requests(style_png: &[u8]) -> Vec<Request<'_>> {
-    let mut out: Vec<Request<'_>> = Style::ALL.iter().map(|s| Request::Style(*s)).collect();
-    out.push(Request::SelfieAnime { mask: None });
-    out.extend((1..=8).map(|m| Request::SelfieAnime { mask: Some(m) }));
-    out.extend((0..30).map(|id| Request::Stylize(StyleSource::Preset(id))));
-    out.push(Request::Stylize(StyleSource::Image(style_png)));
-    out.push(Request::SkySeg);
+fn requests(style_png: &[u8]) -> Vec<Params<'_>> {
+    let mut out: Vec<Params<'_>> = Style::ALL.iter().map(|s| Params::StyleTrans(*s)).collect();
+    out.push(Params::SelfieAnime { mask: None });
+    out.extend((1..=8).map(|m| Params::SelfieAnime {
+        mask: Some(AnimeMask::new(m).unwrap()),
+    }));
+    out.extend(
+        (0..30)
+            .map(|id| Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(id).unwrap()))),
+    );
+    out.push(Params::CustomizeStylization(CustomStyle::Image(
+        style_png.into(),
+    )));
+    out.push(Params::SkySeg);
     out
 }
 
@@ -61,7 +69,7 @@ fn every_request_keeps_size_and_format() {
         for request in requests(&style) {
             let out = engine.process(&request, &input).unwrap();
             assert_eq!(decoded_size(&out.image), (97, 61), "{request:?}");
-            if request == Request::SkySeg {
+            if request == Params::SkySeg {
                 assert_eq!(image::guess_format(&out.image).unwrap(), ImageFormat::Png);
                 assert_eq!(decoded_size(&out.scoremap.unwrap()), (97, 61));
             } else {
@@ -99,7 +107,7 @@ fn grey_rgba_and_palette_inputs() {
                 .process(&request, input)
                 .unwrap_or_else(|e| panic!("{name} {request:?}: {e}"));
             assert_eq!(decoded_size(&out.image), (64, 80), "{name} {request:?}");
-            if name == "rgba" && request != Request::SkySeg {
+            if name == "rgba" && request != Params::SkySeg {
                 let img = image::load_from_memory(&out.image).unwrap();
                 assert!(img.color().has_alpha(), "{request:?} lost the alpha");
             }
@@ -241,7 +249,7 @@ fn the_nine_styles_differ_from_the_photo_and_each_other() {
     let outs: Vec<RgbImage> = Style::ALL
         .iter()
         .map(|s| {
-            let out = engine.process(&Request::Style(*s), &input).unwrap();
+            let out = engine.process(&Params::StyleTrans(*s), &input).unwrap();
             image::load_from_memory(&out.image).unwrap().to_rgb8()
         })
         .collect();
@@ -264,32 +272,19 @@ fn the_nine_styles_differ_from_the_photo_and_each_other() {
 }
 
 #[test]
-fn presets_are_documented_and_out_of_range_ids_refused() {
+fn presets_are_documented_and_a_bad_style_image_refused() {
     assert_eq!(PRESETS.len(), 30);
     for (name, what) in PRESETS {
         assert!(!name.is_empty() && what.len() > 10, "{name}");
     }
     let input = encode(&DynamicImage::ImageRgb8(picture(40, 40)), ImageFormat::Png);
     let engine = Engine::new();
-    assert!(
-        engine
-            .process(&Request::Stylize(StyleSource::Preset(30)), &input)
-            .is_err()
-    );
-    assert!(
-        engine
-            .process(&Request::SelfieAnime { mask: Some(9) }, &input)
-            .is_err()
-    );
-    assert!(
-        engine
-            .process(&Request::SelfieAnime { mask: Some(0) }, &input)
-            .is_err()
-    );
+    // Ids out of range cannot be built: the protocol's types refuse them.
+    assert!(StyleId::new(30).is_err() && AnimeMask::new(9).is_err());
     assert!(
         engine
             .process(
-                &Request::Stylize(StyleSource::Image(b"not an image")),
+                &Params::CustomizeStylization(CustomStyle::Image(b"not an image"[..].into())),
                 &input
             )
             .is_err()
@@ -303,7 +298,7 @@ fn sky_of_the_test_picture_is_its_upper_part() {
         &DynamicImage::ImageRgb8(picture(200, 150)),
         ImageFormat::Png,
     );
-    let out = engine.process(&Request::SkySeg, &input).unwrap();
+    let out = engine.process(&Params::SkySeg, &input).unwrap();
     let mask = image::load_from_memory(&out.image).unwrap().to_luma8();
     // Top corners are sky, bottom corners ground.
     assert_eq!(mask.get_pixel(5, 5).0[0], 255);
@@ -328,8 +323,8 @@ proptest! {
         let input = encode(&DynamicImage::ImageRgb8(img), ImageFormat::Png);
         let all = requests(&style);
         // One request chosen by proptest, plus the style image and sky on every case.
-        for request in [all[pick % all.len()], all[all.len() - 2], all[all.len() - 1]] {
-            let out = Engine::new().process(&request, &input);
+        for request in [&all[pick % all.len()], &all[all.len() - 2], &all[all.len() - 1]] {
+            let out = Engine::new().process(request, &input);
             prop_assert!(out.is_ok(), "{request:?}: {out:?}");
             let out = out.unwrap();
             prop_assert_eq!(decoded_size(&out.image), (w, h));

@@ -117,9 +117,9 @@ pub enum LimitViolation {
         url_accepted: bool,
     },
     /// An `inpainting` rectangle is empty or reaches outside the image (216100).
-    #[error("rectangle {index} ({rect}) is empty or reaches outside the {width}×{height} image")]
+    #[error("rectangle {} ({rect}) is empty or reaches outside the {width}×{height} image", .index + 1)]
     RectOutsideImage {
-        /// Its position in the list, from 0.
+        /// Its position in the list, from 0 (messages number the rectangles from 1).
         index: usize,
         /// The rectangle.
         rect: Rect,

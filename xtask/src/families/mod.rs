@@ -21,7 +21,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::{Engine, restoration};
+use baidu_imageprocess_engine::Engine;
+use baidu_imageprocess_engine::training::restoration;
 use image::RgbImage;
 use rayon::prelude::*;
 

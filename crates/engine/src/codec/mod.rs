@@ -119,7 +119,7 @@ pub(crate) fn encode(
 }
 
 /// Encodes `rgb` as the engine's JPEG output (for the benchmarks).
-#[doc(hidden)]
+#[cfg(feature = "training")]
 pub fn encode_jpeg_rgb(rgb: &RgbImage) -> Result<Vec<u8>, EngineError> {
     jpeg::encode(
         jpeg::Pixels::Rgb(rgb.as_raw()),

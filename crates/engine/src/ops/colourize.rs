@@ -290,6 +290,7 @@ impl Bilinear {
 }
 
 #[doc(hidden)]
+#[cfg(any(test, feature = "training"))]
 pub mod training {
     //! Averaging chroma per cell (used by `cargo xtask train-colourize`).
 

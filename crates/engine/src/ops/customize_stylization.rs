@@ -10,6 +10,7 @@
 // Colours are written 0xRRGGBB, as in CSS; separators would hide the channels.
 #![allow(clippy::unreadable_literal)]
 
+use baidu_imageprocess_protocol::Style;
 use image::RgbImage;
 
 use crate::filters::npr::{self, Rgb, gradient, hex, mix, smoothstep};
@@ -392,7 +393,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             )
         }
         25 => recolour(
-            &style_trans::render(p, crate::Style::Wave),
+            &style_trans::render(p, Style::Wave),
             &[
                 (0.0, hex(0x1c0f2e)),
                 (0.4, hex(0x6a2c5e)),
@@ -401,7 +402,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             ],
         ),
         26 => recolour(
-            &style_trans::render(p, crate::Style::Scream),
+            &style_trans::render(p, Style::Scream),
             &[
                 (0.0, hex(0x120a24)),
                 (0.35, hex(0x4a2a7a)),
@@ -411,7 +412,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             ],
         ),
         27 => {
-            let painted = style_trans::render(p, crate::Style::Mononoke);
+            let painted = style_trans::render(p, Style::Mononoke);
             npr::map(&painted, |_, _, c| {
                 let l = npr::luma_of(c);
                 npr::clamp01(mix(

@@ -53,11 +53,13 @@ fn model() -> Result<&'static [f32], String> {
 }
 
 /// Serialises trained filters (`CLASSES × TAPS`) in the engine's model format.
+#[cfg(feature = "training")]
 pub fn model_bytes(filters: &[f32]) -> Vec<u8> {
     crate::model_file::write(MAGIC, &[CLASSES, TAPS], filters.iter().copied())
 }
 
 /// Whether the embedded model loaded, or why not.
+#[cfg(any(test, feature = "training"))]
 pub fn model_status() -> Result<(), String> {
     model().map(|_| ())
 }
@@ -160,6 +162,8 @@ pub(crate) fn sharpen(img: &RgbImage) -> RgbImage {
 }
 
 /// Least-squares training of the filters (used by `cargo xtask train-definition`).
+#[cfg(any(test, feature = "training"))]
+#[cfg_attr(not(feature = "training"), allow(dead_code))] // tests use a part
 pub mod training {
     use super::{CLASSES, Plane, TAPS, classes, neighbourhood};
 

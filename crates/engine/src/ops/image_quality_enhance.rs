@@ -27,6 +27,7 @@ mod hash;
 mod kernel;
 pub mod refine;
 #[doc(hidden)]
+#[cfg(any(test, feature = "training"))]
 pub mod training;
 
 use std::sync::OnceLock;
@@ -36,7 +37,9 @@ use rayon::prelude::*;
 
 use crate::filters::planes::Plane;
 
-pub use hash::{bucket_plane, structure};
+pub use hash::bucket_plane;
+#[cfg(feature = "training")]
+pub use hash::structure;
 
 /// Low-resolution pixels on each side of the centre of a filter.
 pub const RADIUS: usize = 3;

@@ -12,7 +12,7 @@
 
 use image::RgbImage;
 
-use crate::Rect;
+use baidu_imageprocess_protocol::Rect;
 
 /// Patch radius (7 × 7 patches).
 const PATCH_RADIUS: i64 = 3;

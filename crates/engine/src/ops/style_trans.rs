@@ -7,7 +7,8 @@
 
 use image::RgbImage;
 
-use crate::Style;
+use baidu_imageprocess_protocol::Style;
+
 use crate::filters::npr::{self, Rgb, gradient, hex, mix, smoothstep};
 use crate::filters::planes::Plane;
 
@@ -32,8 +33,7 @@ pub(crate) fn render(planes: &Rgb, style: Style) -> Rgb {
         Style::Mononoke => mononoke(planes),
         Style::Scream => scream(planes),
         Style::Gothic => gothic(planes),
-        // Cartoon, and any style added later until it has its own renderer.
-        _ => cartoon(planes),
+        Style::Cartoon => cartoon(planes),
     }
 }
 

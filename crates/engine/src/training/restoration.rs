@@ -1,9 +1,8 @@
 //! Direct entry points of the restoration operations on decoded images, for the quality
-//! and benchmark xtasks (internal: the public way in is [`crate::Engine::process`]).
+//! and benchmark xtasks (the public way in is [`crate::Engine::process`]).
 
+use baidu_imageprocess_protocol::Rect;
 use image::RgbImage;
-
-use crate::Rect;
 
 /// Denoise with strength 0–200 (values above 200 are treated as 200).
 pub fn denoise(img: &RgbImage, strength: u8) -> RgbImage {
