@@ -3,18 +3,11 @@
 //! before anything is decoded or sent (issue 27 item 1).
 
 use baidu_imageprocess::protocol::{Limits, Operation, optable};
+// A header and nothing else: only a header check can judge it.
+use baidu_imageprocess_test_support::images::png_header;
 
 mod support;
 use support::bdip;
-
-/// A PNG header announcing `w × h` and nothing else: only a header check can judge it.
-fn png_header(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
-}
 
 /// Sides just outside `limits` (aspect, else longest side, else pixel count).
 fn outside(limits: &Limits) -> (u32, u32) {

@@ -202,4 +202,39 @@ mod tests {
             ErrorCode::IMAGE_SIZE_ERROR
         );
     }
+
+    /// The engine's decoder reaches the longest side any table row admits: enhance bounds
+    /// only the pixel count, so its longest side is the pixel cap over the shortest side.
+    #[test]
+    fn the_engine_decodes_the_longest_side_the_table_admits() {
+        let longest = protocol::Operation::ALL
+            .iter()
+            .map(|op| {
+                let limits = op.limits();
+                limits.max_pixels.map_or(limits.max_side, |pixels| {
+                    let by_pixels = pixels / u64::from(limits.min_side.max(1));
+                    limits
+                        .max_side
+                        .min(u32::try_from(by_pixels).unwrap_or(u32::MAX))
+                })
+            })
+            .max()
+            .unwrap();
+        assert_eq!(engine::MAX_SIDE, longest);
+    }
+
+    /// 16385 × 2 is within enhance's limits (earlier, the decoder stopped at 16384).
+    #[test]
+    fn a_16385_by_2_image_is_enhanced_to_32770_by_4() {
+        let img = image::RgbImage::from_fn(16_385, 2, |x, y| {
+            image::Rgb([(x % 251) as u8, (y * 90) as u8, 40])
+        });
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let request =
+            protocol::Request::new(Input::image(png.into_inner()), Params::ImageQualityEnhance);
+        let reply = run(&engine::Engine::new(), &request).unwrap();
+        let out = image::load_from_memory(&reply.image).unwrap();
+        assert_eq!((out.width(), out.height()), (32_770, 4));
+    }
 }
