@@ -13,6 +13,7 @@ mod browser_test;
 mod contact_sheet;
 mod degrade;
 mod docs;
+mod engine_ops;
 mod families;
 mod fuzz;
 mod graphics;

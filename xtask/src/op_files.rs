@@ -1,15 +1,18 @@
-//! `cargo xtask op-files [--max N]`: in how many non-test source files under `crates/*/src`
+//! `cargo xtask op-files [--max N] [--why]`: in how many non-test source files under `crates/*/src`
 //! each operation is named (issue 23's "done means": at most five). An operation is named
 //! by its enum variant (`Denoise`, also as a prefix of a type: `DenoiseArgs`), its wire
 //! name as a whole word (`denoise`, `remove_moire`), its `bdip` subcommand name as a string
 //! literal (`"demoire"`) or as a command variant (`Demoire(`, `Command::Demoire`).
+//! A subcommand name that is also a wire parameter's name (`style`, the style image of
+//! `customize_stylization`) is not matched as a string literal: the literal is the field.
 //! Comments and the `#[cfg(test)] mod tests` at a file's end are not counted. Fails when
-//! an operation is named in more than N files (default 5).
+//! an operation is named in more than N files (default 5). `--why` prints the first line
+//! that names the operation in each file.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_protocol::Operation;
+use baidu_imageprocess_protocol::{Operation, optable};
 
 fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -36,14 +39,20 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
+/// Whether `name` is some operation's wire parameter.
+fn is_param_name(name: &str) -> bool {
+    optable::table().any(|row| row.param(name).is_some())
+}
+
 /// Whether `code` names `op`.
 fn names(code: &str, op: Operation) -> bool {
     let variant = format!("{op:?}");
     let cli_variant = camel(op.cli_name());
+    let cli_literal = !is_param_name(op.cli_name()) && code.contains(&format!("\"{}\"", op.cli_name()));
     occurs(code, &variant, |c| {
         !c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     }) || occurs(code, op.name(), |c| !c.is_some_and(is_ident))
-        || code.contains(&format!("\"{}\"", op.cli_name()))
+        || cli_literal
         || occurs(code, &format!("{cli_variant}("), |_| true)
         || occurs(code, &format!("{cli_variant}Args"), |c| {
             !c.is_some_and(is_ident)
@@ -53,8 +62,10 @@ fn names(code: &str, op: Operation) -> bool {
 
 /// A file's code: no comments, nothing from its trailing test module on.
 fn code_of(text: &str) -> String {
-    let text = text
-        .find("#[cfg(test)]\nmod tests")
+    let text = ["#[cfg(test)]\nmod tests", "#[cfg(test)]\npub(crate) mod tests"]
+        .iter()
+        .filter_map(|start| text.find(start))
+        .min()
         .map_or(text, |at| &text[..at]);
     text.lines()
         .map(|line| {
@@ -87,10 +98,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Runs the task.
 pub fn run(args: &[String]) -> Result<()> {
-    let max: usize = match args {
+    let why = args.iter().any(|a| a == "--why");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--why").collect();
+    let max: usize = match args[..] {
         [] => 5,
         [flag, n] if flag == "--max" => n.parse()?,
-        _ => bail!("usage: cargo xtask op-files [--max N]"),
+        _ => bail!("usage: cargo xtask op-files [--max N] [--why]"),
     };
     let mut files = Vec::new();
     for krate in std::fs::read_dir("crates")? {
@@ -120,6 +133,12 @@ pub fn run(args: &[String]) -> Result<()> {
             })
             .collect();
         println!("{:<26} {:>2}  {}", op.name(), hits.len(), hits.join(" "));
+        if why {
+            for (path, code) in code.iter().filter(|(_, code)| names(code, op)) {
+                let line = code.lines().find(|line| names(line, op)).unwrap_or("");
+                println!("    {}: {}", path.display(), line.trim());
+            }
+        }
         if hits.len() > max {
             over.push(op.name());
         }
@@ -148,5 +167,9 @@ mod tests {
             Operation::Dehaze
         ));
         assert_eq!(code_of("a\n#[cfg(test)]\nmod tests { dehaze }"), "a");
+        assert_eq!(code_of("a\n#[cfg(test)]\npub(crate) mod tests { x }"), "a");
+        // `style` is customize_stylization's style image as a field, not style_trans.
+        assert!(!names("fields: [\"style\"]", Operation::StyleTrans));
+        assert!(names("fields: [\"demoire\"]", Operation::RemoveMoire));
     }
 }
