@@ -203,7 +203,11 @@ fn send_cap(op: Operation) -> u64 {
 /// The largest file read whole for `op`: what it accepts, or with `--fit` the cap of
 /// what is decoded whole (stdin, BMP, interlaced PNG).
 fn read_cap(op: Operation, fit: bool) -> u64 {
-    if fit { FIT_MAX_FILE_BYTES } else { send_cap(op) }
+    if fit {
+        FIT_MAX_FILE_BYTES
+    } else {
+        send_cap(op)
+    }
 }
 
 /// Why a file is refused for its size; `of` says what the `--fit` cap is for.
@@ -280,9 +284,11 @@ fn fit_while_reading(
     }
     match fit_streamed(reader, format, op) {
         Ok(fitted) => Ok(Some(fitted)),
-        Err(FitError::NotStreamed(what)) if len > FIT_MAX_FILE_BYTES => Err(size_error(
-            too_large(FIT_MAX_FILE_BYTES, true, &format!("of {what}")),
-        )),
+        Err(FitError::NotStreamed(what)) if len > FIT_MAX_FILE_BYTES => Err(size_error(too_large(
+            FIT_MAX_FILE_BYTES,
+            true,
+            &format!("of {what}"),
+        ))),
         Err(FitError::NotStreamed(_)) => Ok(None),
         Err(e) => Err((e.to_string(), fit_code(&e))),
     }

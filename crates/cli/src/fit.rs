@@ -68,7 +68,7 @@ pub enum FitError {
 }
 
 impl FitError {
-    pub(crate) fn io(e: std::io::Error) -> Self {
+    pub(crate) fn io(e: &std::io::Error) -> Self {
         Self::Decode(format!("cannot read the file: {e}"))
     }
 }
@@ -133,9 +133,7 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<DynamicImage, FitError> {
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(FIT_MAX_ALLOC);
     reader.limits(limits);
-    reader
-        .decode()
-        .map_err(|e| FitError::Decode(e.to_string()))
+    reader.decode().map_err(|e| FitError::Decode(e.to_string()))
 }
 
 /// Returns image bytes that meet `op`'s limits, re-encoded in the same format: PNG and
@@ -196,7 +194,9 @@ fn finish(
             Ok(_) => return Ok(encoded),
             Err(protocol::LimitViolation::TooLarge { .. }) => extra *= 0.8,
             Err(other) => {
-                return Err(FitError::CannotFit(format!("cannot fit the image: {other}")));
+                return Err(FitError::CannotFit(format!(
+                    "cannot fit the image: {other}"
+                )));
             }
         }
     }
@@ -423,14 +423,21 @@ mod tests {
         let bytes = noisy_png(6000, 900);
         let fitted = fit(&bytes, Operation::ContrastEnhance).unwrap();
         let info = protocol::sniff(&fitted).unwrap();
-        assert!(within(&Operation::ContrastEnhance.limits(), (info.width, info.height)));
+        assert!(within(
+            &Operation::ContrastEnhance.limits(),
+            (info.width, info.height)
+        ));
         protocol::validate(Operation::ContrastEnhance, &fitted).unwrap();
         // An interlaced one (the flag is all streaming looks at first) is left to the
         // whole decode.
         let mut interlaced = bytes.clone();
         interlaced[28] = 1;
-        let err = fit_streamed(Cursor::new(&interlaced), ImageFormat::Png, Operation::Dehaze)
-            .unwrap_err();
+        let err = fit_streamed(
+            Cursor::new(&interlaced),
+            ImageFormat::Png,
+            Operation::Dehaze,
+        )
+        .unwrap_err();
         assert!(matches!(err, FitError::NotStreamed(_)), "{err}");
     }
 

@@ -139,8 +139,8 @@ impl BoxResampler {
                 let base = x * c;
                 if self.alpha {
                     let a = sample(base + c - 1);
-                    for ch in 0..c - 1 {
-                        out[ch] += w * sample(base + ch) * a;
+                    for (ch, o) in out[..c - 1].iter_mut().enumerate() {
+                        *o += w * sample(base + ch) * a;
                     }
                     out[c - 1] += w * a;
                 } else {

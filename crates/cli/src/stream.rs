@@ -69,7 +69,7 @@ pub fn png<R: BufRead + Seek>(
 ) -> Result<(DynamicImage, (u32, u32)), FitError> {
     // The IHDR fields are read raw first: a forged header is refused for its size even
     // when its CRC (which the decoder checks first) is wrong.
-    let start = reader.stream_position().map_err(FitError::io)?;
+    let start = reader.stream_position().map_err(|e| FitError::io(&e))?;
     let mut head = [0u8; 29];
     reader
         .read_exact(&mut head)
@@ -77,7 +77,8 @@ pub fn png<R: BufRead + Seek>(
     if &head[12..16] != b"IHDR" {
         return Err(FitError::Decode("the PNG does not start with IHDR".into()));
     }
-    let field = |at: usize| u32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let field =
+        |at: usize| u32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
     let (w, h) = (field(16), field(20));
     check_dims(w, h, "a PNG")?;
     if head[28] != 0 {
@@ -85,7 +86,7 @@ pub fn png<R: BufRead + Seek>(
     }
     reader
         .seek(SeekFrom::Start(start))
-        .map_err(FitError::io)?;
+        .map_err(|e| FitError::io(&e))?;
     let mut decoder = png::Decoder::new_with_limits(
         reader,
         png::Limits {
@@ -98,7 +99,9 @@ pub fn png<R: BufRead + Seek>(
     let mut rows = decoder.read_info().map_err(png_error)?;
     let info = rows.info();
     if (info.width, info.height) != (w, h) || info.interlaced {
-        return Err(FitError::Decode("the PNG header changed under the decoder".into()));
+        return Err(FitError::Decode(
+            "the PNG header changed under the decoder".into(),
+        ));
     }
     let (channels, alpha) = match rows.output_color_type().0 {
         png::ColorType::Grayscale => (1, false),
