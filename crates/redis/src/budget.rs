@@ -248,6 +248,13 @@ impl RedisBudget {
     pub(crate) fn answered(&self) {
         if self.inner.health.lost.swap(false, Ordering::Relaxed) {
             tracing::info!(budget = %self.inner.url, "the shared budget's Redis is back; pacing with the fleet again");
+            if self.inner.settings.stderr_warning {
+                // The counterpart of the one warning: whoever read it learns it is over.
+                eprintln!(
+                    "note: rejoined the shared QPS budget (Redis at {})",
+                    self.inner.url
+                );
+            }
         }
     }
 
