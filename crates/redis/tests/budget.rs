@@ -172,3 +172,19 @@ fn one_process_fetches_the_token_for_the_fleet() {
     });
     assert_eq!(endpoint.token_requests.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admitting_instances_know_their_share_when_redis_is_lost() {
+    let mut server = RedisServer::start();
+    let (a, b) = (budget(&server), budget(&server));
+    assert_eq!(a.share("emu", 12.0), 12.0, "no other instance seen yet");
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(b.admit("emu", 12.0).await, Some(true));
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(a.share("emu", 12.0), 6.0);
+    // Another scope has its own instances.
+    assert_eq!(a.share("other", 12.0), 12.0);
+    server.kill();
+    assert_eq!(a.admit("emu", 12.0).await, None);
+    assert_eq!(a.share("emu", 12.0), 6.0, "the share outlives Redis");
+}
