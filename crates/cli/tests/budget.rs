@@ -417,7 +417,11 @@ fn an_error_18_in_one_process_slows_the_whole_fleet() {
     let output = finish(child, Duration::from_secs(120));
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(written(&out), 4);
-    assert!(strict.stats()["errors"].get("18").is_some(), "{}", strict.stats());
+    assert!(
+        strict.stats()["errors"].get("18").is_some(),
+        "{}",
+        strict.stats()
+    );
 
     // The lowered rate is in Redis, with an expiry.
     let lowered = |redis: &RedisServer| -> (f64, i64) {
@@ -456,7 +460,10 @@ fn an_error_18_in_one_process_slows_the_whole_fleet() {
         "{elapsed:.2} s: the fleet did not slow down"
     );
     let (after, ttl) = lowered(&redis);
-    assert!(after > rate && after < q && ttl > 0, "{rate} -> {after} ({ttl} ms)");
+    assert!(
+        after > rate && after < q && ttl > 0,
+        "{rate} -> {after} ({ttl} ms)"
+    );
     assert_eq!(open.stats()["errors"].get("18"), None);
 }
 
