@@ -155,8 +155,9 @@ pub struct ProcessArgs {
     /// -o or --scoremap name the input itself, which is then replaced by the result.
     #[arg(long)]
     pub force: bool,
-    /// Shrink (or pad) images that exceed the operation's limits instead of failing them
-    /// (images up to 50 Mpx and 64 MiB).
+    /// Shrink (or pad) images that exceed the operation's limits instead of failing them.
+    /// PNG and JPEG files are decoded streaming (up to 1000 Mpx and 4 GiB, in bounded
+    /// memory); BMP, interlaced PNG and stdin are read whole (up to 50 Mpx and 64 MiB).
     #[arg(long)]
     pub fit: bool,
     /// Images processed at once (1–256).

@@ -248,6 +248,13 @@ impl RedisBudget {
     pub(crate) fn answered(&self) {
         if self.inner.health.lost.swap(false, Ordering::Relaxed) {
             tracing::info!(budget = %self.inner.url, "the shared budget's Redis is back; pacing with the fleet again");
+            if self.inner.settings.stderr_warning {
+                // The counterpart of the one warning: whoever read it learns it is over.
+                eprintln!(
+                    "note: rejoined the shared QPS budget (Redis at {})",
+                    self.inner.url
+                );
+            }
         }
     }
 
@@ -356,26 +363,34 @@ impl RedisBudget {
 impl RedisBudget {
     /// Takes one request from the shared bucket `scope` refilled at `rate` per second
     /// (for servers that refuse rather than wait, such as the emulator's `--qps` shared by
-    /// several instances). `None` while Redis is lost (warned once): the caller decides
-    /// locally.
+    /// several instances). Each call is also this instance's heartbeat in `scope`.
+    /// `None` while Redis is lost (warned once): the caller admits locally, at
+    /// [`share`](Self::share) of the rate.
     pub async fn admit(&self, scope: &str, rate: f64) -> Option<bool> {
         if !self.should_try() {
             return None;
         }
         let key = format!("{}:{{admit}}:{scope}", self.prefix());
+        let members = format!("{}:{{admit}}:{scope}:members", self.prefix());
         let result = match self.multiplexed().await {
             Ok(mut conn) => {
                 crate::scripts::ADMIT_SCRIPT
                     .key(key)
+                    .key(members)
                     .arg(rate)
-                    .invoke_async::<i64>(&mut conn)
+                    .arg(&self.inner.member)
+                    .arg(millis(self.inner.settings.heartbeat))
+                    .invoke_async::<(i64, i64)>(&mut conn)
                     .await
             }
             Err(error) => Err(error),
         };
         match result {
-            Ok(admitted) => {
+            Ok((admitted, members)) => {
                 self.answered();
+                self.inner
+                    .fallback
+                    .seen_in(scope, rate, members.max(1) as u64);
                 Some(admitted == 1)
             }
             Err(error) => {
@@ -384,6 +399,13 @@ impl RedisBudget {
                 None
             }
         }
+    }
+
+    /// This instance's share of `rate` in `scope`: `rate` divided by the instances last
+    /// seen admitting there (all of `rate` if none was seen). What to admit locally at
+    /// while [`admit`](Self::admit) answers `None`.
+    pub fn share(&self, scope: &str, rate: f64) -> f64 {
+        rate / self.inner.fallback.members_in(scope) as f64
     }
 }
 

@@ -82,12 +82,20 @@ return {math.floor(go - now), members, math.floor(rate * 1000)}
 
 /// A shared token bucket that refuses instead of reserving (the emulator's `--qps` shared
 /// by several instances, as Baidu's service refuses with error 18): capacity
-/// `max(rate, 1)`, refilled at `rate` per second on Redis's clock.
-/// KEYS: 1 the bucket (hash: tokens, at). ARGV: 1 rate. Returns 1 if admitted.
+/// `max(rate, 1)`, refilled at `rate` per second on Redis's clock. It also keeps the
+/// heartbeats of the instances sharing the bucket, so each knows its share if Redis goes.
+/// KEYS: 1 the bucket (hash: tokens, at), 2 members (sorted set by last seen).
+/// ARGV: 1 rate, 2 member id, 3 heartbeat TTL ms.
+/// Returns: { 1 if admitted else 0, members seen }.
 const ADMIT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local rate = tonumber(ARGV[1])
+local heartbeat_ms = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - heartbeat_ms * 1000)
+redis.call('PEXPIRE', KEYS[2], heartbeat_ms)
+local members = redis.call('ZCARD', KEYS[2])
 local cap = math.max(rate, 1)
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(b[1]) or cap
@@ -100,7 +108,7 @@ if tokens >= 1 then
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', string.format('%.0f', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate * 1000) + 1000)
-return ok
+return {ok, members}
 ";
 
 /// Deletes a key only if it still holds the given value (a lock's owner releasing it, or

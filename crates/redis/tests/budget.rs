@@ -172,3 +172,20 @@ fn one_process_fetches_the_token_for_the_fleet() {
     });
     assert_eq!(endpoint.token_requests.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admitting_instances_know_their_share_when_redis_is_lost() {
+    let mut server = RedisServer::start();
+    let (a, b) = (budget(&server), budget(&server));
+    let share = |b: &RedisBudget, scope| (b.share(scope, 12.0) * 1000.0).round() as u64;
+    assert_eq!(share(&a, "emu"), 12_000, "no other instance seen yet");
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(b.admit("emu", 12.0).await, Some(true));
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(share(&a, "emu"), 6_000);
+    // Another scope has its own instances.
+    assert_eq!(share(&a, "other"), 12_000);
+    server.kill();
+    assert_eq!(a.admit("emu", 12.0).await, None);
+    assert_eq!(share(&a, "emu"), 6_000, "the share outlives Redis");
+}
