@@ -111,7 +111,7 @@ fn files_above_the_caps_are_refused_with_what_to_do() {
     );
 
     // A 100 MiB BMP: not streamed, so the whole-file cap holds and the message says which
-    // formats go further.
+    // formats go further. Stdin, which cannot be streamed (no seeking), says to give a file.
     let bmp = dir.path().join("big.bmp");
     image::RgbImage::new(64, 64).save(&bmp).unwrap();
     File::options()
@@ -129,7 +129,19 @@ fn files_above_the_caps_are_refused_with_what_to_do() {
         .code(1);
     let stderr = stderr_of(assert.get_output());
     assert!(
-        stderr.contains("64 MiB") && stderr.contains("PNG and JPEG files are streamed"),
+        stderr.contains("64 MiB") && stderr.contains("convert it to PNG or JPEG"),
+        "{stderr}"
+    );
+    let mut stdin = baidu_imageprocess_test_support::gradient_png(64, 64);
+    stdin.resize(65 * 1024 * 1024, 0);
+    let assert = bdip()
+        .args(["contrast", "--fit", "--local", "-", "-o", "-"])
+        .write_stdin(stdin)
+        .assert()
+        .code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(
+        stderr.contains("from stdin") && stderr.contains("give the image as a file"),
         "{stderr}"
     );
 }
