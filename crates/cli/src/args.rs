@@ -1,25 +1,138 @@
-//! Command-line arguments.
+//! Command-line arguments: the built-in subcommands, and one subcommand per row of the
+//! operation table, its parameters offered as the typed flags the row describes.
 
 use std::path::PathBuf;
 
-use baidu_imageprocess::protocol::{AnimeMask, Rect, Strength, Style, StyleId, optable};
+use baidu_imageprocess::protocol::optable::{
+    self, Flag, OperationSpec, ParamKind, ParamSpec, ReplyKind,
+};
+use baidu_imageprocess::protocol::{Params, Rect};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, CommandFactory as _, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgGroup, Args, CommandFactory as _, Parser, Subcommand};
 
-/// The command line, with each operation's limits in its `--help`.
+/// The command line: the operations' subcommands, generated from the operation table,
+/// then the built-in ones.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
-    for (name, op) in crate::task::subcommands() {
-        let spec = optable::spec(op);
-        let limits = optable::describe_limits(&spec.limits);
-        let wire = op.name();
-        command = command.mut_subcommand(name, |sub| {
-            sub.after_help(format!(
-                "Limits ({wire}): JPEG, PNG or BMP; {limits}. Images are checked before upload (--fit shrinks or pads instead)."
-            ))
-        });
+    for (order, row) in optable::table().enumerate() {
+        command = command.subcommand(operation_command(row).display_order(order));
+    }
+    for (order, builtin) in ["token", "serve", "completions"].into_iter().enumerate() {
+        command = command.mut_subcommand(builtin, |sub| sub.display_order(100 + order));
     }
     command
+}
+
+/// The id of `sky_seg`-like operations' `--scoremap FILE`.
+pub const SCOREMAP: &str = "scoremap";
+
+/// The subcommand of one operation: the shared arguments, a flag per parameter the row
+/// offers, and the limits in `--help`.
+fn operation_command(row: &'static OperationSpec) -> clap::Command {
+    let wire = row.operation.name();
+    let limits = optable::describe_limits(&row.limits);
+    let mut sub = ProcessArgs::augment_args(clap::Command::new(row.cli))
+        .about(format!("{} (`{wire}`)", sentence(row.summary)))
+        .after_help(format!(
+            "Limits ({wire}): JPEG, PNG or BMP; {limits}. Images are checked before upload (--fit shrinks or pads instead)."
+        ));
+    if row.cli.contains("colour") {
+        sub = sub.alias(row.cli.replace("colour", "color"));
+    }
+    let flagged: Vec<(&'static ParamSpec, &'static Flag)> = flags(row).collect();
+    for &(param, flag) in &flagged {
+        sub = sub.arg(flag_arg(param, flag));
+    }
+    // An operation that needs a parameter none of which is required alone (a preset or a
+    // style image) takes exactly one of their flags.
+    if Params::defaults(row.operation).is_err() && !row.params.iter().any(|p| p.required) {
+        sub = sub.group(
+            ArgGroup::new("parameter")
+                .args(flagged.iter().map(|(param, _)| param.name))
+                .required(true)
+                .multiple(false),
+        );
+    }
+    if row.reply == ReplyKind::SkySegmentation {
+        sub = sub.arg(
+            Arg::new(SCOREMAP)
+                .long(SCOREMAP)
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help(
+                    "Also write the sky probability map (0–255, PNG unless FILE's extension names \
+                     another format) to FILE (one input only; `-` for stdout, when the mask is not \
+                     written there; never the input or the mask's file).",
+                ),
+        );
+    }
+    sub
+}
+
+/// The parameters of `row` that `bdip` offers as flags, in the row's order.
+pub fn flags(
+    row: &'static OperationSpec,
+) -> impl Iterator<Item = (&'static ParamSpec, &'static Flag)> {
+    row.params
+        .iter()
+        .filter_map(|param| param.flag.as_ref().map(|flag| (param, flag)))
+}
+
+/// `summary` as a sentence: its first letter upper case.
+fn sentence(summary: &str) -> String {
+    let mut chars = summary.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The flag of one parameter, parsed into what its kind allows (clap states the allowed
+/// values or the range when a value is outside them).
+fn flag_arg(param: &'static ParamSpec, flag: &'static Flag) -> Arg {
+    let arg = Arg::new(param.name)
+        .long(flag.long)
+        .value_name(flag.value_name)
+        .help(flag.help.trim_end_matches('.'))
+        .required(param.required);
+    match param.kind {
+        ParamKind::Choice { values, .. } => arg.value_parser(choice_parser(values)),
+        ParamKind::Integer { min, max, .. } => {
+            arg.value_parser(clap::value_parser!(i64).range(min..=max))
+        }
+        ParamKind::Rectangles => arg.value_parser(parse_rect).action(ArgAction::Append),
+        ParamKind::Image(_) => arg.value_parser(clap::value_parser!(PathBuf)),
+        // A kind this `bdip` predates: refused with advice rather than sent unchecked.
+        _ => arg.value_parser(|_: &str| -> Result<String, String> {
+            Err("this bdip cannot send this parameter; upgrade bdip".to_owned())
+        }),
+    }
+}
+
+/// One of a choice's words: its wire form, or with hyphens for underscores and the
+/// British `colour` for `color` (`color-pencil`, `colour_pencil`); parsed to the wire form.
+fn choice_parser(values: &'static [&'static str]) -> impl TypedValueParser<Value = String> {
+    let words = values
+        .iter()
+        .map(|&value| PossibleValue::new(value).aliases(spellings(value)));
+    PossibleValuesParser::new(words).map(move |given| {
+        values
+            .iter()
+            .find(|&&value| value == given || spellings(value).contains(&given))
+            .map_or(given, |&value| value.to_owned())
+    })
+}
+
+/// The other spellings of a choice's word that `bdip` accepts.
+fn spellings(value: &str) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for spelling in [value.to_owned(), value.replace("color", "colour")] {
+        for form in [spelling.replace('_', "-"), spelling] {
+            if form != value && !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
 }
 
 const EXAMPLES: &str = "\
@@ -55,41 +168,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands.
+/// The built-in subcommands (the operations' come from the table: [`command`]).
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// 2x "lossless" upscale (input area at most 800×800 px).
-    Enhance(ProcessArgs),
-    /// Remove haze (sides 200–4096 px, aspect at most 3:1).
-    Dehaze(ProcessArgs),
-    /// Enhance contrast (sides 64–4096 px, aspect at most 3:1).
-    Contrast(ProcessArgs),
-    /// Colourise a black-and-white photo (sides 64–800 px, aspect at most 3:1).
-    #[command(alias = "colorize")]
-    Colourize(ProcessArgs),
-    /// Undo a horizontal or vertical stretch (`stretch_restore`).
-    StretchRestore(ProcessArgs),
-    /// Sharpen a soft, compressed photo (`image_definition_enhance`).
-    Definition(ProcessArgs),
-    /// Restore faded colour (`color_enhance`).
-    #[command(alias = "color-enhance")]
-    ColourEnhance(ProcessArgs),
-    /// Paint the photo in one of nine styles (`style_trans`).
-    Style(StyleArgs),
-    /// Anime look for portraits, optionally wearing a mask (`selfie_anime`).
-    Anime(AnimeArgs),
-    /// Fill rectangles from their surroundings (`inpainting`).
-    Inpaint(InpaintArgs),
-    /// Sky segmentation: writes the 0/255 sky mask as PNG (`sky_seg`).
-    SkySeg(SkySegArgs),
-    /// Remove moiré from photographed screens and prints (`remove_moire`).
-    Demoire(ProcessArgs),
-    /// Remove shading and shadows from photographed documents (`doc_repair`).
-    DocRepair(ProcessArgs),
-    /// Remove noise (`denoise`).
-    Denoise(DenoiseArgs),
-    /// One of thirty style presets, or the look of a style image (`customize_stylization`).
-    Stylize(StylizeArgs),
     /// Fetch an access token and print its lifetime (the token itself only with --show).
     Token(TokenArgs),
     /// Serve the API locally (the emulator), backed by the embedded engine.
@@ -223,61 +304,6 @@ fn qps(text: &str) -> Result<f64, String> {
     }
 }
 
-/// `--style NAME`: the nine styles of `style_trans` by their API names (hyphens and the
-/// British spelling accepted for `color_pencil`), parsed into the protocol's [`Style`].
-fn style_parser() -> impl TypedValueParser<Value = Style> {
-    let names = Style::ALL.map(|style| {
-        let value = PossibleValue::new(style.name());
-        match style {
-            Style::ColorPencil => value.aliases(["color-pencil", "colour-pencil", "colour_pencil"]),
-            Style::Cartoon
-            | Style::Pencil
-            | Style::Warm
-            | Style::Wave
-            | Style::Lavender
-            | Style::Mononoke
-            | Style::Scream
-            | Style::Gothic => value,
-        }
-    });
-    PossibleValuesParser::new(names).try_map(|name| name.parse::<Style>())
-}
-
-/// An integer flag within a protocol parameter's range, parsed into its type (clap
-/// states the range when a value is outside it).
-macro_rules! bounded_parser {
-    ($name:ident, $type:ty) => {
-        fn $name() -> impl TypedValueParser<Value = $type> {
-            clap::value_parser!(u8)
-                .range(i64::from(<$type>::MIN)..=i64::from(<$type>::MAX))
-                .try_map(<$type>::new)
-        }
-    };
-}
-bounded_parser!(mask_parser, AnimeMask);
-bounded_parser!(strength_parser, Strength);
-bounded_parser!(style_id_parser, StyleId);
-
-/// Arguments of `bdip style`.
-#[derive(Debug, Clone, Args)]
-pub struct StyleArgs {
-    /// The style.
-    #[arg(long, value_name = "NAME", value_parser = style_parser())]
-    pub style: Style,
-    #[command(flatten)]
-    pub process: ProcessArgs,
-}
-
-/// Arguments of `bdip anime`.
-#[derive(Debug, Clone, Args)]
-pub struct AnimeArgs {
-    /// Wear mask N (1–8); without it, no mask.
-    #[arg(long, value_name = "N", value_parser = mask_parser())]
-    pub mask_id: Option<AnimeMask>,
-    #[command(flatten)]
-    pub process: ProcessArgs,
-}
-
 /// Parses `LEFT,TOP,WIDTH,HEIGHT` (non-negative integers, width and height at least 1).
 pub fn parse_rect(text: &str) -> Result<Rect, String> {
     let usage = || {
@@ -296,52 +322,6 @@ pub fn parse_rect(text: &str) -> Result<Rect, String> {
         }
         _ => Err(usage()),
     }
-}
-
-/// Arguments of `bdip inpaint`.
-#[derive(Debug, Clone, Args)]
-pub struct InpaintArgs {
-    /// A rectangle to fill, in pixels (repeatable; each must lie inside the image).
-    #[arg(long = "rect", value_name = "LEFT,TOP,WIDTH,HEIGHT", required = true, value_parser = parse_rect)]
-    pub rects: Vec<Rect>,
-    #[command(flatten)]
-    pub process: ProcessArgs,
-}
-
-/// Arguments of `bdip sky-seg`.
-#[derive(Debug, Clone, Args)]
-pub struct SkySegArgs {
-    /// Also write the sky probability map (0–255, PNG unless FILE's extension names
-    /// another format) to FILE (one input only; `-` for stdout, when the mask is not
-    /// written there; never the input or the mask's file).
-    #[arg(long, value_name = "FILE")]
-    pub scoremap: Option<PathBuf>,
-    #[command(flatten)]
-    pub process: ProcessArgs,
-}
-
-/// Arguments of `bdip denoise`.
-#[derive(Debug, Clone, Args)]
-pub struct DenoiseArgs {
-    /// Strength, 0–200 (0 leaves the image as it is).
-    #[arg(long, value_name = "N", value_parser = strength_parser())]
-    pub strength: Strength,
-    #[command(flatten)]
-    pub process: ProcessArgs,
-}
-
-/// Arguments of `bdip stylize`.
-#[derive(Debug, Clone, Args)]
-#[group(id = "custom_style", required = true, multiple = false, args = ["style_id", "style_image"])]
-pub struct StylizeArgs {
-    /// One of the thirty presets, 0–29.
-    #[arg(long, value_name = "N", value_parser = style_id_parser())]
-    pub style_id: Option<StyleId>,
-    /// Copy the look of this image (JPEG, PNG or BMP; at most 4 MB of base64, sides 50–4096 px).
-    #[arg(long, value_name = "FILE")]
-    pub style_image: Option<PathBuf>,
-    #[command(flatten)]
-    pub process: ProcessArgs,
 }
 
 #[cfg(test)]
@@ -366,7 +346,67 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    /// The subcommands and flags DESIGN.md promises, as the table generates them: one
+    /// subcommand per row, each flag with its long name and kind.
+    #[test]
+    fn the_table_generates_the_promised_command_line() {
+        let command = command();
+        for row in optable::table() {
+            let sub = command
+                .find_subcommand(row.cli)
+                .unwrap_or_else(|| panic!("no subcommand {}", row.cli));
+            for (param, flag) in flags(row) {
+                let arg = sub
+                    .get_arguments()
+                    .find(|arg| arg.get_id() == param.name)
+                    .unwrap_or_else(|| panic!("{} has no --{}", row.cli, flag.long));
+                assert_eq!(arg.get_long(), Some(flag.long));
+            }
+        }
+        let promised = [
+            ("style", "style"),
+            ("anime", "mask-id"),
+            ("inpaint", "rect"),
+            ("denoise", "strength"),
+            ("stylize", "style-id"),
+            ("stylize", "style-image"),
+            ("sky-seg", "scoremap"),
+        ];
+        for (name, long) in promised {
+            let sub = command.find_subcommand(name).unwrap();
+            assert!(
+                sub.get_arguments().any(|arg| arg.get_long() == Some(long)),
+                "bdip {name} --{long}"
+            );
+        }
+        for alias in ["colorize", "color-enhance"] {
+            assert!(command.find_subcommand(alias).is_some(), "{alias}");
+        }
+        let names: Vec<&str> = command
+            .get_subcommands()
+            .map(clap::Command::get_name)
+            .collect();
+        assert_eq!(names.len(), optable::table().count() + 3, "{names:?}");
+    }
+
+    #[test]
+    fn choices_take_hyphens_and_the_british_spelling() {
+        let matches = command()
+            .try_get_matches_from(["bdip", "style", "--style", "colour-pencil", "a.jpg"])
+            .unwrap();
+        let (_, sub) = matches.subcommand().unwrap();
+        assert_eq!(
+            sub.get_one::<String>("option").map(String::as_str),
+            Some("color_pencil")
+        );
+        assert!(
+            command()
+                .try_get_matches_from(["bdip", "style", "--style", "crayon", "a.jpg"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -36,12 +36,17 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let matches = args::command().get_matches();
+    let verbose = matches.get_count("verbose");
+    init_logging(verbose);
+    match task::of(&matches) {
+        Ok(Some((task, args))) => return process(task, &args, verbose > 0),
+        Ok(None) => {}
+        Err(message) => return usage_error(&message),
+    }
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    init_logging(cli.verbose);
-    let name = matches.subcommand_name().unwrap_or_default();
     match &cli.command {
         Command::Token(a) => token(a),
         Command::Serve(a) => baidu_imageprocess_emulator::cli::run(a),
@@ -53,15 +58,6 @@ fn main() -> ExitCode {
                 Err(e) => usage_error(&format!("cannot write to stdout: {e}")),
             }
         }
-        // Every other subcommand runs an operation; `task::of` knows each of them.
-        operation => match task::of(name, operation) {
-            Ok(Some((task, args))) => process(task, args, cli.verbose > 0),
-            Ok(None) => {
-                eprintln!("bdip: internal error: the subcommand `{name}` has no handler");
-                ExitCode::from(EXIT_USAGE)
-            }
-            Err(message) => usage_error(&message),
-        },
     }
 }
 

@@ -1,16 +1,17 @@
 //! What one `bdip` operation subcommand asks for: the operation with its typed
-//! parameters, where sky segmentation's scoremap goes, and how results are named.
+//! parameters, read from its flags through the protocol's own parameter decoder, where
+//! sky segmentation's scoremap goes, and how results are named.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use baidu_imageprocess::Operation;
-use baidu_imageprocess::protocol::optable::{self, ReplyKind};
-use baidu_imageprocess::protocol::{CustomStyle, Params};
+use baidu_imageprocess::protocol::optable::{self, OperationSpec, ParamKind, ReplyKind};
+use baidu_imageprocess::protocol::{LimitViolation, ParamFields, Params, Rect, decode_params};
+use base64::Engine as _;
+use clap::{ArgMatches, FromArgMatches as _};
 
-use crate::args::{
-    AnimeArgs, Command, DenoiseArgs, InpaintArgs, ProcessArgs, SkySegArgs, StyleArgs, StylizeArgs,
-};
+use crate::args::{self, ProcessArgs};
 use crate::inputs::Destination;
 
 /// One operation subcommand, resolved.
@@ -69,135 +70,131 @@ fn file_tag(path: &Path) -> String {
     }
 }
 
-/// The operation each operation subcommand runs, by the subcommand's name; the command
-/// line's test checks it against the operation table both ways.
-pub fn subcommands() -> [(&'static str, Operation); 15] {
-    [
-        ("enhance", Operation::ImageQualityEnhance),
-        ("dehaze", Operation::Dehaze),
-        ("contrast", Operation::ContrastEnhance),
-        ("colourize", Operation::Colourize),
-        ("stretch-restore", Operation::StretchRestore),
-        ("definition", Operation::ImageDefinitionEnhance),
-        ("colour-enhance", Operation::ColorEnhance),
-        ("style", Operation::StyleTrans),
-        ("anime", Operation::SelfieAnime),
-        ("inpaint", Operation::Inpainting),
-        ("sky-seg", Operation::SkySeg),
-        ("demoire", Operation::RemoveMoire),
-        ("doc-repair", Operation::DocRepair),
-        ("denoise", Operation::Denoise),
-        ("stylize", Operation::CustomizeStylization),
-    ]
+/// The flags of one subcommand as the wire fields they set, for [`decode_params`].
+#[derive(Debug, Default)]
+struct FlagFields {
+    texts: Vec<(&'static str, String)>,
+    rectangle: Option<serde_json::Value>,
+    /// What results are named with, from the first given flag that tags them.
+    variant: Option<String>,
 }
 
-/// The parameters of an operation subcommand and the tag that tells its results apart.
-fn params_of(command: &Command) -> Result<Option<(Params<'static>, Option<String>)>, String> {
-    let plain = |op| {
-        Params::defaults(op)
-            .map(|params| Some((params, None)))
-            .map_err(|e| e.to_string())
-    };
-    match command {
-        Command::Enhance(_) => plain(Operation::ImageQualityEnhance),
-        Command::Dehaze(_) => plain(Operation::Dehaze),
-        Command::Contrast(_) => plain(Operation::ContrastEnhance),
-        Command::Colourize(_) => plain(Operation::Colourize),
-        Command::StretchRestore(_) => plain(Operation::StretchRestore),
-        Command::Definition(_) => plain(Operation::ImageDefinitionEnhance),
-        Command::ColourEnhance(_) => plain(Operation::ColorEnhance),
-        Command::Demoire(_) => plain(Operation::RemoveMoire),
-        Command::DocRepair(_) => plain(Operation::DocRepair),
-        Command::SkySeg(_) => plain(Operation::SkySeg),
-        Command::Style(StyleArgs { style, .. }) => Ok(Some((
-            Params::StyleTrans(*style),
-            Some(style.name().to_owned()),
-        ))),
-        Command::Anime(AnimeArgs { mask_id, .. }) => Ok(Some((
-            Params::SelfieAnime { mask: *mask_id },
-            mask_id.map(|mask| format!("mask{}", mask.get())),
-        ))),
-        Command::Inpaint(InpaintArgs { rects, .. }) => {
-            Ok(Some((Params::Inpainting(Cow::Owned(rects.clone())), None)))
-        }
-        Command::Denoise(DenoiseArgs { strength, .. }) => Ok(Some((
-            Params::Denoise(*strength),
-            Some(strength.get().to_string()),
-        ))),
-        Command::Stylize(StylizeArgs {
-            style_id,
-            style_image,
-            ..
-        }) => match (style_id, style_image) {
-            // The style image wins, as on the wire.
-            (_, Some(path)) => {
-                let bytes = std::fs::read(path)
-                    .map_err(|e| format!("cannot read the style image {}: {e}", path.display()))?;
-                Ok(Some((
-                    Params::CustomizeStylization(CustomStyle::Image(Cow::Owned(bytes))),
-                    Some(file_tag(path)),
-                )))
+impl ParamFields for FlagFields {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| Cow::Borrowed(text.as_str()))
+    }
+
+    fn rectangle(&self) -> Option<Result<serde_json::Value, LimitViolation>> {
+        self.rectangle.clone().map(Ok)
+    }
+}
+
+impl FlagFields {
+    /// The fields `row`'s flags set in `matches` (a style image is read here, once).
+    fn read(row: &'static OperationSpec, matches: &ArgMatches) -> Result<Self, String> {
+        let mut fields = Self::default();
+        for (param, flag) in args::flags(row) {
+            let (text, tag) = match param.kind {
+                ParamKind::Choice { .. } => match matches.get_one::<String>(param.name) {
+                    Some(word) => (word.clone(), word.clone()),
+                    None => continue,
+                },
+                ParamKind::Integer { .. } => match matches.get_one::<i64>(param.name) {
+                    Some(n) => (n.to_string(), n.to_string()),
+                    None => continue,
+                },
+                ParamKind::Rectangles => {
+                    let rects: Vec<&Rect> = matches
+                        .get_many::<Rect>(param.name)
+                        .map(Iterator::collect)
+                        .unwrap_or_default();
+                    if !rects.is_empty() {
+                        fields.rectangle = Some(rects_json(&rects));
+                    }
+                    continue;
+                }
+                ParamKind::Image(_) => match matches.get_one::<PathBuf>(param.name) {
+                    Some(path) => {
+                        let bytes = std::fs::read(path).map_err(|e| {
+                            format!("cannot read --{} {}: {e}", flag.long, path.display())
+                        })?;
+                        (
+                            base64::engine::general_purpose::STANDARD.encode(bytes),
+                            file_tag(path),
+                        )
+                    }
+                    None => continue,
+                },
+                _ => {
+                    return Err(format!(
+                        "this bdip cannot send --{}; upgrade bdip",
+                        flag.long
+                    ));
+                }
+            };
+            // A flag valid only with another field's value sets that field too
+            // (`--mask-id` is `type=anime_mask`).
+            if let Some((field, value)) = param.only_with
+                && row.param(field).is_some()
+            {
+                fields.texts.push((field, value.to_owned()));
             }
-            (Some(id), None) => Ok(Some((
-                Params::CustomizeStylization(CustomStyle::Preset(*id)),
-                Some(id.get().to_string()),
-            ))),
-            (None, None) => Err("stylize needs --style-id N or --style-image FILE".into()),
-        },
-        Command::Token(_) | Command::Serve(_) | Command::Completions { .. } => Ok(None),
+            fields.texts.push((param.name, text));
+            if let (Some(prefix), None) = (flag.tag, &fields.variant) {
+                fields.variant = Some(format!("{prefix}{tag}"));
+            }
+        }
+        Ok(fields)
     }
 }
 
-/// The shared arguments of an operation subcommand; `None` for the others.
-fn process_args(command: &Command) -> Option<&ProcessArgs> {
-    match command {
-        Command::Enhance(a)
-        | Command::Dehaze(a)
-        | Command::Contrast(a)
-        | Command::Colourize(a)
-        | Command::StretchRestore(a)
-        | Command::Definition(a)
-        | Command::ColourEnhance(a)
-        | Command::Demoire(a)
-        | Command::DocRepair(a)
-        | Command::Style(StyleArgs { process: a, .. })
-        | Command::Anime(AnimeArgs { process: a, .. })
-        | Command::Inpaint(InpaintArgs { process: a, .. })
-        | Command::SkySeg(SkySegArgs { process: a, .. })
-        | Command::Denoise(DenoiseArgs { process: a, .. })
-        | Command::Stylize(StylizeArgs { process: a, .. }) => Some(a),
-        Command::Token(_) | Command::Serve(_) | Command::Completions { .. } => None,
-    }
+/// Rectangles as the wire's JSON array.
+fn rects_json(rects: &[&Rect]) -> serde_json::Value {
+    rects
+        .iter()
+        .map(|r| {
+            serde_json::json!({"left": r.left, "top": r.top, "width": r.width, "height": r.height})
+        })
+        .collect()
 }
 
-/// The task and the shared arguments of the operation subcommand `name`; `Ok(None)` for
-/// the other subcommands; an error (a usage error) when its parameters cannot be formed.
-pub fn of<'c>(name: &str, command: &'c Command) -> Result<Option<(Task, &'c ProcessArgs)>, String> {
-    let (Some((params, variant)), Some(args)) = (params_of(command)?, process_args(command)) else {
+/// The task and the shared arguments of an operation subcommand; `Ok(None)` for the
+/// built-in subcommands; an error (a usage error) when its parameters cannot be formed.
+pub fn of(matches: &ArgMatches) -> Result<Option<(Task, ProcessArgs)>, String> {
+    let Some((name, sub)) = matches.subcommand() else {
         return Ok(None);
     };
-    let tag = match variant {
+    let Some(row) = optable::table().find(|row| row.cli == name) else {
+        return Ok(None);
+    };
+    let args = ProcessArgs::from_arg_matches(sub).map_err(|e| e.to_string())?;
+    let fields = FlagFields::read(row, sub)?;
+    let params = decode_params(row.operation, &fields).map_err(|e| format!("{name}: {e}"))?;
+    let tag = match &fields.variant {
         Some(variant) => format!("{name}-{variant}"),
         None => name.to_owned(),
     };
-    let scoremap = match command {
-        Command::SkySeg(SkySegArgs {
-            scoremap: Some(path),
-            ..
-        }) => Some(if path.as_os_str() == "-" {
-            Destination::Stdout
-        } else {
-            Destination::File {
-                path: path.clone(),
-                explicit: true,
+    let scoremap = sub
+        .try_get_one::<PathBuf>(args::SCOREMAP)
+        .ok()
+        .flatten()
+        .map(|path| {
+            if path.as_os_str() == "-" {
+                Destination::Stdout
+            } else {
+                Destination::File {
+                    path: path.clone(),
+                    explicit: true,
+                }
             }
-        }),
-        _ => None,
-    };
+        });
     Ok(Some((
         Task {
             name: name.to_owned(),
-            operation: params.operation(),
+            operation: row.operation,
             params,
             tag,
             scoremap,

@@ -123,7 +123,9 @@ pub use machine::shared::Session;
 pub use machine::step::{Machine, Step};
 pub use machine::token_call::{TokenCall, TokenInfo};
 pub use operation::{Operation, UnknownOperation};
-pub use optable::{BodyKind, InputKind, OperationSpec, Params, ReplyKind};
+pub use optable::{
+    BodyKind, Flag, InputKind, OperationSpec, ParamKind, ParamSpec, Params, ReplyKind,
+};
 pub use params::{
     AnimeMask, CustomStyle, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Strength, Style, StyleId,
     check_rects,

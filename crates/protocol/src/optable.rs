@@ -119,6 +119,36 @@ pub struct ParamSpec {
     /// Valid only when another field has a value: `("type", "anime_mask")` for
     /// `mask_id`; `("input", "pdf_file")` for a parameter of the PDF input.
     pub only_with: Option<(&'static str, &'static str)>,
+    /// The `bdip` flag that sets it; `None` when `bdip` sets it itself (`type`, implied by
+    /// `--mask-id`) or does not offer it.
+    pub flag: Option<Flag>,
+}
+
+/// How `bdip` offers a parameter on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Flag {
+    /// The long flag, without `--` (`strength`).
+    pub long: &'static str,
+    /// The placeholder of its value in `--help` (`N`).
+    pub value_name: &'static str,
+    /// Its `--help` line.
+    pub help: &'static str,
+    /// What derived result names carry of it after the subcommand: `Some(prefix)` puts
+    /// the prefix and the value (`mask` + `4`: `anime-mask4`; `""` + `80`: `denoise-80`;
+    /// an image's file stem), `None` nothing.
+    pub tag: Option<&'static str>,
+}
+
+/// A flag whose value tells results apart (see [`Flag::tag`]).
+#[allow(clippy::unnecessary_wraps)] // what `ParamSpec::flag` holds
+const fn flag(long: &'static str, value_name: &'static str, help: &'static str) -> Option<Flag> {
+    Some(Flag {
+        long,
+        value_name,
+        help,
+        tag: Some(""),
+    })
 }
 
 /// Everything about one operation except its behaviour.
@@ -211,6 +241,7 @@ const fn param(
         meaning,
         kind,
         only_with: None,
+        flag: None,
     }
 }
 
@@ -275,16 +306,19 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
     row(
         Operation::StyleTrans,
         "one of nine painterly styles",
-        &[param(
-            "option",
-            true,
-            ParamKind::Choice {
-                values: &Style::NAMES,
-                default: None,
-            },
-            Style::ALLOWED,
-            "the style",
-        )],
+        &[ParamSpec {
+            flag: flag("style", "NAME", "The style."),
+            ..param(
+                "option",
+                true,
+                ParamKind::Choice {
+                    values: &Style::NAMES,
+                    default: None,
+                },
+                Style::ALLOWED,
+                "the style",
+            )
+        }],
         RESTORE,
         BAIDU_PAGE,
     ),
@@ -304,6 +338,12 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
             ),
             ParamSpec {
                 only_with: Some(("type", "anime_mask")),
+                flag: Some(Flag {
+                    long: "mask-id",
+                    value_name: "N",
+                    help: "Wear mask N (1–8); without it, no mask.",
+                    tag: Some("mask"),
+                }),
                 ..param(
                     "mask_id",
                     false,
@@ -321,13 +361,21 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
         ..row(
             Operation::Inpainting,
             "fill rectangles from their surroundings",
-            &[param(
-                "rectangle",
-                true,
-                ParamKind::Rectangles,
-                RECT_ALLOWED,
-                "the areas to fill, a JSON array of {left, top, width, height}",
-            )],
+            &[ParamSpec {
+                flag: Some(Flag {
+                    long: "rect",
+                    value_name: "LEFT,TOP,WIDTH,HEIGHT",
+                    help: "A rectangle to fill, in pixels (repeatable; each must lie inside the image).",
+                    tag: None,
+                }),
+                ..param(
+                    "rectangle",
+                    true,
+                    ParamKind::Rectangles,
+                    RECT_ALLOWED,
+                    "the areas to fill, a JSON array of {left, top, width, height}",
+                )
+            }],
             RESTORE,
             UNCONFIRMED,
         )
@@ -371,13 +419,20 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
     row(
         Operation::Denoise,
         "remove noise",
-        &[param(
-            "option",
-            true,
-            integer(Strength::MIN as i64, Strength::MAX as i64, None),
-            Strength::ALLOWED,
-            "the strength (0 leaves the image as it is)",
-        )],
+        &[ParamSpec {
+            flag: flag(
+                "strength",
+                "N",
+                "Strength, 0–200 (0 leaves the image as it is).",
+            ),
+            ..param(
+                "option",
+                true,
+                integer(Strength::MIN as i64, Strength::MAX as i64, None),
+                Strength::ALLOWED,
+                "the strength (0 leaves the image as it is)",
+            )
+        }],
         Limits::sides(50, 1999, None, 3 * MIB),
         "https://ai.baidu.com/ai-doc/IMAGEPROCESS/Tl78sby7g (linked from the Python SDK)",
     ),
@@ -385,20 +440,30 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
         Operation::CustomizeStylization,
         "one of thirty style presets, or the look of a style image",
         &[
-            param(
-                "style_id",
-                false,
-                integer(StyleId::MIN as i64, StyleId::MAX as i64, None),
-                StyleId::ALLOWED,
-                "a preset; one of style_id and style is required",
-            ),
-            param(
-                "style",
-                false,
-                ParamKind::Image(STYLE_IMAGE_LIMITS),
-                "a JPEG, PNG or BMP image as base64, at most 4 MB, sides 50–4096 px",
-                "a style image whose look is copied; wins over style_id",
-            ),
+            ParamSpec {
+                flag: flag("style-id", "N", "One of the thirty presets, 0–29."),
+                ..param(
+                    "style_id",
+                    false,
+                    integer(StyleId::MIN as i64, StyleId::MAX as i64, None),
+                    StyleId::ALLOWED,
+                    "a preset; one of style_id and style is required",
+                )
+            },
+            ParamSpec {
+                flag: flag(
+                    "style-image",
+                    "FILE",
+                    "Copy the look of this image (JPEG, PNG or BMP; at most 4 MB of base64, sides 50–4096 px).",
+                ),
+                ..param(
+                    "style",
+                    false,
+                    ParamKind::Image(STYLE_IMAGE_LIMITS),
+                    "a JPEG, PNG or BMP image as base64, at most 4 MB, sides 50–4096 px",
+                    "a style image whose look is copied; wins over style_id",
+                )
+            },
         ],
         Limits::sides(50, 4096, None, 4 * MIB),
         "https://ai.baidu.com/ai-doc/IMAGEPROCESS/al50vf6bq (linked from the Python SDK)",
