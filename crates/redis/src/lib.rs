@@ -40,6 +40,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod budget;
 mod error;
 mod fallback;
