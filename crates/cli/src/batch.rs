@@ -210,20 +210,21 @@ fn read_cap(op: Operation, fit: bool) -> u64 {
     }
 }
 
-/// Why a file is refused for its size; `of` says what the `--fit` cap is for.
-fn too_large(cap: u64, fit: bool, of: &str) -> String {
+/// Why a file is refused for its size; with `--fit`, `what` says what the whole-read cap
+/// was applied to and what to do instead.
+fn too_large(cap: u64, fit: bool, what: &str) -> String {
     let mib = mebibytes(cap);
     if fit {
-        format!(
-            "is larger than {mib} MiB ({cap} bytes), the most --fit reads {of}; PNG and JPEG files are streamed up to {} GiB: give a PNG or JPEG file by its path",
-            FIT_MAX_STREAMED_FILE_BYTES >> 30
-        )
+        format!("is larger than {mib} MiB ({cap} bytes), the most --fit reads whole {what}")
     } else {
         format!(
             "is larger than {mib} MiB ({cap} bytes), the most the operation accepts once base64 grows it by a third (use --fit)"
         )
     }
 }
+
+/// The largest PNG or JPEG file `--fit` streams, in GiB.
+const STREAMED_GIB: u64 = FIT_MAX_STREAMED_FILE_BYTES >> 30;
 
 /// `bytes` in MiB with at most two decimals and no rounding down past the cap: a 2.25 MiB
 /// cap reads "2.25", never "2".
@@ -270,7 +271,9 @@ fn fit_while_reading(
             Err(size_error(too_large(
                 FIT_MAX_FILE_BYTES,
                 true,
-                "of a file that is not PNG or JPEG",
+                &format!(
+                    "of a file that is not PNG or JPEG: convert it to PNG or JPEG (streamed up to {STREAMED_GIB} GiB)"
+                ),
             )))
         } else {
             Ok(None)
@@ -278,8 +281,7 @@ fn fit_while_reading(
     };
     if len > FIT_MAX_STREAMED_FILE_BYTES {
         return Err(size_error(format!(
-            "is larger than {} GiB ({FIT_MAX_STREAMED_FILE_BYTES} bytes), the most --fit streams of a PNG or JPEG: shrink it with an image editor first",
-            FIT_MAX_STREAMED_FILE_BYTES >> 30
+            "is larger than {STREAMED_GIB} GiB ({FIT_MAX_STREAMED_FILE_BYTES} bytes), the most --fit streams of a PNG or JPEG: shrink it with an image editor first"
         )));
     }
     match fit_streamed(reader, format, op) {
@@ -287,7 +289,9 @@ fn fit_while_reading(
         Err(FitError::NotStreamed(what)) if len > FIT_MAX_FILE_BYTES => Err(size_error(too_large(
             FIT_MAX_FILE_BYTES,
             true,
-            &format!("of {what}"),
+            &format!(
+                "of {what}: re-save it as a non-interlaced PNG or a baseline JPEG (streamed up to {STREAMED_GIB} GiB)"
+            ),
         ))),
         Err(FitError::NotStreamed(_)) => Ok(None),
         Err(e) => Err((e.to_string(), fit_code(&e))),
@@ -342,11 +346,13 @@ fn read_bounded(source: &Source, op: Operation, fit: bool) -> Result<Vec<u8>, Re
         }
     }
     if buf.len() as u64 > cap {
-        let of = match source {
-            Source::Stdin => "from stdin",
-            Source::File(_) | Source::Url(_) => "of a file",
+        let what = match source {
+            Source::Stdin => format!(
+                "from stdin: give the image as a file (PNG and JPEG files are streamed up to {STREAMED_GIB} GiB)"
+            ),
+            Source::File(_) | Source::Url(_) => "of a file".to_owned(),
         };
-        return Err(size_error(too_large(cap, fit, of)));
+        return Err(size_error(too_large(cap, fit, &what)));
     }
     Ok(buf)
 }

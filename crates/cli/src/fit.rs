@@ -39,9 +39,8 @@ pub enum FitError {
     Header(String),
     /// More pixels than `--fit` decodes, from the header.
     #[error(
-        "is {width}×{height} ({:.0} Mpx); --fit handles at most {max_mpx} Mpx of {what}: shrink it with an image editor first{}",
-        *width as f64 * *height as f64 / 1e6,
-        if *what == "a PNG or JPEG" { "" } else { ", or convert it to PNG or JPEG (streamed up to 1000 Mpx)" }
+        "is {width}×{height} ({:.0} Mpx); --fit handles at most {max_mpx} Mpx of {what}: {hint}",
+        *width as f64 * *height as f64 / 1e6
     )]
     TooManyPixels {
         /// Its width.
@@ -52,6 +51,8 @@ pub enum FitError {
         max_mpx: u64,
         /// The kind of image the cap is for.
         what: &'static str,
+        /// What to do.
+        hint: &'static str,
     },
     /// Not valid image data (truncated, corrupt).
     #[error("cannot decode the image: {0}")]
@@ -125,6 +126,7 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<DynamicImage, FitError> {
             height: h,
             max_mpx: FIT_MAX_PIXELS / 1_000_000,
             what,
+            hint: "convert it to a PNG or baseline JPEG (streamed up to 1000 Mpx), or shrink it first",
         });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -172,7 +174,8 @@ fn streamed<R: BufRead + Seek>(
     let target = |w, h| plan(w, h, &limits, 1.0).map(|p| p.content);
     let (img, source) = match format {
         ImageFormat::Png => stream::png(reader, target)?,
-        _ => return Err(FitError::NotStreamed("a JPEG")),
+        ImageFormat::Jpeg => stream::jpeg(reader, target)?,
+        _ => return Err(FitError::NotStreamed("an image that is not PNG or JPEG")),
     };
     finish(&img, source, format, op)
 }
@@ -395,7 +398,7 @@ mod tests {
         bmp[22..26].copy_from_slice(&10_000i32.to_le_bytes());
         let err = fit(&bmp, Operation::Dehaze).unwrap_err().to_string();
         assert!(
-            err.contains("at most 50 Mpx") && err.contains("convert it to PNG or JPEG"),
+            err.contains("at most 50 Mpx") && err.contains("convert it to a PNG"),
             "{err}"
         );
     }
@@ -453,5 +456,75 @@ mod tests {
             };
             assert!(matches!(err, FitError::Decode(_)), "{cut}: {err}");
         }
+    }
+
+    fn halves_jpeg(w: u32, h: u32) -> Vec<u8> {
+        // Dark left half, bright right half, with a little noise for detail.
+        let mut seed = 11u32;
+        let img = image::RgbImage::from_fn(w, h, |x, _| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let base: u8 = if x < w / 2 { 30 } else { 220 };
+            let v = base.wrapping_add((seed >> 28) as u8);
+            image::Rgb([v, v, v])
+        });
+        encode(&DynamicImage::ImageRgb8(img), ImageFormat::Jpeg).unwrap()
+    }
+
+    #[test]
+    fn a_streamed_jpeg_is_scaled_down_with_its_picture_intact() {
+        // 3000×2000 for a 640 000-pixel budget: decoded at 1/2 scale, then averaged.
+        let bytes = halves_jpeg(3000, 2000);
+        let op = Operation::ImageQualityEnhance;
+        let fitted = fit(&bytes, op).unwrap();
+        assert_eq!(image::guess_format(&fitted).unwrap(), ImageFormat::Jpeg);
+        protocol::validate(op, &fitted).unwrap();
+        let img = image::load_from_memory(&fitted).unwrap().to_luma8();
+        assert!(
+            within(&op.limits(), img.dimensions()),
+            "{:?}",
+            img.dimensions()
+        );
+        let (w, h) = img.dimensions();
+        let left = img.get_pixel(w / 4, h / 2).0[0];
+        let right = img.get_pixel(3 * w / 4, h / 2).0[0];
+        assert!(left < 60 && right > 190, "left {left}, right {right}");
+        // Streamed from a reader the same way.
+        let streamed = fit_streamed(Cursor::new(&bytes), ImageFormat::Jpeg, op).unwrap();
+        let dims = |b: &[u8]| protocol::sniff(b).map(|i| (i.width, i.height)).unwrap();
+        assert_eq!(dims(&streamed), dims(&fitted));
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_jpeg_is_a_decode_error() {
+        let bytes = halves_jpeg(2000, 1200);
+        for cut in [bytes.len() / 3, bytes.len() - 200] {
+            let Err(err) = fit(&bytes[..cut], Operation::Dehaze) else {
+                panic!("a JPEG cut at {cut} was fitted");
+            };
+            assert!(matches!(err, FitError::Decode(_)), "{cut}: {err}");
+        }
+        // Garbage after a valid header.
+        let mut garbage = bytes[..600].to_vec();
+        garbage.extend(std::iter::repeat_n(0xFFu8, 5000));
+        let Err(err) = fit_streamed(Cursor::new(&garbage), ImageFormat::Jpeg, Operation::Dehaze)
+        else {
+            panic!("garbage was fitted");
+        };
+        assert!(matches!(err, FitError::Decode(_)), "{err}");
+    }
+
+    #[test]
+    fn a_huge_progressive_jpeg_is_refused_from_its_header() {
+        let header = baidu_imageprocess_test_support::jpeg_header(20_000, 20_000);
+        let Err(err) = fit_streamed(Cursor::new(&header), ImageFormat::Jpeg, Operation::Dehaze)
+        else {
+            panic!("a 400 Mpx progressive JPEG header was fitted");
+        };
+        let text = err.to_string();
+        assert!(matches!(err, FitError::TooManyPixels { .. }), "{text}");
+        assert!(
+            text.contains("progressive") && text.contains("baseline"),
+            "{text}"
+        );
     }
 }

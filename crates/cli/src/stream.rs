@@ -1,8 +1,10 @@
 //! Streaming decodes for `--fit`: a PNG is read row by row from its file and each row goes
 //! straight into the [`BoxResampler`], so a 1 GiB panorama costs its output, not its
-//! pixels. The dimensions are checked from the header, before the decoder is built.
+//! pixels. A JPEG is decoded at 1/2, 1/4 or 1/8 scale when the target allows (the IDCT
+//! computes only the low frequencies), so it costs at most the scaled image. The
+//! dimensions are checked from the header, before the decoder allocates anything.
 
-use std::io::{BufRead, Seek, SeekFrom};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
@@ -15,6 +17,16 @@ pub const STREAM_MAX_PIXELS: u64 = 1_000_000_000;
 pub const STREAM_MAX_SIDE: u32 = 1 << 20;
 /// Most bytes the PNG decoder allocates (rows and ancillary chunks, never the image).
 const PNG_MAX_ALLOC: usize = 256 * 1024 * 1024;
+/// Most bytes of the (scaled) image the JPEG decoder returns. The target of any operation
+/// is at most 4096 px a side, and the decoder's scale is at most twice that a side, so a
+/// 3-channel result stays below 8192² × 3 = 192 MiB; this is the backstop.
+const JPEG_MAX_BUFFER: usize = 256 * 1024 * 1024;
+/// Most bytes of DCT coefficients a progressive JPEG may need: its scans refine every
+/// block of the whole image, which the decoder therefore holds unscaled (2 bytes a
+/// coefficient, 64 a block).
+const PROGRESSIVE_MAX_COEFFICIENT_BYTES: u64 = 384 * 1024 * 1024;
+/// What to do with an image above the streaming cap.
+const SHRINK_FIRST: &str = "shrink it with an image editor first";
 
 /// Refuses dimensions beyond what streaming takes.
 fn check_dims(w: u32, h: u32, what: &str) -> Result<(), FitError> {
@@ -27,6 +39,7 @@ fn check_dims(w: u32, h: u32, what: &str) -> Result<(), FitError> {
             height: h,
             max_mpx: STREAM_MAX_PIXELS / 1_000_000,
             what: "a PNG or JPEG",
+            hint: SHRINK_FIRST,
         });
     }
     Ok(())
@@ -124,5 +137,100 @@ pub fn png<R: BufRead + Seek>(
     let pixels = resampler
         .finish()
         .ok_or_else(|| FitError::Decode("the image data ends early (truncated?)".into()))?;
+    Ok((image_from(size, channels, pixels)?, (w, h)))
+}
+
+fn jpeg_error(e: jpeg_decoder::Error) -> FitError {
+    match e {
+        jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            FitError::Decode("the file ends before the image does (truncated?)".into())
+        }
+        // Arithmetic coding, hierarchical frames, 12-bit samples: the whole decode may
+        // know them.
+        jpeg_decoder::Error::Unsupported(_) => {
+            FitError::NotStreamed("a JPEG the scaling decoder does not read")
+        }
+        other => FitError::Decode(other.to_string()),
+    }
+}
+
+/// Ink to light: what a CMYK JPEG's pixel looks like on screen.
+fn cmyk_to_rgb(cmyk: &[u8], rgb: &mut Vec<u8>) {
+    rgb.clear();
+    for px in cmyk.chunks_exact(4) {
+        let k = 255 - u16::from(px[3]);
+        for &ink in &px[..3] {
+            rgb.push(((255 - u16::from(ink)) * k / 255) as u8);
+        }
+    }
+}
+
+/// Decodes the JPEG `reader` holds at the smallest DCT scale (1/8, 1/4, 1/2 or 1) whose
+/// result is still at least `target(width, height)`, then shrinks that by area averaging
+/// to the target (each side at most the source's). Returns the shrunk 8-bit image and the
+/// source's size.
+pub fn jpeg<R: Read>(
+    reader: R,
+    target: impl FnOnce(u32, u32) -> Result<(u32, u32), FitError>,
+) -> Result<(DynamicImage, (u32, u32)), FitError> {
+    let mut decoder = jpeg_decoder::Decoder::new(reader);
+    decoder.set_max_decoding_buffer_size(JPEG_MAX_BUFFER);
+    decoder.read_info().map_err(jpeg_error)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| FitError::Decode("the JPEG has no frame header".into()))?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    check_dims(w, h, "a JPEG")?;
+    let components: u32 = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => 1,
+        jpeg_decoder::PixelFormat::RGB24 => 3,
+        jpeg_decoder::PixelFormat::CMYK32 => 4,
+        jpeg_decoder::PixelFormat::L16 => return Err(FitError::NotStreamed("a 16-bit JPEG")),
+    };
+    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive
+        && u64::from(w) * u64::from(h) * u64::from(components) * 2
+            > PROGRESSIVE_MAX_COEFFICIENT_BYTES
+    {
+        let max = PROGRESSIVE_MAX_COEFFICIENT_BYTES / (u64::from(components) * 2);
+        return Err(FitError::TooManyPixels {
+            width: w,
+            height: h,
+            max_mpx: max / 1_000_000,
+            what: "a progressive JPEG",
+            hint: "re-save it as a baseline JPEG or a PNG (streamed up to 1000 Mpx), or shrink it first",
+        });
+    }
+    let out = target(w, h)?;
+    let side = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+    let (sw, sh) = decoder
+        .scale(side(out.0), side(out.1))
+        .map_err(jpeg_error)?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    // The decoder is fuzzed, but a panic in it must stay a failed image, never a crash.
+    let pixels = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decoder.decode()))
+        .map_err(|_| FitError::Decode("the JPEG decoder failed".into()))?
+        .map_err(jpeg_error)?;
+    let row_len = sw as usize * components as usize;
+    if row_len == 0 || pixels.len() < row_len * sh as usize {
+        return Err(FitError::Decode(
+            "the JPEG decoder returned too few pixels".into(),
+        ));
+    }
+    let channels = if components == 1 { 1 } else { 3 };
+    let mut resampler = BoxResampler::new((sw, sh), out, channels, false);
+    let mut rgb = Vec::with_capacity(sw as usize * 3);
+    for row in pixels.chunks_exact(row_len).take(sh as usize) {
+        if components == 4 {
+            cmyk_to_rgb(row, &mut rgb);
+            resampler.push_row(&rgb);
+        } else {
+            resampler.push_row(row);
+        }
+    }
+    drop(pixels);
+    let size = resampler.out_size();
+    let pixels = resampler
+        .finish()
+        .ok_or_else(|| FitError::Decode("the JPEG has fewer rows than it claims".into()))?;
     Ok((image_from(size, channels, pixels)?, (w, h)))
 }

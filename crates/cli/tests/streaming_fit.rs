@@ -111,7 +111,7 @@ fn files_above_the_caps_are_refused_with_what_to_do() {
     );
 
     // A 100 MiB BMP: not streamed, so the whole-file cap holds and the message says which
-    // formats go further.
+    // formats go further. Stdin, which cannot be streamed (no seeking), says to give a file.
     let bmp = dir.path().join("big.bmp");
     image::RgbImage::new(64, 64).save(&bmp).unwrap();
     File::options()
@@ -129,7 +129,68 @@ fn files_above_the_caps_are_refused_with_what_to_do() {
         .code(1);
     let stderr = stderr_of(assert.get_output());
     assert!(
-        stderr.contains("64 MiB") && stderr.contains("PNG and JPEG files are streamed"),
+        stderr.contains("64 MiB") && stderr.contains("convert it to PNG or JPEG"),
         "{stderr}"
     );
+    let mut stdin = baidu_imageprocess_test_support::gradient_png(64, 64);
+    stdin.resize(65 * 1024 * 1024, 0);
+    let assert = bdip()
+        .args(["contrast", "--fit", "--local", "-", "-o", "-"])
+        .write_stdin(stdin)
+        .assert()
+        .code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(
+        stderr.contains("from stdin") && stderr.contains("give the image as a file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_large_jpeg_is_fitted_from_its_file_and_a_truncated_one_fails_cleanly() {
+    let dir = tmp();
+    let input = dir.path().join("big.jpg");
+    // Noise: about 10 MB, far above the 3 MiB contrast takes as it is.
+    let mut seed = 0x2545_F491u32;
+    let img = image::RgbImage::from_fn(6000, 4000, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+    });
+    let file = BufWriter::new(File::create(&input).unwrap());
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(file, 90))
+        .unwrap();
+    drop(img);
+    let len = std::fs::metadata(&input).unwrap().len();
+    assert!(len > 4 * 1024 * 1024, "the JPEG is only {len} bytes");
+
+    let out = dir.path().join("out.jpg");
+    let assert = bdip()
+        .args(["contrast", "--fit", "--local"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert();
+    let output = assert.get_output();
+    assert!(output.status.success(), "{}", stderr_of(output));
+    let size = dims(&out);
+    assert!(within_contrast_limits(size), "{size:?}");
+
+    File::options()
+        .write(true)
+        .open(&input)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let assert = bdip()
+        .args(["contrast", "--fit", "--local"])
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("cut.jpg"))
+        .assert()
+        .code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(stderr.contains("cannot decode"), "{stderr}");
+    assert!(!stderr.contains("panick"), "{stderr}");
 }
