@@ -34,7 +34,7 @@ fn options(args: &[String]) -> Result<Options> {
             other => bail!("unknown argument `{other}` (--calls N, --seconds S)"),
         }
     }
-    if o.calls == 0 || !(o.seconds > 0.0) {
+    if o.calls == 0 || o.seconds.is_nan() || o.seconds <= 0.0 {
         bail!("--calls and --seconds must be positive");
     }
     Ok(o)
