@@ -14,11 +14,13 @@ mod budget_bench;
 mod contact_sheet;
 mod degrade;
 mod docs;
+mod engine_ops;
 mod families;
 mod fuzz;
 mod graphics;
 mod load;
 mod metrics;
+mod op_files;
 mod photos;
 mod quality;
 mod quality_restore;
@@ -34,6 +36,11 @@ mod train_refine;
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
 
 const TASKS: &[Task] = &[
+    (
+        "op-files",
+        "In how many non-test source files under crates/ each operation is named: [--max N] (default 5; fails above)",
+        op_files::run,
+    ),
     (
         "photos",
         "Fetch the freely licensed photos (Debian wallpapers, Python sample data): --dir DIR",

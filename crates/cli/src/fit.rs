@@ -9,12 +9,14 @@
 //! fitted at a time; the target size is computed before any canvas is made, so padding a
 //! 65535×1 strip costs a 4096-wide canvas, not a 65535-wide one.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Cursor, Seek};
 use std::sync::{Mutex, PoisonError};
 
 use baidu_imageprocess::{Operation, protocol};
 use image::{DynamicImage, ImageFormat, ImageReader, imageops::FilterType};
 
+use crate::resample::BoxResampler;
 use crate::stream;
 
 /// Most pixels `--fit` decodes whole (BMP, interlaced PNG): about 8000×6000.
@@ -195,7 +197,12 @@ fn finish(
         let encoded = encode(&render(img, plan), format)?;
         match protocol::validate(op, &encoded) {
             Ok(_) => return Ok(encoded),
-            Err(protocol::LimitViolation::TooLarge { .. }) => extra *= 0.8,
+            // Encoded size grows about with the pixel count: aim just under the limit,
+            // and shrink by at least a fifth so that six tries always reach it.
+            Err(protocol::LimitViolation::TooLarge { base64_len, max }) => {
+                let aim = (max as f64 / base64_len.max(1) as f64).sqrt() * 0.95;
+                extra *= aim.min(0.8);
+            }
             Err(other) => {
                 return Err(FitError::CannotFit(format!(
                     "cannot fit the image: {other}"
@@ -287,11 +294,41 @@ fn plan(w: u32, h: u32, limits: &protocol::Limits, extra: f64) -> Result<Plan, F
     )))
 }
 
-fn render(img: &DynamicImage, plan: Plan) -> DynamicImage {
+/// `img` at `size`: shrunk by area averaging, row by row (no float copy of the whole
+/// image, unlike `image`'s filters), or enlarged with Lanczos.
+fn resize(img: &DynamicImage, (w, h): (u32, u32)) -> DynamicImage {
+    if w > img.width() || h > img.height() {
+        return img.resize_exact(w, h, FilterType::Lanczos3);
+    }
+    let (channels, alpha, samples): (usize, bool, &[u8]) = match img {
+        DynamicImage::ImageLuma8(i) => (1, false, i.as_raw()),
+        DynamicImage::ImageLumaA8(i) => (2, true, i.as_raw()),
+        DynamicImage::ImageRgb8(i) => (3, false, i.as_raw()),
+        DynamicImage::ImageRgba8(i) => (4, true, i.as_raw()),
+        other => return other.resize_exact(w, h, FilterType::Lanczos3),
+    };
+    let mut resampler = BoxResampler::new((img.width(), img.height()), (w, h), channels, alpha);
+    for row in samples.chunks_exact(img.width() as usize * channels) {
+        resampler.push_row(row);
+    }
+    let size = resampler.out_size();
+    match resampler
+        .finish()
+        .map(|pixels| stream::image_from(size, channels, pixels))
+    {
+        Some(Ok(shrunk)) => shrunk,
+        // Unreachable (every row was pushed); the filter is the fallback, not a panic.
+        _ => img.resize_exact(w, h, FilterType::Lanczos3),
+    }
+}
+
+/// `img` at the plan's size, padded to its canvas; `img` itself when that is what it is
+/// already (no copy of a large image).
+fn render(img: &DynamicImage, plan: Plan) -> Cow<'_, DynamicImage> {
     let resized = if (img.width(), img.height()) == plan.content {
-        img.clone()
+        Cow::Borrowed(img)
     } else {
-        img.resize_exact(plan.content.0, plan.content.1, FilterType::Lanczos3)
+        Cow::Owned(resize(img, plan.content))
     };
     if plan.content == plan.canvas {
         return resized;
@@ -300,8 +337,8 @@ fn render(img: &DynamicImage, plan: Plan) -> DynamicImage {
     let mut canvas = DynamicImage::new(cw, ch, resized.color());
     let x = (cw - plan.content.0) / 2;
     let y = (ch - plan.content.1) / 2;
-    image::imageops::overlay(&mut canvas, &resized, i64::from(x), i64::from(y));
-    canvas
+    image::imageops::overlay(&mut canvas, resized.as_ref(), i64::from(x), i64::from(y));
+    Cow::Owned(canvas)
 }
 
 fn encode(img: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, FitError> {
@@ -341,13 +378,31 @@ mod tests {
     fn shrinks_long_sides_and_pads_wide_images() {
         let fitted = fit(&png(5000, 3000), Operation::Dehaze).unwrap();
         let info = protocol::sniff(&fitted).unwrap();
-        assert_eq!((info.width, info.height), (4096, 2457));
+        // Uncompressed: shrunk further, to fit the base64 limit.
+        assert!(within(
+            &Operation::Dehaze.limits(),
+            (info.width, info.height)
+        ));
+        assert_eq!(info.width * 3 / 5, info.height, "{info:?}");
+        protocol::validate(Operation::Dehaze, &fitted).unwrap();
         let fitted = fit(&png(2000, 300), Operation::ContrastEnhance).unwrap();
         let info = protocol::sniff(&fitted).unwrap();
         assert!(info.width <= 3 * info.height, "{info:?}");
         let fitted = fit(&png(1200, 1000), Operation::ImageQualityEnhance).unwrap();
         let info = protocol::sniff(&fitted).unwrap();
         assert!(u64::from(info.width) * u64::from(info.height) <= 640_000);
+        // A BMP is decoded whole, then shrunk the same way.
+        let bmp = encode(&DynamicImage::new_rgb8(5000, 3000), ImageFormat::Bmp).unwrap();
+        let fitted = fit(&bmp, Operation::Dehaze).unwrap();
+        assert_eq!(image::guess_format(&fitted).unwrap(), ImageFormat::Bmp);
+        let info = protocol::sniff(&fitted).unwrap();
+        // Uncompressed: shrunk further, to fit the base64 limit.
+        assert!(within(
+            &Operation::Dehaze.limits(),
+            (info.width, info.height)
+        ));
+        assert_eq!(info.width * 3 / 5, info.height, "{info:?}");
+        protocol::validate(Operation::Dehaze, &fitted).unwrap();
     }
 
     #[test]

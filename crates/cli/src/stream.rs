@@ -46,7 +46,7 @@ fn check_dims(w: u32, h: u32, what: &str) -> Result<(), FitError> {
 }
 
 /// An interleaved 8-bit image of `channels` samples a pixel.
-fn image_from(
+pub(crate) fn image_from(
     (w, h): (u32, u32),
     channels: usize,
     pixels: Vec<u8>,
