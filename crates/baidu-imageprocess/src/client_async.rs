@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, AsyncTransport, CustomStyle, DynAsyncTransport, Error, ImageReply,
-    Operation, Params, Rect, Request, Strength, Style, TokenInfo,
+    AsyncTransport, DynAsyncTransport, Error, ImageReply, Request, TokenInfo,
 };
 use tracing::Instrument as _;
 

@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, CustomStyle, Error, ImageReply, Operation, Params, Rect, Request, Strength,
-    Style, TokenInfo, Transport, drive,
-};
+use baidu_imageprocess_protocol::{Error, ImageReply, Request, TokenInfo, Transport, drive};
 
 use crate::builder::{Blocking, BlockingClientBuilder, BuildError};
 use crate::client::{ClientOf, Started};
