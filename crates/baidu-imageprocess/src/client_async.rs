@@ -14,7 +14,7 @@ use crate::client::{ClientOf, Started};
 /// one connection pool.
 ///
 /// Every operation has a method taking image bytes or an [`ImageUrl`](crate::ImageUrl)
-/// (anything [`AsInput`]) and its typed parameters; [`Client::call`] takes any
+/// (anything [`AsInput`](crate::AsInput)) and its typed parameters; [`Client::call`] takes any
 /// [`Request`].
 pub type Client = ClientOf<Async>;
 

@@ -11,7 +11,7 @@ use crate::client::{ClientOf, Started};
 /// and one connection pool.
 ///
 /// Every operation has a method taking image bytes or an [`ImageUrl`](crate::ImageUrl)
-/// (anything [`AsInput`]) and its typed parameters; [`BlockingClient::call`] takes any
+/// (anything [`AsInput`](crate::AsInput)) and its typed parameters; [`BlockingClient::call`] takes any
 /// [`Request`].
 pub type BlockingClient = ClientOf<Blocking>;
 
