@@ -48,7 +48,8 @@ fn is_param_name(name: &str) -> bool {
 fn names(code: &str, op: Operation) -> bool {
     let variant = format!("{op:?}");
     let cli_variant = camel(op.cli_name());
-    let cli_literal = !is_param_name(op.cli_name()) && code.contains(&format!("\"{}\"", op.cli_name()));
+    let cli_literal =
+        !is_param_name(op.cli_name()) && code.contains(&format!("\"{}\"", op.cli_name()));
     occurs(code, &variant, |c| {
         !c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     }) || occurs(code, op.name(), |c| !c.is_some_and(is_ident))
@@ -62,11 +63,14 @@ fn names(code: &str, op: Operation) -> bool {
 
 /// A file's code: no comments, nothing from its trailing test module on.
 fn code_of(text: &str) -> String {
-    let text = ["#[cfg(test)]\nmod tests", "#[cfg(test)]\npub(crate) mod tests"]
-        .iter()
-        .filter_map(|start| text.find(start))
-        .min()
-        .map_or(text, |at| &text[..at]);
+    let text = [
+        "#[cfg(test)]\nmod tests",
+        "#[cfg(test)]\npub(crate) mod tests",
+    ]
+    .iter()
+    .filter_map(|start| text.find(start))
+    .min()
+    .map_or(text, |at| &text[..at]);
     text.lines()
         .map(|line| {
             if line.trim_start().starts_with("//") {
