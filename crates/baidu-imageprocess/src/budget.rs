@@ -30,10 +30,10 @@ impl<K: Flavor> Builder<K> {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use baidu_imageprocess::{BlockingClient, RedisBudget};
+    /// use baidu_imageprocess::{Client, RedisBudget};
     ///
     /// let budget = RedisBudget::connect("redis://127.0.0.1:6379/0")?;
-    /// let client = BlockingClient::builder()
+    /// let client = Client::builder()
     ///     .api_key("API_KEY", "SECRET_KEY")
     ///     .qps(2.0)
     ///     .budget(budget)
