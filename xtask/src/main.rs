@@ -13,11 +13,13 @@ mod browser_test;
 mod contact_sheet;
 mod degrade;
 mod docs;
+mod engine_ops;
 mod families;
 mod fuzz;
 mod graphics;
 mod load;
 mod metrics;
+mod op_files;
 mod photos;
 mod quality;
 mod quality_restore;
@@ -33,6 +35,11 @@ mod train_refine;
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
 
 const TASKS: &[Task] = &[
+    (
+        "op-files",
+        "In how many non-test source files under crates/ each operation is named: [--max N] (default 5; fails above)",
+        op_files::run,
+    ),
     (
         "photos",
         "Fetch the freely licensed photos (Debian wallpapers, Python sample data): --dir DIR",

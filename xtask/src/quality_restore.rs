@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::engine_ops as restoration;
 use anyhow::{Context, Result};
-use baidu_imageprocess_engine::training::restoration;
 use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops::FilterType};
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::engine_ops as restoration;
 use anyhow::Result;
-use baidu_imageprocess_engine::training::restoration;
 use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops};
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, AsyncTransport, CustomStyle, DenoiseStrength, DynAsyncTransport, Error,
-    ImageReply, Operation, Params, Rect, Request, Style, TokenInfo,
+    AnimeMask, AsInput, AsyncTransport, CustomStyle, DynAsyncTransport, Error, ImageReply,
+    Operation, Params, Rect, Request, Strength, Style, TokenInfo,
 };
 use tracing::Instrument as _;
 

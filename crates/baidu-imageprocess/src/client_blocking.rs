@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, CustomStyle, DenoiseStrength, Error, ImageReply, Operation, Params, Rect,
-    Request, Style, TokenInfo, Transport, drive,
+    AnimeMask, AsInput, CustomStyle, Error, ImageReply, Operation, Params, Rect, Request, Strength,
+    Style, TokenInfo, Transport, drive,
 };
 
 use crate::builder::{Blocking, BlockingClientBuilder, BuildError};

@@ -137,7 +137,7 @@ macro_rules! operation_methods {
         pub $($async)* fn denoise(
             &self,
             input: impl AsInput,
-            strength: DenoiseStrength,
+            strength: Strength,
         ) -> Result<ImageReply, Error> {
             self.call(&Request::new(input.as_input(), Params::Denoise(strength)))$($await)*
         }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use baidu_imageprocess::protocol::{AnimeMask, DenoiseStrength, Rect, Style, StyleId, optable};
+use baidu_imageprocess::protocol::{AnimeMask, Rect, Strength, Style, StyleId, optable};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
@@ -255,7 +255,7 @@ macro_rules! bounded_parser {
     };
 }
 bounded_parser!(mask_parser, AnimeMask);
-bounded_parser!(strength_parser, DenoiseStrength);
+bounded_parser!(strength_parser, Strength);
 bounded_parser!(style_id_parser, StyleId);
 
 /// Arguments of `bdip style`.
@@ -325,7 +325,7 @@ pub struct SkySegArgs {
 pub struct DenoiseArgs {
     /// Strength, 0–200 (0 leaves the image as it is).
     #[arg(long, value_name = "N", value_parser = strength_parser())]
-    pub strength: DenoiseStrength,
+    pub strength: Strength,
     #[command(flatten)]
     pub process: ProcessArgs,
 }
