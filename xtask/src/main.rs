@@ -10,6 +10,7 @@ mod bench_pipeline;
 mod bench_restore;
 mod bench_stylise;
 mod browser_test;
+mod budget_bench;
 mod contact_sheet;
 mod degrade;
 mod docs;
@@ -104,6 +105,11 @@ const TASKS: &[Task] = &[
         "bench-client",
         "Blocking and async clients vs the official Python SDK against the --echo emulator",
         bench_client::run,
+    ),
+    (
+        "budget-bench",
+        "The Redis budget's cost per reservation and reservations/s, against its own loopback redis-server: [--calls N] [--seconds S] (docs/benchmarks.md)",
+        budget_bench::run,
     ),
     (
         "load",
