@@ -84,6 +84,22 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
+/// The file or module `path` counts as: an operation's engine module is its file with
+/// the folder of its submodules (`ops/image_quality_enhance.rs` and
+/// `ops/image_quality_enhance/refine.rs` are one).
+fn module_of(path: &Path) -> String {
+    let shown = path
+        .strip_prefix("crates")
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let parts: Vec<&str> = shown.split('/').collect();
+    match parts[..] {
+        ["engine", "src", "ops", op, _] => format!("engine/src/ops/{op}.rs"),
+        _ => shown,
+    }
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -129,12 +145,9 @@ pub fn run(args: &[String]) -> Result<()> {
         let hits: Vec<String> = code
             .iter()
             .filter(|(_, code)| names(code, op))
-            .map(|(path, _)| {
-                path.strip_prefix("crates")
-                    .unwrap_or(path)
-                    .display()
-                    .to_string()
-            })
+            .map(|(path, _)| module_of(path))
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
             .collect();
         println!("{:<26} {:>2}  {}", op.name(), hits.len(), hits.join(" "));
         if why {
@@ -156,6 +169,49 @@ pub fn run(args: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operations_engine_folder_is_its_module() {
+        assert_eq!(
+            module_of(Path::new(
+                "crates/engine/src/ops/image_quality_enhance/refine.rs"
+            )),
+            "engine/src/ops/image_quality_enhance.rs"
+        );
+        assert_eq!(
+            module_of(Path::new("crates/cli/src/args.rs")),
+            "cli/src/args.rs"
+        );
+    }
+
+    /// Issue 23's rule, checked on the workspace itself (the tests run in `xtask/`).
+    #[test]
+    fn every_operation_is_named_in_at_most_five_files() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+            let src = krate.unwrap().path().join("src");
+            if src.is_dir() {
+                rust_files(&src, &mut files).unwrap();
+            }
+        }
+        let code: Vec<(PathBuf, String)> = files
+            .into_iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let relative = path.strip_prefix(&root).unwrap().to_path_buf();
+                (relative, code_of(&text))
+            })
+            .collect();
+        for op in Operation::ALL {
+            let modules: std::collections::BTreeSet<String> = code
+                .iter()
+                .filter(|(_, code)| names(code, op))
+                .map(|(path, _)| module_of(path))
+                .collect();
+            assert!(modules.len() <= 5, "{op} is named in {modules:?}");
+        }
+    }
 
     #[test]
     fn names_are_found_by_variant_wire_and_cli_name() {

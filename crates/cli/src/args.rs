@@ -135,25 +135,8 @@ fn spellings(value: &str) -> Vec<String> {
     forms
 }
 
-const EXAMPLES: &str = "\
-Examples:
-  bdip dehaze examples/images/hazy.jpg -o dehazed.jpg     # embedded local engine
-  bdip enhance photo.jpg -o photo-2x.png                  # a PNG: the name says so
-  bdip enhance photos/ -r --out-dir big/ --jobs 8         # a whole folder
-  bdip style --style pencil portrait.jpg                  # portrait.style-pencil.jpg
-  bdip inpaint --rect 40,30,120,80 photo.png              # fill a rectangle
-  bdip sky-seg city.jpg --scoremap city.sky.png           # mask, and the probability map
-  bdip denoise --strength 80 https://example.com/a.jpg    # a URL is sent as `url`
-  BAIDU_API_KEY=.. BAIDU_SECRET_KEY=.. bdip contrast dim.jpg   # Baidu's service
-  bdip colourize old.png --endpoint http://127.0.0.1:8080 # an emulator or proxy
-  cat in.jpg | bdip dehaze - -o - > out.jpg               # stdin to stdout
-  bdip serve --listen 127.0.0.1:8080                      # run the emulator
-  bdip token                                              # check credentials
-
-Exit status: 0 all done, 1 some images failed, or a directory argument had nothing to
-process (or the --report could not be written), 2 usage or configuration error (an output
-that cannot be written is found before anything is sent), 130 interrupted (Ctrl-C: images in flight finish and the
-summary and report are written; a second Ctrl-C stops at once).";
+// Prose for `--help`, kept beside the code that uses it.
+const EXAMPLES: &str = include_str!("examples.txt");
 
 /// Baidu's image-process API (all fifteen operations) from the terminal, or on the
 /// embedded local engine when no credentials are set.
