@@ -3,6 +3,7 @@
 //! thread and on all threads, next to OpenCV baselines measured in the same run, and the
 //! JPEG decode + encode overhead. Writes the `## Engine` section of docs/benchmarks.md.
 
+use crate::engine_ops::EngineOps as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

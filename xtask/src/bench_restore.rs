@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::engine_ops as restoration;
 use anyhow::Result;
-use baidu_imageprocess_engine::training::restoration;
 use image::{RgbImage, imageops::FilterType};
 
 use crate::degrade;

@@ -10,14 +10,17 @@ mod bench_pipeline;
 mod bench_restore;
 mod bench_stylise;
 mod browser_test;
+mod budget_bench;
 mod contact_sheet;
 mod degrade;
 mod docs;
+mod engine_ops;
 mod families;
 mod fuzz;
 mod graphics;
 mod load;
 mod metrics;
+mod op_files;
 mod photos;
 mod quality;
 mod quality_restore;
@@ -33,6 +36,11 @@ mod train_refine;
 type Task = (&'static str, &'static str, fn(&[String]) -> Result<()>);
 
 const TASKS: &[Task] = &[
+    (
+        "op-files",
+        "In how many non-test source files under crates/ each operation is named: [--max N] (default 5; fails above)",
+        op_files::run,
+    ),
     (
         "photos",
         "Fetch the freely licensed photos (Debian wallpapers, Python sample data): --dir DIR",
@@ -97,6 +105,11 @@ const TASKS: &[Task] = &[
         "bench-client",
         "Blocking and async clients vs the official Python SDK against the --echo emulator",
         bench_client::run,
+    ),
+    (
+        "budget-bench",
+        "The Redis budget's cost per reservation and reservations/s, against its own loopback redis-server: [--calls N] [--seconds S] (docs/benchmarks.md)",
+        budget_bench::run,
     ),
     (
         "load",

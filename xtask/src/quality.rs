@@ -7,6 +7,7 @@
 //! Photos are several megapixels; each is first resized (Lanczos 3) so its long side is at
 //! most [`EVAL_SIDE`], so a run takes a few minutes on two cores.
 
+use crate::engine_ops::EngineOps as _;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Cursor;
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::training::contrast::Curve;
+use baidu_imageprocess_engine::training::ops::contrast_enhance::Curve;
 use baidu_imageprocess_engine::{Engine, jpeg_quality};
 use image::{RgbImage, imageops::FilterType};
 

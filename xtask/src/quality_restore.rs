@@ -1,5 +1,5 @@
 //! `cargo xtask quality-restore [--op OP] [--photos DIR | --split S] [--max-side N] [--no-opencv]
-//! [--no-write]`: the quality rows of the restoration operations (issue 15). Degrades
+//! [--no-write] [--save-fills DIR]`: the quality rows of the restoration operations (issue 15). Degrades
 //! each photo (see `degrade.rs`), runs the engine and the OpenCV baselines of
 //! `xtask/py/restore_baselines.py` in the same run, and reports every photo, the mean
 //! and the worst photo. Writes docs/quality-restoration-results.md.
@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::engine_ops as restoration;
 use anyhow::{Context, Result};
-use baidu_imageprocess_engine::training::restoration;
 use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops::FilterType};
 
@@ -282,6 +282,43 @@ fn gradient_energy(img: &RgbImage, rects: &[Rect], ring: u32) -> (f64, f64) {
         }
     }
     (e_in / n_in.max(1) as f64, e_ring / n_ring.max(1) as f64)
+}
+
+/// For looking at inpainting fills (`--save-fills DIR`): per rectangle, the truth, ours
+/// and OpenCV's TELEA (when it ran) side by side, a 40-px surround, scaled 2×.
+fn save_fill_crops(
+    keep: &Path,
+    name: &str,
+    clean: &RgbImage,
+    ours: &RgbImage,
+    dir: &Path,
+    rects: &[Rect],
+) -> Result<()> {
+    std::fs::create_dir_all(keep)?;
+    let telea = image::open(dir.join(format!("{name}.inpaint.cand-telea.png")))
+        .ok()
+        .map(|i| i.to_rgb8());
+    for (k, q) in rects.iter().enumerate() {
+        let (x0, y0) = (q.left.saturating_sub(40), q.top.saturating_sub(40));
+        let x1 = (q.left + q.width + 40).min(clean.width());
+        let y1 = (q.top + q.height + 40).min(clean.height());
+        let (cw, ch) = (x1 - x0, y1 - y0);
+        let panels: Vec<&RgbImage> = [Some(clean), Some(ours), telea.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut sheet = RgbImage::new((cw * 2 + 4) * panels.len() as u32, ch * 2);
+        for (n, img) in panels.iter().enumerate() {
+            for y in 0..ch * 2 {
+                for x in 0..cw * 2 {
+                    let p = *img.get_pixel(x0 + x / 2, y0 + y / 2);
+                    sheet.put_pixel(n as u32 * (cw * 2 + 4) + x, y, p);
+                }
+            }
+        }
+        sheet.save(keep.join(format!("{name}.rect{k}.png")))?;
+    }
+    Ok(())
 }
 
 /// Share of pixels with a channel at 0 or 255 in `out` that had none in `before`.
@@ -588,6 +625,9 @@ pub fn run(args: &[String]) -> Result<()> {
                 if !inside && p != holed.get_pixel(x, y) {
                     outside_ok = false;
                 }
+            }
+            if let Some(keep) = arg(args, "--save-fills") {
+                save_fill_crops(Path::new(keep), name, clean, &ours, &dir, r)?;
             }
             let o = psnr_inside(&ours, clean, r);
             let mut cells = vec![

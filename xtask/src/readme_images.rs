@@ -1,13 +1,12 @@
 //! `cargo xtask readme-images`: renders the before/after pictures of the README and
 //! docs/quality.md into docs/images/ with the embedded engine (what `bdip` runs locally).
 
+use crate::engine_ops::EngineOps as _;
 use std::path::Path;
 
 use anyhow::Result;
 use baidu_imageprocess_engine::Engine;
-use baidu_imageprocess_protocol::{
-    AnimeMask, CustomStyle, DenoiseStrength, Params, Rect, Style, StyleId,
-};
+use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Rect, Strength, Style, StyleId};
 use image::{RgbImage, imageops};
 
 use crate::quality::{add_haze, downscale_2x};
@@ -297,7 +296,7 @@ fn the_other_eleven(engine: &Engine, dir: &Path) -> Result<()> {
         &noisy,
         &process(
             engine,
-            &Params::Denoise(DenoiseStrength::new(80).expect("in range")),
+            &Params::Denoise(Strength::new(80).expect("in range")),
             &noisy,
         )?,
         &dir.join("denoise.jpg"),

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::engine_ops as restoration;
 use anyhow::Result;
-use baidu_imageprocess_engine::training::restoration;
 use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops};
 
@@ -129,8 +129,8 @@ pub fn run(_args: &[String]) -> Result<()> {
         .and_then(|_| image::open(dir.join("telea.png")).ok())
         .map(|i| i.to_rgb8());
     match &telea {
-        Some(t) => save(&row(&[&holed, t, &ours]), "inpaint.jpg")?,
-        None => save(&row(&[&holed, &ours]), "inpaint.jpg")?,
+        Some(t) => save(&row(&[&holed, t, &ours]), "inpaint-telea.jpg")?,
+        None => save(&row(&[&holed, &ours]), "inpaint-telea.jpg")?,
     }
     let _ = std::fs::remove_dir_all(&dir);
 

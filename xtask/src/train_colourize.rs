@@ -9,7 +9,7 @@
 //! manifest order, f64 sums.
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::training::colourize::{self, training::Accumulator};
+use baidu_imageprocess_engine::training::ops::colourize::{self, training::Accumulator};
 use baidu_imageprocess_engine::training::planes::Plane;
 use image::{RgbImage, imageops};
 

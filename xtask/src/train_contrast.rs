@@ -11,7 +11,9 @@
 //! f64 sums, a fixed grid.
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::training::contrast::{self, Curve, FEATURES, Model};
+use baidu_imageprocess_engine::training::ops::contrast_enhance::{
+    self as contrast, Curve, FEATURES, Model,
+};
 use image::RgbImage;
 use rayon::prelude::*;
 

@@ -4,8 +4,8 @@
 //! crates/engine/models/definition.bin. Deterministic: photos in name order, sums in f64.
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::training::restoration::definition_training::{
-    Accumulator, luma, model_bytes,
+use baidu_imageprocess_engine::training::ops::image_definition_enhance::{
+    luma, model_bytes, training::Accumulator,
 };
 use rayon::prelude::*;
 

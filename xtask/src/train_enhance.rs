@@ -15,8 +15,8 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use baidu_imageprocess_engine::training::enhance::{
-    self, BANKS,
+use baidu_imageprocess_engine::training::ops::image_quality_enhance::{
+    self as enhance, BANKS,
     training::{Accumulator, DeblockAccumulator},
 };
 use baidu_imageprocess_engine::training::planes::Plane;

@@ -15,8 +15,8 @@
 
 use std::time::Instant;
 
-use baidu_imageprocess_engine::training::enhance::{
-    self, BANKS,
+use baidu_imageprocess_engine::training::ops::image_quality_enhance::{
+    self as enhance, BANKS,
     refine::{self, Layer, Maps, Net, OUTPUTS, PARAMETERS, REACH},
 };
 use baidu_imageprocess_engine::training::planes::{self, Plane};

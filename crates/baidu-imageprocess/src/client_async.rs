@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, AsyncTransport, CustomStyle, DenoiseStrength, DynAsyncTransport, Error,
-    ImageReply, Operation, Params, Rect, Request, Style, TokenInfo,
+    AsyncTransport, DynAsyncTransport, Error, ImageReply, Request, TokenInfo,
 };
 use tracing::Instrument as _;
 
@@ -15,7 +14,7 @@ use crate::client::{ClientOf, Started};
 /// one connection pool.
 ///
 /// Every operation has a method taking image bytes or an [`ImageUrl`](crate::ImageUrl)
-/// (anything [`AsInput`]) and its typed parameters; [`Client::call`] takes any
+/// (anything [`AsInput`](crate::AsInput)) and its typed parameters; [`Client::call`] takes any
 /// [`Request`].
 pub type Client = ClientOf<Async>;
 

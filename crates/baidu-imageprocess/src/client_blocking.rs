@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use baidu_imageprocess_protocol::{
-    AnimeMask, AsInput, CustomStyle, DenoiseStrength, Error, ImageReply, Operation, Params, Rect,
-    Request, Style, TokenInfo, Transport, drive,
-};
+use baidu_imageprocess_protocol::{Error, ImageReply, Request, TokenInfo, Transport, drive};
 
 use crate::builder::{Blocking, BlockingClientBuilder, BuildError};
 use crate::client::{ClientOf, Started};
@@ -14,7 +11,7 @@ use crate::client::{ClientOf, Started};
 /// and one connection pool.
 ///
 /// Every operation has a method taking image bytes or an [`ImageUrl`](crate::ImageUrl)
-/// (anything [`AsInput`]) and its typed parameters; [`BlockingClient::call`] takes any
+/// (anything [`AsInput`](crate::AsInput)) and its typed parameters; [`BlockingClient::call`] takes any
 /// [`Request`].
 pub type BlockingClient = ClientOf<Blocking>;
 

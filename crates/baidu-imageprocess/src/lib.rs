@@ -100,9 +100,9 @@ mod observe;
 
 pub use baidu_imageprocess_protocol as protocol;
 pub use baidu_imageprocess_protocol::{
-    AccessToken, AnimeMask, AsInput, AuthError, Credentials, CustomStyle, DenoiseStrength, Error,
-    ErrorClass, ErrorCode, ImageFormat, ImageInfo, ImageReply, ImageUrl, Input, LimitViolation,
-    LogId, Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Style,
+    AccessToken, AnimeMask, AsInput, AuthError, Credentials, CustomStyle, Error, ErrorClass,
+    ErrorCode, ImageFormat, ImageInfo, ImageReply, ImageUrl, Input, LimitViolation, LogId,
+    Operation, Params, PdfPage, RateLimit, Rect, Request, RetryPolicy, SecretKey, Strength, Style,
     StyleId, Timeouts, TokenInfo, validate,
 };
 /// The shared budget (feature `redis`): attach it with the builder's `.budget(..)`.

@@ -14,17 +14,17 @@
 //! the same.
 
 /// Expands to the per-operation methods. `$async` is `async` or nothing; `$await` is
-/// `.await` or nothing. The invoking `impl` must bring `call(&self, &Request)` and the
-/// types named here into scope.
+/// `.await` or nothing. The invoking `impl` must have `call(&self, &Request)`; every type is named by its
+/// full path, so the clients import no per-operation parameter type.
 macro_rules! operation_methods {
     ({$($async:tt)*} {$($await:tt)*}) => {
         /// Runs `op`, which takes no parameter, on `image` (JPEG, PNG or BMP bytes). The
         /// image is checked against the operation's limits before anything is sent.
         pub $($async)* fn process(
             &self,
-            op: Operation,
+            op: $crate::Operation,
             image: impl AsRef<[u8]>,
-        ) -> Result<ImageReply, Error> {
+        ) -> Result<$crate::ImageReply, $crate::Error> {
             self.call(&$crate::client::parameterless(op, image.as_ref())?)$($await)*
         }
 
@@ -32,77 +32,77 @@ macro_rules! operation_methods {
         /// pixels in area).
         pub $($async)* fn image_quality_enhance(
             &self,
-            input: impl AsInput,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::ImageQualityEnhance))$($await)*
+            input: impl $crate::AsInput,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::ImageQualityEnhance))$($await)*
         }
 
         /// Haze removal (`dehaze`; sides 200..=4096 px, aspect ≤ 3:1).
-        pub $($async)* fn dehaze(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::Dehaze))$($await)*
+        pub $($async)* fn dehaze(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::Dehaze))$($await)*
         }
 
         /// Contrast enhancement (`contrast_enhance`; sides 64..=4096 px, aspect ≤ 3:1).
         pub $($async)* fn contrast_enhance(
             &self,
-            input: impl AsInput,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::ContrastEnhance))$($await)*
+            input: impl $crate::AsInput,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::ContrastEnhance))$($await)*
         }
 
         /// Black-and-white to colour (`colourize`, Baidu's spelling; sides 64..=800 px,
         /// aspect ≤ 3:1; needs the account's permission, else error 6).
-        pub $($async)* fn colourize(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::Colourize))$($await)*
+        pub $($async)* fn colourize(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::Colourize))$($await)*
         }
 
         /// Undoes a horizontal or vertical stretch (`stretch_restore`).
         pub $($async)* fn stretch_restore(
             &self,
-            input: impl AsInput,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::StretchRestore))$($await)*
+            input: impl $crate::AsInput,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::StretchRestore))$($await)*
         }
 
         /// Sharpens a soft, compressed photo (`image_definition_enhance`).
         pub $($async)* fn image_definition_enhance(
             &self,
-            input: impl AsInput,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::ImageDefinitionEnhance))$($await)*
+            input: impl $crate::AsInput,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::ImageDefinitionEnhance))$($await)*
         }
 
         /// Restores faded colour (`color_enhance`, Baidu's spelling).
-        pub $($async)* fn color_enhance(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::ColorEnhance))$($await)*
+        pub $($async)* fn color_enhance(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::ColorEnhance))$($await)*
         }
 
         /// Repaints the image in one of nine styles (`style_trans`).
         pub $($async)* fn style_trans(
             &self,
-            input: impl AsInput,
-            style: Style,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::StyleTrans(style)))$($await)*
+            input: impl $crate::AsInput,
+            style: $crate::Style,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::StyleTrans(style)))$($await)*
         }
 
         /// Anime look for a portrait (`selfie_anime`); `mask` adds that mask overlay.
         pub $($async)* fn selfie_anime(
             &self,
-            input: impl AsInput,
-            mask: Option<AnimeMask>,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::SelfieAnime { mask }))$($await)*
+            input: impl $crate::AsInput,
+            mask: Option<$crate::AnimeMask>,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::SelfieAnime { mask }))$($await)*
         }
 
         /// Fills `rects` from their surroundings (`inpainting`; each rectangle is
         /// checked inside the image first).
         pub $($async)* fn inpainting(
             &self,
-            input: impl AsInput,
-            rects: &[Rect],
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::Inpainting(rects.into())))$($await)*
+            input: impl $crate::AsInput,
+            rects: &[$crate::Rect],
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::Inpainting(rects.into())))$($await)*
         }
 
         /// The former name of [`inpainting`](Self::inpainting), which follows the wire
@@ -110,46 +110,46 @@ macro_rules! operation_methods {
         #[deprecated(since = "0.1.0", note = "renamed to `inpainting`, the operation's wire name")]
         pub $($async)* fn inpaint(
             &self,
-            input: impl AsInput,
-            rects: &[Rect],
-        ) -> Result<ImageReply, Error> {
+            input: impl $crate::AsInput,
+            rects: &[$crate::Rect],
+        ) -> Result<$crate::ImageReply, $crate::Error> {
             self.inpainting(input, rects)$($await)*
         }
 
-        /// Sky segmentation (`sky_seg`): the reply's [`ImageReply::labelmap`] and
-        /// [`ImageReply::scoremap`] (every other field in [`ImageReply::fields`]).
-        pub $($async)* fn sky_seg(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::SkySeg))$($await)*
+        /// Sky segmentation (`sky_seg`): the reply's [`ImageReply::labelmap`](crate::ImageReply::labelmap) and
+        /// [`ImageReply::scoremap`](crate::ImageReply::scoremap) (every other field in [`ImageReply::fields`](crate::ImageReply::fields)).
+        pub $($async)* fn sky_seg(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::SkySeg))$($await)*
         }
 
         /// Removes moiré (`remove_moire`; also takes a PDF page:
         /// [`Input::pdf`](crate::Input::pdf)).
-        pub $($async)* fn remove_moire(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::RemoveMoire))$($await)*
+        pub $($async)* fn remove_moire(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::RemoveMoire))$($await)*
         }
 
         /// Removes shading and shadows from a photographed document (`doc_repair`).
-        pub $($async)* fn doc_repair(&self, input: impl AsInput) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::DocRepair))$($await)*
+        pub $($async)* fn doc_repair(&self, input: impl $crate::AsInput) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::DocRepair))$($await)*
         }
 
         /// Removes noise at `strength` (`denoise`; 0–200).
         pub $($async)* fn denoise(
             &self,
-            input: impl AsInput,
-            strength: DenoiseStrength,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::Denoise(strength)))$($await)*
+            input: impl $crate::AsInput,
+            strength: $crate::Strength,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::Denoise(strength)))$($await)*
         }
 
         /// Applies a style preset (0–29) or the look of a style image
         /// (`customize_stylization`).
         pub $($async)* fn customize_stylization(
             &self,
-            input: impl AsInput,
-            style: CustomStyle<'_>,
-        ) -> Result<ImageReply, Error> {
-            self.call(&Request::new(input.as_input(), Params::CustomizeStylization(style)))$($await)*
+            input: impl $crate::AsInput,
+            style: $crate::CustomStyle<'_>,
+        ) -> Result<$crate::ImageReply, $crate::Error> {
+            self.call(&$crate::Request::new(input.as_input(), $crate::Params::CustomizeStylization(style)))$($await)*
         }
     };
 }

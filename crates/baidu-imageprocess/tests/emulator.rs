@@ -7,8 +7,8 @@ use baidu_imageprocess::protocol::{
     AsyncTransport, HttpRequest, HttpResponse, Transport as _, TransportError,
 };
 use baidu_imageprocess::{
-    AnimeMask, BlockingClient, Client, CustomStyle, DenoiseStrength, Error, ErrorCode, Input,
-    Operation, Params, Rect, Request, RetryPolicy, Style,
+    AnimeMask, BlockingClient, Client, CustomStyle, Error, ErrorCode, Input, Operation, Params,
+    Rect, Request, RetryPolicy, Strength, Style,
 };
 use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_test_support::silent_server;
@@ -374,7 +374,7 @@ fn blocking_token_and_all_operations() {
                 mask: AnimeMask::new(2).ok(),
             },
             Operation::Inpainting => Params::Inpainting(rects[..].into()),
-            Operation::Denoise => Params::Denoise(DenoiseStrength::new(80).unwrap()),
+            Operation::Denoise => Params::Denoise(Strength::new(80).unwrap()),
             Operation::CustomizeStylization => {
                 Params::CustomizeStylization(CustomStyle::Image(style[..].into()))
             }

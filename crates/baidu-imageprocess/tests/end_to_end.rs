@@ -3,8 +3,8 @@
 //! before sending.
 
 use baidu_imageprocess::{
-    AnimeMask, BlockingClient, Client, CustomStyle, DenoiseStrength, Error, ImageReply, ImageUrl,
-    Rect, Style, StyleId,
+    AnimeMask, BlockingClient, Client, CustomStyle, Error, ImageReply, ImageUrl, Rect, Strength,
+    Style, StyleId,
 };
 use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_test_support::photo;
@@ -161,8 +161,8 @@ both_clients!(
 both_clients!(
     denoise,
     "denoise",
-    |c, b, img| c.denoise(&img, DenoiseStrength::new(90).unwrap()),
-    b.denoise(&img, DenoiseStrength::new(0).unwrap()),
+    |c, b, img| c.denoise(&img, Strength::new(90).unwrap()),
+    b.denoise(&img, Strength::new(0).unwrap()),
     same_size
 );
 both_clients!(

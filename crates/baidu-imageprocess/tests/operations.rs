@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use baidu_imageprocess::protocol::{AsyncTransport, HttpRequest, HttpResponse, TransportError};
 use baidu_imageprocess::{
-    AnimeMask, BlockingClient, Client, CustomStyle, DenoiseStrength, Error, ImageUrl, Operation,
-    Rect, RetryPolicy, Style, StyleId,
+    AnimeMask, BlockingClient, Client, CustomStyle, Error, ImageUrl, Operation, Rect, RetryPolicy,
+    Strength, Style, StyleId,
 };
 use baidu_imageprocess_test_support::png_header as png;
 use bytes::Bytes;
@@ -90,8 +90,7 @@ fn parameters_and_inputs_on_the_wire() {
     assert!(r.last().2.ends_with("&type=anime_mask&mask_id=3"));
     c.selfie_anime(&image, None).unwrap();
     assert!(!r.last().2.contains("type="));
-    c.denoise(&image, DenoiseStrength::new(150).unwrap())
-        .unwrap();
+    c.denoise(&image, Strength::new(150).unwrap()).unwrap();
     assert!(r.last().2.ends_with("&option=150"));
     c.customize_stylization(&image, CustomStyle::Preset(StyleId::new(29).unwrap()))
         .unwrap();

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use baidu_imageprocess::protocol::{AnimeMask, DenoiseStrength, Rect, Style, StyleId, optable};
+use baidu_imageprocess::protocol::{AnimeMask, Rect, Strength, Style, StyleId, optable};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
@@ -155,8 +155,9 @@ pub struct ProcessArgs {
     /// -o or --scoremap name the input itself, which is then replaced by the result.
     #[arg(long)]
     pub force: bool,
-    /// Shrink (or pad) images that exceed the operation's limits instead of failing them
-    /// (images up to 50 Mpx and 64 MiB).
+    /// Shrink (or pad) images that exceed the operation's limits instead of failing them.
+    /// PNG and JPEG files are decoded streaming (up to 1000 Mpx and 4 GiB, in bounded
+    /// memory); BMP, interlaced PNG and stdin are read whole (up to 50 Mpx and 64 MiB).
     #[arg(long)]
     pub fit: bool,
     /// Images processed at once (1–256).
@@ -254,7 +255,7 @@ macro_rules! bounded_parser {
     };
 }
 bounded_parser!(mask_parser, AnimeMask);
-bounded_parser!(strength_parser, DenoiseStrength);
+bounded_parser!(strength_parser, Strength);
 bounded_parser!(style_id_parser, StyleId);
 
 /// Arguments of `bdip style`.
@@ -324,7 +325,7 @@ pub struct SkySegArgs {
 pub struct DenoiseArgs {
     /// Strength, 0–200 (0 leaves the image as it is).
     #[arg(long, value_name = "N", value_parser = strength_parser())]
-    pub strength: DenoiseStrength,
+    pub strength: Strength,
     #[command(flatten)]
     pub process: ProcessArgs,
 }

@@ -3,7 +3,7 @@
 //! Ctrl-C stops launching new work and lets the images in flight finish; the second
 //! stops at once, removing temporary files.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::{BufRead as _, IsTerminal as _, Read as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -14,7 +14,9 @@ use baidu_imageprocess_engine::Engine;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::fit::{FIT_MAX_FILE_BYTES, fit};
+use crate::fit::{
+    FIT_MAX_FILE_BYTES, FIT_MAX_STREAMED_FILE_BYTES, FitError, fit, fit_streamed, streamed_format,
+};
 use crate::inputs::{Destination, Job, Source};
 use crate::profile::{self, Stage};
 use crate::report::{Outcome, Status};
@@ -192,26 +194,37 @@ fn failed(job: &Job, started: Instant, message: String, code: Option<u32>) -> Ou
     }
 }
 
-/// The largest file read for `op`: what its base64 limit allows, or the `--fit` cap.
+/// The largest file sent as it is for `op`: what its base64 limit allows.
+fn send_cap(op: Operation) -> u64 {
+    // base64 turns 3 bytes into 4.
+    (op.limits().max_base64_len / 4 * 3) as u64
+}
+
+/// The largest file read whole for `op`: what it accepts, or with `--fit` the cap of
+/// what is decoded whole (stdin, BMP, interlaced PNG).
 fn read_cap(op: Operation, fit: bool) -> u64 {
     if fit {
         FIT_MAX_FILE_BYTES
     } else {
-        // base64 turns 3 bytes into 4.
-        (op.limits().max_base64_len / 4 * 3) as u64
+        send_cap(op)
     }
 }
 
-fn too_large(cap: u64, fit: bool) -> String {
+/// Why a file is refused for its size; with `--fit`, `what` says what the whole-read cap
+/// was applied to and what to do instead.
+fn too_large(cap: u64, fit: bool, what: &str) -> String {
     let mib = mebibytes(cap);
     if fit {
-        format!("is larger than {mib} MiB ({cap} bytes), the most --fit reads")
+        format!("is larger than {mib} MiB ({cap} bytes), the most --fit reads whole {what}")
     } else {
         format!(
             "is larger than {mib} MiB ({cap} bytes), the most the operation accepts once base64 grows it by a third (use --fit)"
         )
     }
 }
+
+/// The largest PNG or JPEG file `--fit` streams, in GiB.
+const STREAMED_GIB: u64 = FIT_MAX_STREAMED_FILE_BYTES >> 30;
 
 /// `bytes` in MiB with at most two decimals and no rounding down past the cap: a 2.25 MiB
 /// cap reads "2.25", never "2".
@@ -221,34 +234,106 @@ fn mebibytes(bytes: u64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// Reads a regular file (or stdin) of at most `cap` bytes; FIFOs and devices are refused
-/// before they are opened, since reading them may block or never end.
-fn read_bounded(source: &Source, cap: u64, fit: bool) -> Result<Vec<u8>, (String, bool)> {
+/// A failed read: the message, and the API error code it stands for.
+type ReadError = (String, Option<protocol::ErrorCode>);
+
+fn size_error(message: String) -> ReadError {
+    (message, Some(protocol::ErrorCode::IMAGE_SIZE_ERROR))
+}
+
+/// The code a `--fit` failure stands for.
+fn fit_code(error: &FitError) -> Option<protocol::ErrorCode> {
+    match error {
+        FitError::TooManyPixels { .. } | FitError::CannotFit(_) => {
+            Some(protocol::ErrorCode::IMAGE_SIZE_ERROR)
+        }
+        FitError::Unsupported(_) | FitError::Header(_) | FitError::Decode(_) => {
+            Some(protocol::ErrorCode::IMAGE_FORMAT_ERROR)
+        }
+        _ => None,
+    }
+}
+
+/// With `--fit`, a PNG or JPEG file too large to send is fitted while it is read, row by
+/// row, never held whole: `Ok(None)` when the file is to be read whole instead.
+fn fit_while_reading(
+    path: &std::path::Path,
+    len: u64,
+    op: Operation,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let file = std::fs::File::open(path).map_err(|e| (format!("cannot read: {e}"), None))?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| (format!("cannot read: {e}"), None))?;
+    let Some(format) = streamed_format(head) else {
+        return if len > FIT_MAX_FILE_BYTES {
+            Err(size_error(too_large(
+                FIT_MAX_FILE_BYTES,
+                true,
+                &format!(
+                    "of a file that is not PNG or JPEG: convert it to PNG or JPEG (streamed up to {STREAMED_GIB} GiB)"
+                ),
+            )))
+        } else {
+            Ok(None)
+        };
+    };
+    if len > FIT_MAX_STREAMED_FILE_BYTES {
+        return Err(size_error(format!(
+            "is larger than {STREAMED_GIB} GiB ({FIT_MAX_STREAMED_FILE_BYTES} bytes), the most --fit streams of a PNG or JPEG: shrink it with an image editor first"
+        )));
+    }
+    match fit_streamed(reader, format, op) {
+        Ok(fitted) => Ok(Some(fitted)),
+        Err(FitError::NotStreamed(what)) if len > FIT_MAX_FILE_BYTES => Err(size_error(too_large(
+            FIT_MAX_FILE_BYTES,
+            true,
+            &format!(
+                "of {what}: re-save it as a non-interlaced PNG or a baseline JPEG (streamed up to {STREAMED_GIB} GiB)"
+            ),
+        ))),
+        Err(FitError::NotStreamed(_)) => Ok(None),
+        Err(e) => Err((e.to_string(), fit_code(&e))),
+    }
+}
+
+/// Reads a regular file (or stdin) of at most [`read_cap`] bytes; FIFOs and devices are
+/// refused before they are opened, since reading them may block or never end. With
+/// `fit`, a PNG or JPEG file too large to send comes back already fitted.
+fn read_bounded(source: &Source, op: Operation, fit: bool) -> Result<Vec<u8>, ReadError> {
+    let cap = read_cap(op, fit);
     let mut buf = Vec::new();
     match source {
         Source::File(path) => {
-            let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read: {e}"), false))?;
+            let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read: {e}"), None))?;
             if meta.is_dir() {
                 return Err((
                     "is a directory (use it as INPUT without -o, or -r)".into(),
-                    false,
+                    None,
                 ));
             }
             if !meta.is_file() {
                 return Err((
                     "is not a regular file (a FIFO, device or socket); only files and - are read"
                         .into(),
-                    false,
+                    None,
                 ));
             }
+            if fit
+                && meta.len() > send_cap(op)
+                && let Some(fitted) = fit_while_reading(path, meta.len(), op)?
+            {
+                return Ok(fitted);
+            }
             if meta.len() > cap {
-                return Err((too_large(cap, fit), true));
+                return Err(size_error(too_large(cap, fit, "of a file")));
             }
             let file =
-                std::fs::File::open(path).map_err(|e| (format!("cannot read: {e}"), false))?;
+                std::fs::File::open(path).map_err(|e| (format!("cannot read: {e}"), None))?;
             file.take(cap + 1)
                 .read_to_end(&mut buf)
-                .map_err(|e| (format!("cannot read: {e}"), false))?;
+                .map_err(|e| (format!("cannot read: {e}"), None))?;
         }
         // Never read here: sent as `url`.
         Source::Url(_) => {}
@@ -257,11 +342,17 @@ fn read_bounded(source: &Source, cap: u64, fit: bool) -> Result<Vec<u8>, (String
                 .lock()
                 .take(cap + 1)
                 .read_to_end(&mut buf)
-                .map_err(|e| (format!("cannot read stdin: {e}"), false))?;
+                .map_err(|e| (format!("cannot read stdin: {e}"), None))?;
         }
     }
     if buf.len() as u64 > cap {
-        return Err((too_large(cap, fit), true));
+        let what = match source {
+            Source::Stdin => format!(
+                "from stdin: give the image as a file (PNG and JPEG files are streamed up to {STREAMED_GIB} GiB)"
+            ),
+            Source::File(_) | Source::Url(_) => "of a file".to_owned(),
+        };
+        return Err(size_error(too_large(cap, fit, &what)));
     }
     Ok(buf)
 }
@@ -284,18 +375,16 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
         );
     }
     let op = settings.task.operation;
-    let cap = read_cap(op, settings.fit);
     let lap = Instant::now();
     let read = tokio::task::spawn_blocking({
         let (source, fit) = (job.source.clone(), settings.fit);
-        move || read_bounded(&source, cap, fit)
+        move || read_bounded(&source, op, fit)
     })
     .await;
     let mut image = match read {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err((message, size))) => {
-            let code = size.then(|| protocol::ErrorCode::IMAGE_SIZE_ERROR.get());
-            return failed(job, started, message, code);
+        Ok(Err((message, code))) => {
+            return failed(job, started, message, code.map(protocol::ErrorCode::get));
         }
         Err(e) => return failed(job, started, format!("cannot read: {e}"), None),
     };
@@ -316,7 +405,8 @@ async fn process(client: &Client, job: &Job, settings: &Settings) -> Outcome {
             .await
             {
                 Ok(Ok(fitted)) => image = fitted,
-                Ok(Err(message)) => {
+                Ok(Err(error)) => {
+                    let message = error.to_string();
                     return failed(job, started, message, Some(violation.code().get()));
                 }
                 Err(e) => return failed(job, started, format!("--fit failed: {e}"), None),

@@ -10,7 +10,9 @@ mod inputs;
 mod local;
 mod profile;
 mod report;
+mod resample;
 mod send;
+mod stream;
 mod task;
 mod write;
 

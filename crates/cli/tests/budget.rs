@@ -109,6 +109,32 @@ fn spawn_bdip(dir: &Path, out: &Path, endpoint: &str, budget: &str, qps: &str) -
         .unwrap()
 }
 
+/// Waits for `child` at most `limit` (killing it after), and returns its output: a hung
+/// process fails its test instead of stalling the suite. The pipes carry a few lines
+/// only, so they cannot fill while it runs.
+fn finish(mut child: Child, limit: Duration) -> std::process::Output {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The processes (pids) in the budget's heartbeat set, one set per application.
+fn members(redis: &RedisServer) -> Vec<u32> {
+    let keys: Vec<String> = redis.query(&["KEYS", "bdip:*:members"]);
+    keys.iter()
+        .flat_map(|key| redis.query::<Vec<String>>(&["ZRANGE", key, "0", "-1"]))
+        .filter_map(|member| member.split_once('-')?.0.parse().ok())
+        .collect()
+}
+
 fn written(out: &Path) -> usize {
     std::fs::read_dir(out).map_or(0, Iterator::count)
 }
@@ -134,7 +160,7 @@ fn three_processes_share_one_rate_and_one_token() {
         .collect();
     let mut total = 0;
     for (child, out) in children {
-        let output = child.wait_with_output().unwrap();
+        let output = finish(child, Duration::from_secs(120));
         assert!(output.status.success(), "{}", stderr_of(&output));
         total += written(&out);
     }
@@ -179,8 +205,8 @@ fn without_a_budget_the_same_fleet_overruns_the_account() {
             cmd.spawn().unwrap()
         })
         .collect();
-    for mut child in children {
-        child.wait().unwrap();
+    for child in children {
+        finish(child, Duration::from_secs(120));
     }
     let stats = emulator.stats();
     assert!(stats["errors"].get("18").is_some(), "{stats}");
@@ -227,7 +253,7 @@ fn losing_redis_mid_run_warns_once_and_loses_nothing() {
     std::thread::sleep(Duration::from_millis(600));
     redis.kill();
     for (child, out) in children {
-        let output = child.wait_with_output().unwrap();
+        let output = finish(child, Duration::from_secs(120));
         let stderr = stderr_of(&output);
         assert!(output.status.success(), "{stderr}");
         assert_eq!(written(&out), 8, "{stderr}");
@@ -310,10 +336,177 @@ fn two_emulators_share_one_qps_and_accept_each_others_tokens() {
         })
         .collect();
     for (child, out) in children {
-        let output = child.wait_with_output().unwrap();
+        let output = finish(child, Duration::from_secs(120));
         assert!(output.status.success(), "{}", stderr_of(&output));
         assert_eq!(written(&out), 10);
     }
     let refused = |e: &Emulator| e.stats()["errors"]["18"].as_u64().unwrap_or(0);
     assert!(refused(&a) + refused(&b) > 0, "{} {}", a.stats(), b.stats());
+}
+
+#[test]
+fn redis_restarted_mid_run_each_process_warns_once_and_rejoins() {
+    let mut redis = RedisServer::start();
+    let emulator = Emulator::start(&["--qps", "10"]);
+    let t = tmp();
+    let per_process = 24;
+    let children: Vec<(Child, PathBuf)> = (0..2)
+        .map(|p| {
+            let dir = t.path().join(format!("in{p}"));
+            let out = t.path().join(format!("out{p}"));
+            images(&dir, per_process);
+            (
+                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
+                out,
+            )
+        })
+        .collect();
+    let pids: Vec<u32> = children.iter().map(|(c, _)| c.id()).collect();
+    // 48 images at 10 QPS take about 5 s: Redis goes away at 0.7 s for 0.8 s, and comes
+    // back empty on the same port.
+    std::thread::sleep(Duration::from_millis(700));
+    redis.kill();
+    std::thread::sleep(Duration::from_millis(800));
+    redis.restart();
+    for (child, out) in children {
+        let output = finish(child, Duration::from_secs(120));
+        let stderr = stderr_of(&output);
+        assert!(output.status.success(), "{stderr}");
+        assert_eq!(written(&out), per_process, "{stderr}");
+        assert_eq!(
+            stderr.matches("lost the shared QPS budget").count(),
+            1,
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("rejoined the shared QPS budget").count(),
+            1,
+            "{stderr}"
+        );
+    }
+    // Only a process that rejoined can have put itself into the new, empty server's
+    // heartbeat set.
+    let mut seen = members(&redis);
+    seen.sort_unstable();
+    let mut expected = pids;
+    expected.sort_unstable();
+    assert_eq!(seen, expected, "the heartbeats after the restart");
+    // The service may refuse a few calls around the two changeovers (turns already handed
+    // out by the old server while the local stand-ins start; a process that rejoined
+    // while the other still paces locally): the clients retry those, and none reaches
+    // the user, as the exit codes and the written images above show.
+    let stats = emulator.stats();
+    eprintln!("Redis restarted mid-run: {stats}");
+    assert_eq!(stats["successes"], 2 * per_process, "{stats}");
+}
+
+#[test]
+fn an_error_18_in_one_process_slows_the_whole_fleet() {
+    let redis = RedisServer::start();
+    // `strict` allows 2 QPS: the lone process sent there at the fleet's 6 QPS is refused
+    // with 18. `open` refuses nothing: the processes sent there only slow down if the
+    // fleet's shared rate went down.
+    let strict = Emulator::start(&["--qps", "2"]);
+    let open = Emulator::start(&[]);
+    let t = tmp();
+    let q = 6.0;
+    let dir = t.path().join("in-strict");
+    images(&dir, 4);
+    let out = t.path().join("out-strict");
+    let child = spawn_bdip(&dir, &out, &strict.url, &redis.url(), "6");
+    let output = finish(child, Duration::from_secs(120));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(written(&out), 4);
+    assert!(
+        strict.stats()["errors"].get("18").is_some(),
+        "{}",
+        strict.stats()
+    );
+
+    // The lowered rate is in Redis, with an expiry.
+    let lowered = |redis: &RedisServer| -> (f64, i64) {
+        let keys: Vec<String> = redis.query(&["KEYS", "bdip:*:rate"]);
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        let rate: String = redis.query(&["HGET", &keys[0], "rate"]);
+        (rate.parse().unwrap(), redis.query(&["PTTL", &keys[0]]))
+    };
+    let (rate, ttl) = lowered(&redis);
+    assert!(rate < q / 2.0 + 0.5, "shared rate {rate} after error 18");
+    assert!(ttl > 0, "the lowered rate has no expiry ({ttl})");
+
+    // Two processes that never see an 18 go at the lowered rate, creeping back up by
+    // 0.05 QPS per success: 8 images, which take 1.33 s at the full 6 QPS, take longer.
+    let t0 = Instant::now();
+    let children: Vec<(Child, PathBuf)> = (0..2)
+        .map(|p| {
+            let dir = t.path().join(format!("in{p}"));
+            let out = t.path().join(format!("out{p}"));
+            images(&dir, 4);
+            (spawn_bdip(&dir, &out, &open.url, &redis.url(), "6"), out)
+        })
+        .collect();
+    for (child, out) in children {
+        let output = finish(child, Duration::from_secs(120));
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert_eq!(written(&out), 4);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let full_rate = 8.0 / q;
+    eprintln!(
+        "after an error 18 elsewhere (shared rate {rate:.2} QPS): 8 images in {elapsed:.2} s (at the full {q} QPS: {full_rate:.2} s)"
+    );
+    assert!(
+        elapsed > 1.5 * full_rate,
+        "{elapsed:.2} s: the fleet did not slow down"
+    );
+    let (after, ttl) = lowered(&redis);
+    assert!(
+        after > rate && after < q && ttl > 0,
+        "{rate} -> {after} ({ttl} ms)"
+    );
+    assert_eq!(open.stats()["errors"].get("18"), None);
+}
+
+#[test]
+fn emulators_that_lose_redis_each_admit_their_share() {
+    let mut redis = RedisServer::start();
+    let url = redis.url();
+    let shared = [
+        "--qps",
+        "10",
+        "--budget",
+        &url,
+        "--token-secret",
+        "fleet-secret",
+    ];
+    let (a, b) = (Emulator::start(&shared), Emulator::start(&shared));
+    let reply = post(
+        &a.url,
+        "/oauth/2.0/token",
+        "grant_type=client_credentials&client_id=AK&client_secret=SK",
+    );
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let token = reply["access_token"].as_str().unwrap().to_owned();
+    let op = format!("/rest/2.0/image-process/v1/contrast_enhance?access_token={token}");
+    // Each instance's heartbeat reaches Redis; `a` then hears that there are two.
+    for e in [&a, &b, &a] {
+        post(&e.url, &op, "");
+    }
+    redis.kill();
+    // Two seconds of requests as fast as they come, to `a` alone: at its share (5 QPS,
+    // holding 5) about 15 get through; at the whole --qps (10, holding 10) about 30.
+    let t0 = Instant::now();
+    let (mut sent, mut admitted) = (0, 0);
+    while t0.elapsed() < Duration::from_secs(2) && sent < 5_000 {
+        sent += 1;
+        if !post(&a.url, &op, "").contains("\"error_code\":18") {
+            admitted += 1;
+        }
+    }
+    eprintln!("Redis lost: {admitted} of {sent} admitted by one of two instances in 2 s");
+    assert!(sent > 40, "too few requests to tell: {sent}");
+    assert!(
+        (8..=21).contains(&admitted),
+        "{admitted} of {sent} admitted in 2 s"
+    );
 }

@@ -279,6 +279,13 @@ fn oversized_files_and_stdin_are_refused_with_the_cap() {
             .arg("-o")
             .arg(dir.path().join("o.png"));
         if fit {
+            // --fit streams a PNG up to 4 GiB: above that, it is refused from its size too.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&big)
+                .unwrap()
+                .set_len(5 * 1024 * 1024 * 1024)
+                .unwrap();
             cmd.arg("--fit");
         }
         let assert = cmd.assert().code(1);
@@ -328,8 +335,9 @@ fn fit_refuses_a_png_bomb_from_its_header() {
             image::ImageFormat::Png,
         )
         .unwrap();
-    bytes[16..20].copy_from_slice(&30_000u32.to_be_bytes());
-    bytes[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+    // 1.6 gigapixels: above the 1000 Mpx --fit streams.
+    bytes[16..20].copy_from_slice(&40_000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&40_000u32.to_be_bytes());
     std::fs::write(&input, bytes).unwrap();
     let assert = bdip()
         .arg("dehaze")

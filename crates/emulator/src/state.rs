@@ -119,6 +119,9 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The scope of the emulators' shared bucket in the budget's Redis.
+const ADMIT_SCOPE: &str = "emulator";
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -194,20 +197,29 @@ impl AppState {
         let Some(rate) = self.faults.qps() else {
             return true;
         };
-        if let Some(budget) = &self.config.budget
-            && let Some(admitted) = budget.admit("emulator", rate).await
-        {
-            return admitted;
+        if let Some(budget) = &self.config.budget {
+            if let Some(admitted) = budget.admit(ADMIT_SCOPE, rate).await {
+                return admitted;
+            }
+            // Redis is lost: this instance's part of the shared QPS (the instances last
+            // seen through the budget's heartbeats), so together they keep to --qps.
+            return self.admit_local_at(budget.share(ADMIT_SCOPE, rate));
         }
-        self.admit_local()
+        self.admit_local_at(rate)
     }
 
-    /// Takes one request from this instance's QPS bucket (refilled at `qps`; holds `qps`,
-    /// at least 1).
+    /// Takes one request from this instance's QPS bucket at the full `--qps`.
+    #[cfg(test)]
     pub(crate) fn admit_local(&self) -> bool {
-        let Some(rate) = self.faults.qps() else {
-            return true;
-        };
+        match self.faults.qps() {
+            Some(rate) => self.admit_local_at(rate),
+            None => true,
+        }
+    }
+
+    /// Takes one request from this instance's QPS bucket (refilled at `rate`; holds
+    /// `rate`, at least 1).
+    fn admit_local_at(&self, rate: f64) -> bool {
         let mut b = lock(&self.bucket);
         let now = Instant::now();
         b.tokens = (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate)

@@ -24,14 +24,19 @@
 use std::time::{Duration, Instant};
 
 use baidu_imageprocess_protocol::{Params, Rect};
-use image::{GrayImage, RgbImage, imageops::FilterType};
+use image::{RgbImage, imageops::FilterType};
 
 // Decoding inputs and encoding results.
 mod codec;
 // Building blocks the operations share.
 mod filters;
 mod model_file;
-// The operations, one module each, named by their wire names, and their dispatch table.
+// The operations, one module each, named by their wire names, and their dispatch table
+// (public only to xtask, through the `training` feature).
+#[cfg(feature = "training")]
+#[doc(hidden)]
+pub mod ops;
+#[cfg(not(feature = "training"))]
 mod ops;
 
 #[cfg(feature = "training")]
@@ -39,7 +44,7 @@ pub mod training;
 
 pub use codec::jpeg_quality;
 pub use codec::{MAX_PIXELS, MAX_SIDE};
-pub use ops::customize_stylization::PRESETS;
+pub use ops::PRESETS;
 
 /// What [`Engine::process`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,37 +134,6 @@ impl Engine {
             ops::Produced::Encoded(output) => Ok(output),
         }
     }
-
-    /// 2x upscale.
-    pub fn enhance(&self, img: &RgbImage) -> RgbImage {
-        ops::image_quality_enhance::upscale_2x(img)
-    }
-
-    /// 2x enhance of pixels decoded from a JPEG of libjpeg `quality` (as
-    /// [`jpeg_quality::estimated_quality`] reads it from the file): the quality, not the
-    /// look of the pixels, says whether the filters for compressed inputs apply.
-    /// [`Engine::process`] does this for every JPEG input.
-    pub fn enhance_jpeg(&self, img: &RgbImage, quality: u8) -> RgbImage {
-        ops::image_quality_enhance::upscale_2x_in(
-            img,
-            Some(ops::image_quality_enhance::bank_for_jpeg(quality)),
-        )
-    }
-
-    /// Haze removal; a haze-free photo comes back unchanged.
-    pub fn dehaze(&self, img: &RgbImage) -> RgbImage {
-        ops::dehaze::dehaze(img)
-    }
-
-    /// Contrast enhancement.
-    pub fn contrast(&self, img: &RgbImage) -> RgbImage {
-        ops::contrast_enhance::contrast(img)
-    }
-
-    /// Colour from luminance.
-    pub fn colourize(&self, img: &GrayImage) -> RgbImage {
-        ops::colourize::colourize(img)
-    }
 }
 
 /// How long each stage of [`Engine::process_timed`] took.
@@ -213,7 +187,7 @@ mod tests {
     use proptest::prelude::*;
 
     use baidu_imageprocess_protocol::{
-        AnimeMask, CustomStyle, DenoiseStrength, Operation, Style, StyleId,
+        AnimeMask, CustomStyle, Operation, Strength, Style, StyleId,
     };
 
     /// The parameters of each operation, typical ones where it takes some.
@@ -225,7 +199,7 @@ mod tests {
             },
             // Fits any image, however small.
             Operation::Inpainting => Params::Inpainting(vec![Rect::new(0, 0, 1, 1)].into()),
-            Operation::Denoise => Params::Denoise(DenoiseStrength::new(60).unwrap()),
+            Operation::Denoise => Params::Denoise(Strength::new(60).unwrap()),
             Operation::CustomizeStylization => {
                 Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(7).unwrap()))
             }

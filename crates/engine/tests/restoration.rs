@@ -4,11 +4,11 @@
 use std::io::Cursor;
 
 use baidu_imageprocess_engine::{Engine, EngineError};
-use baidu_imageprocess_protocol::{DenoiseStrength, Params, Rect};
+use baidu_imageprocess_protocol::{Params, Rect, Strength};
 use image::{DynamicImage, ImageFormat};
 
 fn denoise(strength: u8) -> Params<'static> {
-    Params::Denoise(DenoiseStrength::new(strength).unwrap())
+    Params::Denoise(Strength::new(strength).unwrap())
 }
 
 fn requests() -> Vec<Params<'static>> {

@@ -180,7 +180,7 @@ impl ErrorCode {
                 "the access token was refused; fetch a new one (the clients do this once automatically)"
             }
             ErrorClass::Permission => {
-                "this account has no permission for the operation; request access for colourize in the Baidu AI console (image process, cooperation consultation) and retry"
+                "this account has no permission for the operation; request access to it in the Baidu AI console (image process, cooperation consultation: the colouring of black-and-white photos needs it) and retry"
             }
             ErrorClass::QuotaExhausted if self.0 == 17 => {
                 "the daily quota is used up; wait until tomorrow or enable billing in the Baidu console"

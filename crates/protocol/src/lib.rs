@@ -125,8 +125,8 @@ pub use machine::token_call::{TokenCall, TokenInfo};
 pub use operation::{Operation, UnknownOperation};
 pub use optable::{BodyKind, InputKind, OperationSpec, Params, ReplyKind};
 pub use params::{
-    AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Style,
-    StyleId, check_rects,
+    AnimeMask, CustomStyle, ImageUrl, MAX_URL_LEN, PdfPage, RECT_ALLOWED, Strength, Style, StyleId,
+    check_rects,
 };
 pub use policy::budget::{Budget, Claim, Slot, application_id};
 pub use policy::config::ClientConfig;

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use crate::limits::{Limits, MAX_BASE64_LEN};
 use crate::operation::Operation;
 use crate::params::{
-    AnimeMask, CustomStyle, DenoiseStrength, ImageUrl, PdfPage, RECT_ALLOWED, Style, StyleId, shown,
+    AnimeMask, CustomStyle, ImageUrl, PdfPage, RECT_ALLOWED, Strength, Style, StyleId, shown,
 };
 use crate::rect::Rect;
 use crate::violation::LimitViolation;
@@ -374,12 +374,8 @@ const TABLE: [OperationSpec; Operation::ALL.len()] = [
         &[param(
             "option",
             true,
-            integer(
-                DenoiseStrength::MIN as i64,
-                DenoiseStrength::MAX as i64,
-                None,
-            ),
-            DenoiseStrength::ALLOWED,
+            integer(Strength::MIN as i64, Strength::MAX as i64, None),
+            Strength::ALLOWED,
             "the strength (0 leaves the image as it is)",
         )],
         Limits::sides(50, 1999, None, 3 * MIB),
@@ -471,7 +467,7 @@ pub enum Params<'a> {
     /// `doc_repair`.
     DocRepair,
     /// `denoise` at a strength.
-    Denoise(DenoiseStrength),
+    Denoise(Strength),
     /// `customize_stylization` in a style.
     CustomizeStylization(CustomStyle<'a>),
 }
@@ -824,7 +820,7 @@ mod tests {
                 mask: AnimeMask::new(2).ok(),
             },
             Params::Inpainting(Cow::Owned(vec![Rect::new(0, 0, 1, 1)])),
-            Params::Denoise(DenoiseStrength::new(7).unwrap()),
+            Params::Denoise(Strength::new(7).unwrap()),
             Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(3).unwrap())),
             Params::CustomizeStylization(CustomStyle::Image(Cow::Borrowed(b"img"))),
         ];

@@ -210,7 +210,7 @@ bounded_int!(
 
 bounded_int!(
     /// The strength of `denoise` (its `option`, 0–200; 0 leaves the image as it is).
-    DenoiseStrength(u8), param = "option", 0..=200
+    Strength(u8), param = "option", 0..=200
 );
 
 bounded_int!(
@@ -381,10 +381,10 @@ mod tests {
         assert_eq!(AnimeMask::new(1).map(AnimeMask::get), Ok(1));
         assert_eq!(AnimeMask::new(8).map(AnimeMask::get), Ok(8));
         assert!(AnimeMask::new(9).is_err());
-        assert_eq!(DenoiseStrength::new(0).map(DenoiseStrength::get), Ok(0));
-        assert_eq!(DenoiseStrength::new(200).map(DenoiseStrength::get), Ok(200));
-        assert!(DenoiseStrength::new(201).is_err());
-        assert!(DenoiseStrength::new(-1).is_err());
+        assert_eq!(Strength::new(0).map(Strength::get), Ok(0));
+        assert_eq!(Strength::new(200).map(Strength::get), Ok(200));
+        assert!(Strength::new(201).is_err());
+        assert!(Strength::new(-1).is_err());
         assert!(StyleId::new(30).is_err());
         assert_eq!("29".parse::<StyleId>().map(StyleId::get), Ok(29));
         let err = "x".parse::<StyleId>().unwrap_err();

@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 
 use baidu_imageprocess_protocol::{
-    CustomStyle, DenoiseStrength, Input, LimitViolation, Limits, Operation, Params, Rect, Request,
-    Style, StyleId, optable,
+    CustomStyle, Input, LimitViolation, Limits, Operation, Params, Rect, Request, Strength, Style,
+    StyleId, optable,
 };
 
 /// A PNG header announcing `w × h` (the limits are checked from the header).
@@ -44,7 +44,7 @@ fn outside(limits: &Limits) -> (u32, u32) {
 fn params(op: Operation) -> Params<'static> {
     match op {
         Operation::StyleTrans => Params::StyleTrans(Style::Cartoon),
-        Operation::Denoise => Params::Denoise(DenoiseStrength::new(50).unwrap()),
+        Operation::Denoise => Params::Denoise(Strength::new(50).unwrap()),
         Operation::Inpainting => Params::Inpainting(Cow::Owned(vec![Rect::new(0, 0, 10, 10)])),
         Operation::CustomizeStylization => {
             Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(1).unwrap()))

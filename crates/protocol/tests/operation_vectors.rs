@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, BodyKind, ClientConfig, Credentials, CustomStyle, DenoiseStrength, Input, Machine,
-    Operation, Params, PdfPage, Rect, Request, Session, Step, Style, StyleId, decode_request,
+    AnimeMask, BodyKind, ClientConfig, Credentials, CustomStyle, Input, Machine, Operation, Params,
+    PdfPage, Rect, Request, Session, Step, Strength, Style, StyleId, decode_request,
 };
 use serde::Deserialize;
 
@@ -68,9 +68,7 @@ fn params<'a>(op: Operation, given: &BTreeMap<String, String>, style: &'a [u8]) 
         Operation::SelfieAnime => Params::SelfieAnime {
             mask: get("mask_id").map(|m| m.parse::<AnimeMask>().unwrap()),
         },
-        Operation::Denoise => {
-            Params::Denoise(get("option").unwrap().parse::<DenoiseStrength>().unwrap())
-        }
+        Operation::Denoise => Params::Denoise(get("option").unwrap().parse::<Strength>().unwrap()),
         Operation::CustomizeStylization => match get("style") {
             Some(_) => Params::CustomizeStylization(CustomStyle::Image(Cow::Borrowed(style))),
             None => Params::CustomizeStylization(CustomStyle::Preset(

@@ -9,9 +9,8 @@ mod support;
 use std::borrow::Cow;
 
 use baidu_imageprocess_protocol::{
-    AnimeMask, CustomStyle, DenoiseStrength, ErrorCode, ImageUrl, Input, LimitViolation,
-    MAX_URL_LEN, Operation, Params, PdfPage, Rect, Request, Style, StyleId, check_rects,
-    decode_request,
+    AnimeMask, CustomStyle, ErrorCode, ImageUrl, Input, LimitViolation, MAX_URL_LEN, Operation,
+    Params, PdfPage, Rect, Request, Strength, Style, StyleId, check_rects, decode_request,
 };
 use proptest::prelude::*;
 
@@ -59,11 +58,11 @@ proptest! {
     #[test]
     fn integers_accept_exactly_their_ranges(n in prop_oneof![-3i64..300, 4_294_967_290i64..4_294_967_300, any::<i64>()]) {
         prop_assert_eq!(AnimeMask::new(n).is_ok(), (1..=8).contains(&n));
-        prop_assert_eq!(DenoiseStrength::new(n).is_ok(), (0..=200).contains(&n));
+        prop_assert_eq!(Strength::new(n).is_ok(), (0..=200).contains(&n));
         prop_assert_eq!(StyleId::new(n).is_ok(), (0..=29).contains(&n));
         prop_assert_eq!(PdfPage::new(n).is_ok(), (1..=i64::from(u32::MAX)).contains(&n));
-        if let Ok(v) = DenoiseStrength::new(n) {
-            prop_assert_eq!(v.to_string().parse::<DenoiseStrength>(), Ok(v));
+        if let Ok(v) = Strength::new(n) {
+            prop_assert_eq!(v.to_string().parse::<Strength>(), Ok(v));
             prop_assert_eq!(i64::from(v.get()), n);
         }
         if let Err(e) = AnimeMask::new(n) {
@@ -74,7 +73,7 @@ proptest! {
     #[test]
     fn integer_text_never_panics(text in any::<String>()) {
         let _ = text.parse::<AnimeMask>();
-        let _ = text.parse::<DenoiseStrength>();
+        let _ = text.parse::<Strength>();
         let _ = text.parse::<StyleId>();
         let _ = text.parse::<PdfPage>();
     }
@@ -159,7 +158,7 @@ proptest! {
             Operation::StyleTrans => Params::StyleTrans(Style::ALL[usize::from(choice) % 9]),
             Operation::SelfieAnime => Params::SelfieAnime { mask: AnimeMask::new(choice % 10).ok() },
             Operation::Inpainting => Params::Inpainting(Cow::Borrowed(&rects)),
-            Operation::Denoise => Params::Denoise(DenoiseStrength::new(choice % 201).unwrap()),
+            Operation::Denoise => Params::Denoise(Strength::new(choice % 201).unwrap()),
             Operation::CustomizeStylization if choice % 2 == 0 => {
                 Params::CustomizeStylization(CustomStyle::Image(Cow::Borrowed(&style)))
             }

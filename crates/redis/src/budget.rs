@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use baidu_imageprocess_protocol::{BoxFuture, Budget, Claim};
 use redis::aio::MultiplexedConnection;
 
+use crate::batch::{Batches, Leading, Message, Role, Turns};
 use crate::error::{BudgetError, scrubbed};
 use crate::fallback::{Fallback, Reservation};
 use crate::scripts::{BudgetKeys, RESERVE_SCRIPT};
@@ -46,6 +47,7 @@ struct Inner {
     multiplexed: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     health: Health,
     fallback: Fallback,
+    batches: Arc<Batches>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +141,7 @@ impl RedisBudgetBuilder {
                 multiplexed: tokio::sync::Mutex::new(None),
                 health: Health::default(),
                 fallback: Fallback::default(),
+                batches: Arc::default(),
             }),
         })
     }
@@ -248,6 +251,13 @@ impl RedisBudget {
     pub(crate) fn answered(&self) {
         if self.inner.health.lost.swap(false, Ordering::Relaxed) {
             tracing::info!(budget = %self.inner.url, "the shared budget's Redis is back; pacing with the fleet again");
+            if self.inner.settings.stderr_warning {
+                // The counterpart of the one warning: whoever read it learns it is over.
+                eprintln!(
+                    "note: rejoined the shared QPS budget (Redis at {})",
+                    self.inner.url
+                );
+            }
         }
     }
 
@@ -274,7 +284,15 @@ impl RedisBudget {
         BudgetKeys::new(self.prefix(), &claim.application, claim.operation)
     }
 
-    fn invocation(&self, claim: &Claim) -> redis::ScriptInvocation<'static> {
+    /// The script call reserving `turns` consecutive turns for requests of `claim`'s
+    /// group; `throttled` and `successes` are what those requests report together.
+    fn invocation(
+        &self,
+        claim: &Claim,
+        turns: usize,
+        throttled: bool,
+        successes: u32,
+    ) -> redis::ScriptInvocation<'static> {
         let keys = self.keys(claim);
         let s = &self.inner.settings;
         let mut invocation = RESERVE_SCRIPT.prepare_invoke();
@@ -285,24 +303,30 @@ impl RedisBudget {
             .key(keys.counts)
             .arg(claim.max_qps.unwrap_or(0.0))
             .arg(s.burst)
-            .arg(u8::from(claim.throttled))
-            .arg(claim.successes)
+            .arg(u8::from(throttled))
+            .arg(successes)
             .arg(u8::from(claim.adaptive))
             .arg(&self.inner.member)
             .arg(millis(s.heartbeat))
             .arg(millis(s.lowered_rate_ttl))
-            .arg(FLOOR_QPS);
+            .arg(FLOOR_QPS)
+            .arg(turns.max(1));
         invocation
     }
 
-    fn joined(&self, claim: &Claim, reply: (i64, i64, i64)) -> Duration {
-        let (wait_us, members, milli_qps) = reply;
+    /// Redis answered: remember the fleet, and the turns it gave.
+    fn joined(&self, claim: &Claim, reply: Reply) -> Turns {
+        let (start_us, members, milli_qps, interval_ns) = reply;
         self.answered();
         let rate = (milli_qps > 0).then(|| milli_qps as f64 / 1000.0);
         self.inner
             .fallback
             .joined(claim.operation, rate, members.max(1) as u64);
-        Duration::from_micros(wait_us.max(0) as u64)
+        Turns {
+            start_us,
+            interval_ns,
+            burst: self.inner.settings.burst,
+        }
     }
 
     fn local(&self, claim: &Claim) -> Duration {
@@ -311,71 +335,144 @@ impl RedisBudget {
             .reserve(&Reservation::of(claim), Instant::now())
     }
 
-    /// Blocking reservation.
+    /// Blocking reservation: one script call for this request.
     fn reserve_blocking(&self, claim: &Claim) -> Duration {
         if unpaced(claim) {
             return Duration::ZERO;
         }
         if self.should_try() {
-            let invocation = self.invocation(claim);
-            match self.with_blocking(|conn| invocation.invoke::<(i64, i64, i64)>(conn)) {
-                Ok(reply) => return self.joined(claim, reply),
+            let invocation = self.invocation(claim, 1, claim.throttled, claim.successes);
+            match self.with_blocking(|conn| invocation.invoke::<Reply>(conn)) {
+                Ok(reply) => return self.joined(claim, reply).wait(0),
                 Err(error) => self.failed(&error),
             }
         }
         self.local(claim)
     }
 
-    /// Async reservation: one round trip on the shared multiplexed connection, so many
-    /// tasks' reservations are pipelined.
+    /// Async reservation. While Redis answers, requests waiting at the same time share
+    /// one script call (see `batch`): one round trip serves them all. While it is lost,
+    /// each request paces locally, and one a second tries Redis again alone.
     async fn reserve_multiplexed(&self, claim: &Claim) -> Duration {
         if unpaced(claim) {
             return Duration::ZERO;
         }
-        if self.should_try() {
-            let result = match self.multiplexed().await {
-                Ok(mut conn) => {
-                    self.invocation(claim)
-                        .invoke_async::<(i64, i64, i64)>(&mut conn)
-                        .await
-                }
-                Err(error) => Err(error),
+        // A request whose leader was dropped mid-call joins again; bounded, then local.
+        for _ in 0..4 {
+            if !self.is_connected() {
+                break;
+            }
+            let leading = match self.inner.batches.join(claim) {
+                Role::Lead(leading) => leading,
+                Role::Wait(turn) => match turn.await {
+                    Ok(Message::Turn(wait)) => return wait,
+                    Ok(Message::Lead(leading)) => leading,
+                    Err(_) => continue,
+                },
             };
-            match result {
-                Ok(reply) => return self.joined(claim, reply),
-                Err(error) => {
-                    self.drop_multiplexed().await;
-                    self.failed(&error);
-                }
+            return self.lead(claim, leading).await;
+        }
+        self.reserve_alone(claim).await
+    }
+
+    /// One script call for `claim` and every request queued behind the previous call.
+    async fn lead(&self, claim: &Claim, leading: Leading) -> Duration {
+        let batch = leading.take();
+        let throttled = claim.throttled || batch.iter().any(|w| w.claim.throttled);
+        let successes = batch.iter().fold(claim.successes, |sum, w| {
+            sum.saturating_add(w.claim.successes)
+        });
+        // Redis was lost while these requests queued: no call, everyone paces locally.
+        let result = if self.is_connected() {
+            let invocation = self.invocation(claim, 1 + batch.len(), throttled, successes);
+            Some(self.invoke_async(&invocation).await)
+        } else {
+            None
+        };
+        // The next call may start while these turns are handed out.
+        drop(leading);
+        if let Some(Ok(reply)) = result {
+            let turns = self.joined(claim, reply);
+            for (j, waiter) in batch.into_iter().enumerate() {
+                // A request dropped meanwhile leaves its turn unused: one interval.
+                let _ = waiter.reply.send(Message::Turn(turns.wait(j + 1)));
+            }
+            return turns.wait(0);
+        }
+        if let Some(Err(error)) = result {
+            self.failed(&error);
+        }
+        for waiter in batch {
+            let wait = self.local(&waiter.claim);
+            let _ = waiter.reply.send(Message::Turn(wait));
+        }
+        self.local(claim)
+    }
+
+    /// Runs `invocation` on the multiplexed connection (forgotten after a failure, so
+    /// the next use reconnects).
+    async fn invoke_async(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> redis::RedisResult<Reply> {
+        let result = match self.multiplexed().await {
+            Ok(mut conn) => invocation.invoke_async::<Reply>(&mut conn).await,
+            Err(error) => Err(error),
+        };
+        if result.is_err() {
+            self.drop_multiplexed().await;
+        }
+        result
+    }
+
+    /// One script call for `claim` alone (while Redis is lost: one a second).
+    async fn reserve_alone(&self, claim: &Claim) -> Duration {
+        if self.should_try() {
+            let invocation = self.invocation(claim, 1, claim.throttled, claim.successes);
+            match self.invoke_async(&invocation).await {
+                Ok(reply) => return self.joined(claim, reply).wait(0),
+                Err(error) => self.failed(&error),
             }
         }
         self.local(claim)
     }
 }
 
+/// The reserve script's reply: µs to the first turn's start, members, milli-QPS (0:
+/// unpaced), interval in ns.
+type Reply = (i64, i64, i64, i64);
+
 impl RedisBudget {
     /// Takes one request from the shared bucket `scope` refilled at `rate` per second
     /// (for servers that refuse rather than wait, such as the emulator's `--qps` shared by
-    /// several instances). `None` while Redis is lost (warned once): the caller decides
-    /// locally.
+    /// several instances). Each call is also this instance's heartbeat in `scope`.
+    /// `None` while Redis is lost (warned once): the caller admits locally, at
+    /// [`share`](Self::share) of the rate.
     pub async fn admit(&self, scope: &str, rate: f64) -> Option<bool> {
         if !self.should_try() {
             return None;
         }
         let key = format!("{}:{{admit}}:{scope}", self.prefix());
+        let members = format!("{}:{{admit}}:{scope}:members", self.prefix());
         let result = match self.multiplexed().await {
             Ok(mut conn) => {
                 crate::scripts::ADMIT_SCRIPT
                     .key(key)
+                    .key(members)
                     .arg(rate)
-                    .invoke_async::<i64>(&mut conn)
+                    .arg(&self.inner.member)
+                    .arg(millis(self.inner.settings.heartbeat))
+                    .invoke_async::<(i64, i64)>(&mut conn)
                     .await
             }
             Err(error) => Err(error),
         };
         match result {
-            Ok(admitted) => {
+            Ok((admitted, members)) => {
                 self.answered();
+                self.inner
+                    .fallback
+                    .seen_in(scope, rate, members.max(1) as u64);
                 Some(admitted == 1)
             }
             Err(error) => {
@@ -384,6 +481,13 @@ impl RedisBudget {
                 None
             }
         }
+    }
+
+    /// This instance's share of `rate` in `scope`: `rate` divided by the instances last
+    /// seen admitting there (all of `rate` if none was seen). What to admit locally at
+    /// while [`admit`](Self::admit) answers `None`.
+    pub fn share(&self, scope: &str, rate: f64) -> f64 {
+        rate / self.inner.fallback.members_in(scope) as f64
     }
 }
 

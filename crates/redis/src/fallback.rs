@@ -25,6 +25,8 @@ pub(crate) struct Fallback {
     views: Mutex<HashMap<Operation, View>>,
     /// Processes last seen, whatever the operation (for the warning).
     members: Mutex<Option<(u64, Option<f64>)>>,
+    /// Instances last seen per admission scope (servers sharing a refusing bucket).
+    scopes: Mutex<HashMap<String, u64>>,
 }
 
 /// The part of a claim the fallback needs.
@@ -81,6 +83,23 @@ impl Fallback {
             local.on_success();
         }
         local.reserve(now)
+    }
+
+    /// Redis answered an admission in `scope` shared by `members` instances at `rate`.
+    pub(crate) fn seen_in(&self, scope: &str, rate: f64, members: u64) {
+        let mut scopes = lock(&self.scopes);
+        match scopes.get_mut(scope) {
+            Some(seen) => *seen = members,
+            None => {
+                scopes.insert(scope.to_owned(), members);
+            }
+        }
+        *lock(&self.members) = Some((members, Some(rate)));
+    }
+
+    /// Instances last seen in `scope` (1 if never heard).
+    pub(crate) fn members_in(&self, scope: &str) -> u64 {
+        lock(&self.scopes).get(scope).copied().unwrap_or(1).max(1)
     }
 
     /// "1/3 of the budget (1.33 QPS)", for the warning.

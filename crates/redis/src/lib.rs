@@ -7,7 +7,10 @@
 //!
 //! - **GCRA by reservation.** Before each request the driver runs one atomic Lua script:
 //!   it advances the bucket's theoretical arrival time and answers how long this request
-//!   waits for its turn. The caller sleeps that long; there is no polling. Keys are per
+//!   waits for its turn. The caller sleeps that long; there is no polling. Async
+//!   requests of one process that reserve at the same time share one script call, which
+//!   reserves consecutive turns for all of them (the rate is the same; the round trips
+//!   are fewer). Keys are per
 //!   application (a SHA-256 of the API key, never the key) and operation; the rate is
 //!   the client's `qps`, the burst the budget's [`RedisBudgetBuilder::burst`].
 //! - **Fleet-wide backoff.** A QPS-limit error (18) seen by any process halves the shared
@@ -40,6 +43,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod budget;
 mod error;
 mod fallback;

@@ -16,11 +16,19 @@ use baidu_imageprocess_protocol::Operation;
 /// second, creeping back by 0.05 QPS per success, stored with an expiry) and the
 /// heartbeats that count the processes sharing the budget.
 ///
+/// One call may reserve `n` consecutive turns for `n` requests of one process waiting at
+/// once (the async driver batches them): the TAT moves `n` intervals, exactly as `n`
+/// calls back to back would move it, so the fleet's rate is the same; only the round
+/// trips are fewer.
+///
 /// KEYS: 1 TAT, 2 lowered rate (hash: rate, cut_at), 3 members (sorted set by last seen),
 ///       4 send counts per second (hash; measured only while unpaced).
 /// ARGV: 1 ceiling QPS (0: none), 2 burst, 3 throttled (0/1), 4 successes, 5 adaptive
-///       (0/1), 6 member id, 7 heartbeat TTL ms, 8 lowered-rate TTL ms, 9 floor QPS.
-/// Returns: { wait µs, members seen, rate in milli-QPS (0: unpaced) }.
+///       (0/1), 6 member id, 7 heartbeat TTL ms, 8 lowered-rate TTL ms, 9 floor QPS,
+///       10 turns `n` (≥ 1).
+/// Returns: { µs from now to the first turn's start, members seen, rate in milli-QPS
+/// (0: unpaced), interval in ns }. Turn `j` (from 0) goes at
+/// `max(0, start + j × interval − (burst − 1) × interval)`.
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -32,6 +40,7 @@ local adaptive = ARGV[5] == '1'
 local heartbeat_ms = tonumber(ARGV[7])
 local lowered_ms = tonumber(ARGV[8])
 local floor = tonumber(ARGV[9])
+local n = math.max(tonumber(ARGV[10]) or 1, 1)
 
 redis.call('ZADD', KEYS[3], now, ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - heartbeat_ms * 1000)
@@ -66,28 +75,35 @@ if adaptive then
 end
 if not rate and ceiling > 0 then rate = ceiling end
 if not rate then
-  redis.call('HINCRBY', KEYS[4], tostring(second), 1)
+  redis.call('HINCRBY', KEYS[4], tostring(second), n)
   redis.call('PEXPIRE', KEYS[4], 3000)
-  return {0, members, 0}
+  return {0, members, 0, 0}
 end
 
 local interval = 1000000 / rate
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 local start = math.max(tat, now)
-local go = math.max(now, start - (burst - 1) * interval)
-local new_tat = start + interval
+local new_tat = start + n * interval
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return {math.floor(go - now), members, math.floor(rate * 1000)}
+return {math.floor(start - now), members, math.floor(rate * 1000), math.floor(interval * 1000)}
 ";
 
 /// A shared token bucket that refuses instead of reserving (the emulator's `--qps` shared
 /// by several instances, as Baidu's service refuses with error 18): capacity
-/// `max(rate, 1)`, refilled at `rate` per second on Redis's clock.
-/// KEYS: 1 the bucket (hash: tokens, at). ARGV: 1 rate. Returns 1 if admitted.
+/// `max(rate, 1)`, refilled at `rate` per second on Redis's clock. It also keeps the
+/// heartbeats of the instances sharing the bucket, so each knows its share if Redis goes.
+/// KEYS: 1 the bucket (hash: tokens, at), 2 members (sorted set by last seen).
+/// ARGV: 1 rate, 2 member id, 3 heartbeat TTL ms.
+/// Returns: { 1 if admitted else 0, members seen }.
 const ADMIT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local rate = tonumber(ARGV[1])
+local heartbeat_ms = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - heartbeat_ms * 1000)
+redis.call('PEXPIRE', KEYS[2], heartbeat_ms)
+local members = redis.call('ZCARD', KEYS[2])
 local cap = math.max(rate, 1)
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(b[1]) or cap
@@ -100,7 +116,7 @@ if tokens >= 1 then
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', string.format('%.0f', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate * 1000) + 1000)
-return ok
+return {ok, members}
 ";
 
 /// Deletes a key only if it still holds the given value (a lock's owner releasing it, or

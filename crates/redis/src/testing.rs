@@ -32,6 +32,22 @@ impl RedisServer {
         self.port
     }
 
+    /// Runs one command on the server (a fresh connection) and returns its reply, for
+    /// tests that look at what the budget stored. Panics if the server does not answer.
+    pub fn query<T: redis::FromRedisValue>(&self, args: &[&str]) -> T {
+        let client = redis::Client::open(self.url())
+            .unwrap_or_else(|e| panic!("redis URL {}: {e}", self.url()));
+        let mut conn = client
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("redis-server on port {}: {e}", self.port));
+        let mut cmd = redis::cmd(args.first().copied().unwrap_or("PING"));
+        for arg in args.iter().skip(1) {
+            cmd.arg(*arg);
+        }
+        cmd.query(&mut conn)
+            .unwrap_or_else(|e| panic!("{args:?} on port {}: {e}", self.port))
+    }
+
     /// Kills the server (as a crash would: no shutdown, nothing saved).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

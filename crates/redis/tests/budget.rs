@@ -126,6 +126,66 @@ async fn async_reservations_are_pipelined() {
     assert!(budget.is_connected());
     let per_second = n as f64 / t0.elapsed().as_secs_f64();
     assert!(per_second > 1000.0, "{per_second:.0} reservations/s");
+    // Reservations waiting at the same time shared script calls.
+    let calls = script_calls(&server);
+    assert!(calls < n / 2, "{calls} script calls for {n} reservations");
+}
+
+/// How many times the server ran a script (`EVALSHA`, and `EVAL` when it loads one).
+fn script_calls(server: &RedisServer) -> u64 {
+    let info: String = server.query(&["INFO", "commandstats"]);
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_reservations_keep_the_fleets_turns_apart() {
+    let server = RedisServer::start();
+    let (a, b) = (budget(&server), budget(&server));
+    // Two processes, 20 requests each at once, sharing 50 QPS: 40 turns 20 ms apart,
+    // however they were batched.
+    let claim = Arc::new(claim(50.0, false));
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let budget = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let claim = Arc::clone(&claim);
+            tokio::spawn(async move {
+                let wait = budget.reserve_async(&claim).await;
+                Instant::now() + wait
+            })
+        })
+        .collect();
+    let mut turns = Vec::new();
+    for task in tasks {
+        turns.push(task.await.unwrap());
+    }
+    turns.sort();
+    let calls = script_calls(&server);
+    assert!(calls < 40, "no batching: {calls} script calls");
+    // Scheduling on a shared machine moves when a task reads the clock by a few ms.
+    let slack = Duration::from_millis(8);
+    for pair in turns.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap + slack >= Duration::from_millis(20),
+            "turns {gap:?} apart"
+        );
+    }
+    let span = turns[39] - turns[0];
+    assert!(
+        span + slack >= Duration::from_millis(39 * 20)
+            && span <= Duration::from_millis(39 * 20) + slack,
+        "40 turns over {span:?}"
+    );
 }
 
 /// A token endpoint that counts its requests.
@@ -171,4 +231,21 @@ fn one_process_fetches_the_token_for_the_fleet() {
         }
     });
     assert_eq!(endpoint.token_requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admitting_instances_know_their_share_when_redis_is_lost() {
+    let mut server = RedisServer::start();
+    let (a, b) = (budget(&server), budget(&server));
+    let share = |b: &RedisBudget, scope| (b.share(scope, 12.0) * 1000.0).round() as u64;
+    assert_eq!(share(&a, "emu"), 12_000, "no other instance seen yet");
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(b.admit("emu", 12.0).await, Some(true));
+    assert_eq!(a.admit("emu", 12.0).await, Some(true));
+    assert_eq!(share(&a, "emu"), 6_000);
+    // Another scope has its own instances.
+    assert_eq!(share(&a, "other"), 12_000);
+    server.kill();
+    assert_eq!(a.admit("emu", 12.0).await, None);
+    assert_eq!(share(&a, "emu"), 6_000, "the share outlives Redis");
 }

@@ -17,12 +17,13 @@ mod field;
 mod haze;
 mod moire;
 
+use crate::engine_ops::EngineOps as _;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::engine_ops as restoration;
 use anyhow::{Result, bail};
 use baidu_imageprocess_engine::Engine;
-use baidu_imageprocess_engine::training::restoration;
 use image::RgbImage;
 use rayon::prelude::*;
 

@@ -4,7 +4,7 @@
 use axum::response::{IntoResponse, Response};
 use baidu_imageprocess_protocol::optable::{self, OperationSpec};
 use baidu_imageprocess_protocol::{
-    AnimeMask, DenoiseStrength, InputKind, Limits, Operation, PdfPage, ReplyKind, Style, StyleId,
+    AnimeMask, InputKind, Limits, Operation, PdfPage, ReplyKind, Strength, Style, StyleId,
 };
 use serde::Serialize;
 
@@ -120,8 +120,8 @@ fn kind_of(op: Operation, name: &str) -> (ParamKind, Option<(&'static str, &'sta
         ),
         (Operation::Denoise, "option") => (
             ParamKind::Integer {
-                min: DenoiseStrength::MIN.into(),
-                max: DenoiseStrength::MAX.into(),
+                min: Strength::MIN.into(),
+                max: Strength::MAX.into(),
                 default: 50,
             },
             None,
@@ -229,8 +229,8 @@ mod tests {
         let ParamKind::Integer { min, max, default } = denoise.kind else {
             panic!("denoise option is an integer");
         };
-        assert!(DenoiseStrength::new(min).is_ok() && DenoiseStrength::new(max).is_ok());
-        assert!(DenoiseStrength::new(max + 1).is_err() && DenoiseStrength::new(default).is_ok());
+        assert!(Strength::new(min).is_ok() && Strength::new(max).is_ok());
+        assert!(Strength::new(max + 1).is_err() && Strength::new(default).is_ok());
         let inpainting = ops.iter().find(|o| o.name == "inpainting").unwrap();
         assert_eq!(inpainting.body, BodyKind::Json.content_type());
         assert_eq!(inpainting.params[0].kind, ParamKind::Rectangles);

@@ -15,7 +15,7 @@ use image::RgbImage;
 
 use crate::filters::npr::{self, Rgb, gradient, hex, mix, smoothstep};
 use crate::filters::planes::Plane;
-use crate::ops::style_trans;
+use crate::filters::styles;
 
 /// The thirty presets of custom stylisation as (name, what it looks like); the index is
 /// the API's `style_id`.
@@ -98,7 +98,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
     match id {
         0 => {
             let flat = npr::smooth(p, 50.0, 0.3);
-            let lines = style_trans::outlines(p, u, 2.0);
+            let lines = styles::outlines(p, u, 2.0);
             npr::map(&flat, |x, y, c| {
                 let q = npr::quantise(npr::luma_of(c), 4.0, 16.0);
                 let c = npr::clamp01(npr::saturate(npr::with_luma(c, q), 1.7));
@@ -136,7 +136,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         3 => {
-            let g = style_trans::graphite(p, u * 1.6);
+            let g = styles::graphite(p, u * 1.6);
             let l = npr::blur(&npr::luma(p), 3.0 * u);
             npr::render(w, h, |x, y| {
                 let paper = npr::paper(x, y, u, hex(0xd9d6d0));
@@ -146,7 +146,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         }
         4 => {
             let soft = npr::smooth(p, 40.0, 0.4);
-            let lines = style_trans::outlines(p, u, 1.3);
+            let lines = styles::outlines(p, u, 1.3);
             npr::map(&soft, |x, y, c| {
                 let tone = npr::quantise(npr::luma_of(c), 4.0, 3.0);
                 let ink = gradient(
@@ -163,7 +163,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         }
         5 => {
             let flat = npr::smooth(p, 40.0, 0.3);
-            let lines = style_trans::outlines(p, u, 1.6);
+            let lines = styles::outlines(p, u, 1.6);
             let cell = (7.0 * u).max(3.0);
             npr::map(&flat, |x, y, c| {
                 let l = npr::luma_of(c);
@@ -202,8 +202,8 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             npr::scale([l; 3], npr::vignette(x, y, w, h, 0.8))
         }),
         8 => {
-            let edges = style_trans::boundaries(&npr::smooth(p, 10.0, 0.3), u);
-            let lines = style_trans::outlines(p, u, 0.8).zip(&edges, f32::min);
+            let edges = styles::boundaries(&npr::smooth(p, 10.0, 0.3), u);
+            let lines = styles::outlines(p, u, 0.8).zip(&edges, f32::min);
             npr::render(w, h, |x, y| {
                 let grid = (x as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3)
                     || (y as f32 / (30.0 * u)).fract() < 0.03 / u.max(0.3);
@@ -242,7 +242,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
                     0.2,
                 )
             });
-            let lead = npr::thicken(&style_trans::outlines(&cells, u, 1.0), 1.5 * u);
+            let lead = npr::thicken(&styles::outlines(&cells, u, 1.0), 1.5 * u);
             npr::map(&cells, |x, y, c| {
                 let glass = npr::clamp01(npr::saturate(c, 2.0));
                 let shine = 0.9 + 0.2 * npr::fbm(x as f32 / (20.0 * u), y as f32 / (20.0 * u), 12);
@@ -358,7 +358,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
         21 => {
             let colours = npr::smooth(p, 25.0, 0.4);
             let wax = npr::hatching(w, h, 1.2, (7.0 * u).max(2.0), 21);
-            let lines = style_trans::outlines(p, u, 1.0);
+            let lines = styles::outlines(p, u, 1.0);
             npr::map(&colours, |x, y, c| {
                 let paper = npr::paper(x, y, u, hex(0xfaf6ec));
                 let cover = 0.35 + 0.65 * wax.at(x, y);
@@ -393,7 +393,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             )
         }
         25 => recolour(
-            &style_trans::render(p, Style::Wave),
+            &styles::render(p, Style::Wave),
             &[
                 (0.0, hex(0x1c0f2e)),
                 (0.4, hex(0x6a2c5e)),
@@ -402,7 +402,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             ],
         ),
         26 => recolour(
-            &style_trans::render(p, Style::Scream),
+            &styles::render(p, Style::Scream),
             &[
                 (0.0, hex(0x120a24)),
                 (0.35, hex(0x4a2a7a)),
@@ -412,7 +412,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             ],
         ),
         27 => {
-            let painted = style_trans::render(p, Style::Mononoke);
+            let painted = styles::render(p, Style::Mononoke);
             npr::map(&painted, |_, _, c| {
                 let l = npr::luma_of(c);
                 npr::clamp01(mix(
@@ -448,7 +448,7 @@ fn render_preset(p: &Rgb, id: u8) -> Rgb {
             })
         }
         _ => {
-            let lines = style_trans::outlines(p, u, 1.2);
+            let lines = styles::outlines(p, u, 1.2);
             let smooth = npr::smooth(p, 30.0, 0.3);
             npr::map(&smooth, |x, y, c| {
                 let l = npr::quantise(npr::luma_of(c), 5.0, 6.0);

@@ -96,8 +96,8 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         return img.clone();
     };
     let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
-    let full_luma = crate::ops::image_quality_enhance::luma_plane(img);
-    if crate::ops::image_quality_enhance::blockiness(&full_luma) >= BLOCKY {
+    let full_luma = crate::filters::channels::luma_plane(img);
+    if crate::filters::blockiness::blockiness(&full_luma) >= BLOCKY {
         recover(&deblock(img), &a, &b, air)
     } else {
         recover(img, &a, &b, air)

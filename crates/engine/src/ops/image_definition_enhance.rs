@@ -251,7 +251,7 @@ pub mod training {
                     a[i * TAPS + i] += lambda * diag;
                 }
                 let mut b = self.atb[c * TAPS..(c + 1) * TAPS].to_vec();
-                match crate::ops::image_quality_enhance::training::cholesky_solve(
+                match crate::filters::linalg::cholesky_solve(
                     &mut a, &mut b, 0.0,
                 ) {
                     Some(x) => out.extend(x.iter().map(|&v| v as f32)),

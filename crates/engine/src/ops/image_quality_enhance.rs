@@ -35,7 +35,11 @@ use std::sync::OnceLock;
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::filters::channels::UNIT;
 use crate::filters::planes::Plane;
+
+pub use crate::filters::blockiness::blockiness;
+pub use crate::filters::channels::luma_plane;
 
 pub use hash::bucket_plane;
 #[cfg(feature = "training")]
@@ -202,73 +206,9 @@ pub fn luma_of(planes: &[Plane; 3]) -> Plane {
     crate::filters::channels::luma(planes)
 }
 
-/// `v / 255` for every byte: the same values as the division, without its cost.
-static UNIT: [f32; 256] = {
-    let mut t = [0f32; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = i as f32 / 255.0;
-        i += 1;
-    }
-    t
-};
-
-/// Luma (BT.601) of an 8-bit RGB image, in 0..1.
-pub fn luma_plane(img: &RgbImage) -> Plane {
-    // The same arithmetic as `color::luma` of `color::to_planes`, without the planes.
-    let raw = img.as_raw();
-    let [wr, wg, wb] = crate::filters::channels::LUMA;
-    Plane::from_fn(img.width() as usize, img.height() as usize, |x, y| {
-        let i = (y * img.width() as usize + x) * 3;
-        let [r, g, b] = [raw[i], raw[i + 1], raw[i + 2]].map(|v| UNIT[usize::from(v)]);
-        (wr * r + wg * g) + wb * b
-    })
-}
-
 /// Catmull-Rom 2x as 8-bit RGB (what the engine returns without a model).
 pub fn bicubic_2x(src: &RgbImage) -> RgbImage {
     crate::filters::channels::from_planes(&bicubic_planes(src))
-}
-
-/// Blockiness of a plane: the mean step across the boundaries of the 8 × 8 grid over the
-/// mean step inside the blocks (about 1 for a clean photo; JPEG raises it).
-pub fn blockiness(img: &Plane) -> f32 {
-    let (w, h) = (img.width, img.height);
-    if w < 16 || h < 16 {
-        return 1.0;
-    }
-    let rows: Vec<[f64; 4]> = (0..h)
-        .into_par_iter()
-        .map(|y| {
-            let mut acc = [0f64; 4];
-            let row = &img.data[y * w..(y + 1) * w];
-            let below = (y + 1 < h).then(|| &img.data[(y + 1) * w..(y + 2) * w]);
-            for x in 0..w {
-                if x + 1 < w {
-                    let d = f64::from((row[x + 1] - row[x]).abs());
-                    let k = if (x + 1) % 8 == 0 { 0 } else { 2 };
-                    acc[k] += d;
-                    acc[k + 1] += 1.0;
-                }
-                if let Some(b) = below {
-                    let d = f64::from((b[x] - row[x]).abs());
-                    let k = if (y + 1) % 8 == 0 { 0 } else { 2 };
-                    acc[k] += d;
-                    acc[k + 1] += 1.0;
-                }
-            }
-            acc
-        })
-        .collect();
-    let mut t = [0f64; 4];
-    for r in rows {
-        for (a, b) in t.iter_mut().zip(r) {
-            *a += b;
-        }
-    }
-    let edge = t[0] / t[1].max(1.0);
-    let inner = t[2] / t[3].max(1.0);
-    (edge / inner.max(1e-9)) as f32
 }
 
 /// The bank for pixels decoded from a JPEG of libjpeg `quality`.

@@ -7,27 +7,37 @@ use image::RgbImage;
 use crate::codec::{self, Decoded};
 use crate::{EngineError, Output};
 
-pub(crate) mod color_enhance;
-#[doc(hidden)]
-#[cfg_attr(not(feature = "training"), allow(dead_code))] // the trainer's half is unused
-pub mod colourize;
-#[doc(hidden)]
-#[cfg_attr(not(feature = "training"), allow(dead_code))] // the trainer's half is unused
-pub mod contrast_enhance;
-pub(crate) mod customize_stylization;
-pub(crate) mod dehaze;
-pub(crate) mod denoise;
-pub(crate) mod doc_repair;
-pub(crate) mod image_definition_enhance;
-#[doc(hidden)]
-#[cfg_attr(not(feature = "training"), allow(dead_code))] // the trainer's half is unused
-pub mod image_quality_enhance;
-pub(crate) mod inpainting;
-pub(crate) mod remove_moire;
-pub(crate) mod selfie_anime;
-pub(crate) mod sky_seg;
-pub(crate) mod stretch_restore;
-pub(crate) mod style_trans;
+/// Declares the operation modules: crate-private, but public (and hidden) with the
+/// `training` feature, where xtask's trainers reach the learned models' insides.
+macro_rules! operation_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "training")]
+        #[doc(hidden)]
+        pub mod $name;
+        #[cfg(not(feature = "training"))]
+        mod $name;
+    )*};
+}
+
+operation_modules!(
+    color_enhance,
+    colourize,
+    contrast_enhance,
+    customize_stylization,
+    dehaze,
+    denoise,
+    doc_repair,
+    image_definition_enhance,
+    image_quality_enhance,
+    inpainting,
+    remove_moire,
+    selfie_anime,
+    sky_seg,
+    stretch_restore,
+    style_trans,
+);
+
+pub use customize_stylization::PRESETS;
 
 /// What an operation produced.
 pub(crate) enum Produced {

@@ -12,7 +12,7 @@
 use image::RgbImage;
 
 use crate::filters::npr::{self, Rgb, hash, hex, mix, smoothstep};
-use crate::ops::style_trans::outlines;
+use crate::filters::styles::outlines;
 
 /// The anime rendering; `mask` (1–8, checked by the caller) adds that overlay.
 pub(crate) fn selfie_anime(img: &RgbImage, mask: Option<u8>) -> RgbImage {
@@ -36,7 +36,7 @@ fn cel(img: &Rgb) -> Rgb {
         npr::edge_preserving(&npr::edge_preserving(s, 45.0 * su, 0.3), 25.0 * su, 0.2)
     });
     let lines = outlines(img, u, 0.7);
-    let borders = crate::ops::style_trans::boundaries(&smooth, u);
+    let borders = crate::filters::styles::boundaries(&smooth, u);
     npr::map(&smooth, |x, y, c| {
         let l = npr::luma_of(c).clamp(0.0, 1.0);
         // Three bands, lifted: anime shading is bright and flat.

@@ -251,7 +251,7 @@ mod tests {
     use super::*;
     use crate::ErrorCode;
     use crate::limits::tests::png_header;
-    use crate::params::{AnimeMask, CustomStyle, DenoiseStrength, Style, StyleId};
+    use crate::params::{AnimeMask, CustomStyle, Strength, Style, StyleId};
 
     fn form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
         crate::wire::form::encode_image_form(image, extra)
@@ -366,7 +366,7 @@ mod tests {
             },
             Params::SelfieAnime { mask: None },
             Params::Inpainting(Cow::Borrowed(&rects)),
-            Params::Denoise(DenoiseStrength::new(0).unwrap()),
+            Params::Denoise(Strength::new(0).unwrap()),
             Params::CustomizeStylization(CustomStyle::Preset(StyleId::new(29).unwrap())),
             Params::CustomizeStylization(CustomStyle::Image(Cow::Borrowed(&style))),
         ] {

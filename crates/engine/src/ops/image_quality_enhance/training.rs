@@ -7,6 +7,7 @@ use super::deblock::{POSITIONS, position};
 use super::hash::{bucket, structure};
 use super::kernel::padded;
 use super::{BUCKETS, COHERENCES, PHASES, SIDE, STRENGTHS, TAPS, bicubic_filter};
+use crate::filters::linalg::cholesky_solve;
 use crate::filters::planes::Plane;
 
 /// Normal equations of every bucket: `AᵀA` (upper triangle, f64), and `Aᵀb` per phase.
@@ -261,45 +262,6 @@ impl DeblockAccumulator {
     }
 }
 
-/// Solves `A x = b` for symmetric positive definite `A` (overwritten); `None` when a
-/// pivot is at most `pivot_floor` (the system is not positive definite enough).
-/// Shared by the trainers of the learned filter banks.
-pub(crate) fn cholesky_solve(a: &mut [f64], b: &mut [f64], pivot_floor: f64) -> Option<Vec<f64>> {
-    let n = b.len();
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
-        }
-        if d <= pivot_floor {
-            return None;
-        }
-        let d = d.sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / d;
-        }
-    }
-    for i in 0..n {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= a[i * n + k] * b[k];
-        }
-        b[i] = s / a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        let mut s = b[i];
-        for k in i + 1..n {
-            s -= a[k * n + i] * b[k];
-        }
-        b[i] = s / a[i * n + i];
-    }
-    Some(b.to_vec())
-}
 
 #[cfg(test)]
 mod tests {
