@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine_ops as restoration;
 use anyhow::Result;
+use baidu_imageprocess_protocol::Rect;
 use image::{RgbImage, imageops::FilterType};
 
 use crate::degrade;
@@ -127,6 +128,28 @@ pub fn run(args: &[String]) -> Result<()> {
             "inpaint",
             "three rectangles".into(),
             Box::new(|| restoration::inpaint(&holed, &rects).unwrap_or_default()),
+        ),
+        (
+            "inpaint",
+            "one 200×150 rectangle".into(),
+            Box::new(|| {
+                restoration::inpaint(&holed, &[Rect::new(900, 400, 200, 150)]).unwrap_or_default()
+            }),
+        ),
+        (
+            "inpaint",
+            "one 400×300 rectangle".into(),
+            Box::new(|| {
+                restoration::inpaint(&holed, &[Rect::new(700, 300, 400, 300)]).unwrap_or_default()
+            }),
+        ),
+        (
+            "inpaint",
+            "all but a 20-px frame".into(),
+            Box::new(|| {
+                restoration::inpaint(&holed, &[Rect::new(20, 20, w - 40, h - 40)])
+                    .unwrap_or_default()
+            }),
         ),
         (
             "doc repair",

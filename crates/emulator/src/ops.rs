@@ -46,12 +46,16 @@ impl Endpoint {
 
     /// Largest sum of decoded field values a request may carry.
     pub(crate) const fn max_fields(&self) -> usize {
-        let style = if matches!(self.op, Operation::CustomizeStylization) {
-            protocol::optable::STYLE_IMAGE_LIMITS.max_base64_len
-        } else {
-            0
-        };
-        self.spec.limits.max_base64_len + style + FIELDS_OVERHEAD
+        // Image parameters (a style image) come on top of the input.
+        let mut images = 0;
+        let mut i = 0;
+        while i < self.spec.params.len() {
+            if let protocol::optable::ParamKind::Image(limits) = self.spec.params[i].kind {
+                images += limits.max_base64_len;
+            }
+            i += 1;
+        }
+        self.spec.limits.max_base64_len + images + FIELDS_OVERHEAD
     }
 
     /// Largest body accepted on the wire: every character of the fields may arrive

@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use baidu_imageprocess_emulator::{Emulator, EmulatorConfig};
-use baidu_imageprocess_protocol::{Operation, encode_image_form, sign};
+use baidu_imageprocess_protocol::optable::{self, ParamKind, ParamSpec};
+use baidu_imageprocess_protocol::{Limits, Operation, encode_image_form, sign};
 
 mod support;
 
@@ -161,6 +162,95 @@ fn the_operation_table_is_served() {
             );
         }
     }
+}
+
+/// The limits as the console serves them.
+fn limits_json(limits: &Limits) -> serde_json::Value {
+    serde_json::json!({
+        "max_base64_len": limits.max_base64_len,
+        "min_side": limits.min_side,
+        "max_side": (limits.max_side != u32::MAX).then_some(limits.max_side),
+        "max_aspect": limits.max_aspect,
+        "max_pixels": limits.max_pixels,
+    })
+}
+
+/// What the console must serve for one parameter, from the table alone.
+fn expected_param(p: &ParamSpec) -> serde_json::Value {
+    let mut want = serde_json::json!({
+        "name": p.name,
+        "required": p.required,
+        "allowed": p.allowed,
+        "meaning": p.meaning,
+        "only_with": p.only_with,
+    });
+    let kind = match p.kind {
+        ParamKind::Choice { values, default } => {
+            serde_json::json!({"kind": "choice", "values": values, "default": default})
+        }
+        ParamKind::Integer { min, max, default } => {
+            serde_json::json!({"kind": "integer", "min": min, "max": max, "default": default})
+        }
+        ParamKind::Rectangles => serde_json::json!({"kind": "rectangles"}),
+        ParamKind::Image(limits) => {
+            serde_json::json!({"kind": "image", "limits": limits_json(&limits)})
+        }
+        other => panic!("{}: a kind this test does not know: {other:?}", p.name),
+    };
+    for (k, v) in kind.as_object().unwrap() {
+        want[k] = v.clone();
+    }
+    want
+}
+
+/// Every control the page builds agrees with the table: each parameter of each row, in
+/// order, with its kind, range, choices, default, image limits and dependency, and
+/// nothing else; the inputs, body and limits too.
+#[test]
+fn the_console_controls_are_the_table() {
+    let emu = start(EmulatorConfig::default());
+    let json = get(emu.addr(), "/__emulator/operations").json();
+    let served = json["operations"].as_array().expect("operations");
+    assert_eq!(served.len(), optable::table().count());
+    let mut params = 0;
+    for (row, op) in optable::table().zip(served) {
+        let name = row.operation.name();
+        assert_eq!(op["name"], name);
+        assert_eq!(op["path"], row.path, "{name}");
+        assert_eq!(op["body"], row.body.content_type(), "{name}");
+        let inputs: Vec<&str> = row.inputs.iter().map(|i| i.field()).collect();
+        assert_eq!(op["inputs"], serde_json::json!(inputs), "{name}");
+        assert_eq!(op["limits"], limits_json(&row.limits), "{name}");
+        let served_params = op["params"].as_array().expect("params");
+        assert_eq!(
+            served_params.len(),
+            row.params.len(),
+            "{name}: {served_params:?}"
+        );
+        for (p, got) in row.params.iter().zip(served_params) {
+            let mut got = got.clone();
+            if let Some(start) = got.as_object_mut().and_then(|o| o.remove("start")) {
+                // The control's first value: the table's default, else inside the range.
+                let start = start.as_i64().expect("start is an integer");
+                let ParamKind::Integer { min, max, default } = p.kind else {
+                    panic!("{name}.{}: start on a non-integer", p.name);
+                };
+                assert!((min..=max).contains(&start), "{name}.{}: {start}", p.name);
+                if let Some(default) = default {
+                    assert_eq!(start, default, "{name}.{}", p.name);
+                }
+            } else {
+                assert!(
+                    !matches!(p.kind, ParamKind::Integer { .. }),
+                    "{name}.{}: no start",
+                    p.name
+                );
+            }
+            assert_eq!(got, expected_param(p), "{name}.{}", p.name);
+            params += 1;
+        }
+    }
+    assert!(params >= 8, "the table lost its parameters: {params}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! What of a request may be shown: secrets masked, long values shortened. Everything the
 //! ring keeps passes through here first.
 
-use baidu_imageprocess_protocol::parse_pairs;
+use baidu_imageprocess_protocol::optable::{self, ParamKind};
+use baidu_imageprocess_protocol::{InputKind, parse_pairs};
 
 /// Shown in place of a secret.
 pub(crate) const MASK: &str = "<masked>";
@@ -17,8 +18,18 @@ const SECRET_FIELDS: &[&str] = &[
     "session_key",
 ];
 
-/// Body fields that hold images or documents: never shown, previewed as thumbnails.
-const IMAGE_FIELDS: &[&str] = &["image", "style", "pdf_file"];
+/// Whether a body field holds an image or a document (an input other than a URL, or a
+/// parameter of kind image, by the table): never shown, previewed as thumbnails.
+fn is_image_field(name: &str) -> bool {
+    optable::table().any(|row| {
+        row.inputs
+            .iter()
+            .any(|input| *input != InputKind::Url && input.field() == name)
+            || row
+                .param(name)
+                .is_some_and(|p| matches!(p.kind, ParamKind::Image(_)))
+    })
+}
 
 /// `text` cut to `max` bytes on a character boundary, saying how long it was.
 pub(crate) fn shorten(text: &str, max: usize) -> String {
@@ -102,7 +113,7 @@ pub(crate) fn authorization(header: Option<&str>, query: &str) -> String {
 /// The parameters of a form body, images left out, values masked and shortened.
 pub(crate) fn form_params(body: &[u8]) -> Vec<(String, String)> {
     parse_pairs(body)
-        .filter(|(name, _)| !IMAGE_FIELDS.contains(&name.as_str()))
+        .filter(|(name, _)| !is_image_field(name))
         .take(16)
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(&value);
@@ -117,7 +128,7 @@ pub(crate) fn json_params(
     body: &serde_json::Map<String, serde_json::Value>,
 ) -> Vec<(String, String)> {
     body.iter()
-        .filter(|(name, _)| !IMAGE_FIELDS.contains(&name.as_str()))
+        .filter(|(name, _)| !is_image_field(name))
         .take(16)
         .map(|(name, value)| {
             let text = match value {

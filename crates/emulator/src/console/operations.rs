@@ -2,30 +2,64 @@
 //! so the page can build a control for it.
 
 use axum::response::{IntoResponse, Response};
-use baidu_imageprocess_protocol::optable::{self, OperationSpec};
-use baidu_imageprocess_protocol::{
-    AnimeMask, InputKind, Limits, Operation, PdfPage, ReplyKind, Strength, Style, StyleId,
-};
+use baidu_imageprocess_protocol::optable::{self, OperationSpec, ParamSpec};
+use baidu_imageprocess_protocol::{InputKind, Limits, ReplyKind};
 use serde::Serialize;
 
-/// How the page asks for a parameter.
+/// How the page asks for a parameter: the table's [`optable::ParamKind`], as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum ParamKind {
-    /// One of a list of words (`values`); `default` is sent when the user picks none.
+    /// One of a list of words (`values`); `default` is what the service assumes when
+    /// the parameter is absent.
     Choice {
         values: Vec<&'static str>,
         default: Option<&'static str>,
     },
-    /// An integer from `min` to `max`.
-    Integer { min: i64, max: i64, default: i64 },
-    /// Rectangles drawn on the input image (inpainting's `rectangle`).
+    /// An integer from `min` to `max`; `default` as for a choice, and `start` the value
+    /// the control starts at.
+    Integer {
+        min: i64,
+        max: i64,
+        default: Option<i64>,
+        start: i64,
+    },
+    /// Rectangles drawn on the input image.
     Rectangles,
-    /// A second image, sent as base64.
-    Image,
-    /// Free text: a parameter the table has that the console does not know yet (a test
-    /// keeps this list empty).
+    /// A second image, sent as base64, checked against `limits`.
+    Image { limits: LimitsView },
+    /// Free text: a kind the protocol gained after this console (a test keeps every
+    /// row's parameters off it).
     Text,
+}
+
+impl ParamKind {
+    fn of(param: &ParamSpec) -> Self {
+        match param.kind {
+            optable::ParamKind::Choice { values, default } => Self::Choice {
+                values: values.to_vec(),
+                default,
+            },
+            optable::ParamKind::Integer { min, max, default } => Self::Integer {
+                min,
+                max,
+                default,
+                start: default.unwrap_or_else(|| start_of(param.required, min, max)),
+            },
+            optable::ParamKind::Rectangles => Self::Rectangles,
+            optable::ParamKind::Image(limits) => Self::Image {
+                limits: LimitsView::from(&limits),
+            },
+            _ => Self::Text,
+        }
+    }
+}
+
+/// Where an integer control without a default starts: a required one mid-range, so the
+/// first try shows an effect (denoise at 100 of 0–200), an optional one at its minimum
+/// (the first mask, the first preset). The page sends an optional one only when asked.
+pub(crate) fn start_of(required: bool, min: i64, max: i64) -> i64 {
+    if required { min + (max - min) / 2 } else { min }
 }
 
 /// One parameter.
@@ -35,15 +69,28 @@ pub(crate) struct ParamView {
     required: bool,
     #[serde(flatten)]
     kind: ParamKind,
-    allowed: String,
-    meaning: String,
-    /// Sent only when another parameter has this value, e.g. `mask_id` needs
+    allowed: &'static str,
+    meaning: &'static str,
+    /// Sent only when another field has this value, e.g. `mask_id` needs
     /// `type=anime_mask`: `["type", "anime_mask"]`.
     only_with: Option<(&'static str, &'static str)>,
 }
 
+impl From<&ParamSpec> for ParamView {
+    fn from(param: &ParamSpec) -> Self {
+        Self {
+            name: param.name,
+            required: param.required,
+            kind: ParamKind::of(param),
+            allowed: param.allowed,
+            meaning: param.meaning,
+            only_with: param.only_with,
+        }
+    }
+}
+
 /// The limits, as the page checks them before sending (as the SDK does).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct LimitsView {
     max_base64_len: usize,
     min_side: u32,
@@ -80,71 +127,6 @@ pub(crate) struct OperationView {
     limits: LimitsView,
     /// `image`, or `sky_segmentation` (`labelmap` and `scoremap`).
     reply: &'static str,
-    /// The facade's method for it.
-    rust_method: &'static str,
-}
-
-fn kind_of(op: Operation, name: &str) -> (ParamKind, Option<(&'static str, &'static str)>) {
-    match (op, name) {
-        (Operation::StyleTrans, "option") => (
-            ParamKind::Choice {
-                values: Style::ALL.iter().map(|s| s.name()).collect(),
-                default: None,
-            },
-            None,
-        ),
-        (Operation::SelfieAnime, "type") => (
-            ParamKind::Choice {
-                values: vec!["anime", "anime_mask"],
-                default: Some("anime"),
-            },
-            None,
-        ),
-        (Operation::SelfieAnime, "mask_id") => (
-            ParamKind::Integer {
-                min: AnimeMask::MIN.into(),
-                max: AnimeMask::MAX.into(),
-                default: AnimeMask::MIN.into(),
-            },
-            Some(("type", "anime_mask")),
-        ),
-        (Operation::Inpainting, "rectangle") => (ParamKind::Rectangles, None),
-        (Operation::RemoveMoire, "pdf_file_num") => (
-            ParamKind::Integer {
-                min: PdfPage::MIN.into(),
-                max: PdfPage::MAX.into(),
-                default: 1,
-            },
-            // Only with a PDF input, which the page does not send.
-            Some(("input", "pdf_file")),
-        ),
-        (Operation::Denoise, "option") => (
-            ParamKind::Integer {
-                min: Strength::MIN.into(),
-                max: Strength::MAX.into(),
-                default: 50,
-            },
-            None,
-        ),
-        (Operation::CustomizeStylization, "style_id") => (
-            ParamKind::Integer {
-                min: StyleId::MIN.into(),
-                max: StyleId::MAX.into(),
-                default: StyleId::MIN.into(),
-            },
-            None,
-        ),
-        (Operation::CustomizeStylization, "style") => (ParamKind::Image, None),
-        _ => (ParamKind::Text, None),
-    }
-}
-
-/// The facade's method for `op` (the wire name, but for `inpaint`).
-fn rust_method(op: Operation) -> &'static str {
-    match op {
-        Operation::Inpainting => "inpaint",
-        other => other.name(),
-    }
 }
 
 fn view(spec: &OperationSpec) -> OperationView {
@@ -155,21 +137,7 @@ fn view(spec: &OperationSpec) -> OperationView {
         summary: spec.summary,
         body: spec.body.content_type(),
         inputs: spec.inputs.iter().map(|i: &InputKind| i.field()).collect(),
-        params: spec
-            .params
-            .iter()
-            .map(|p| {
-                let (kind, only_with) = kind_of(op, p.name);
-                ParamView {
-                    name: p.name,
-                    required: p.required,
-                    kind,
-                    allowed: p.allowed.to_owned(),
-                    meaning: p.meaning.to_owned(),
-                    only_with,
-                }
-            })
-            .collect(),
+        params: spec.params.iter().map(ParamView::from).collect(),
         limits: LimitsView::from(&spec.limits),
         reply: match spec.reply {
             ReplyKind::Image => "image",
@@ -177,7 +145,6 @@ fn view(spec: &OperationSpec) -> OperationView {
             // A kind added to the protocol later: the page shows whatever image it finds.
             _ => "other",
         },
-        rust_method: rust_method(op),
     }
 }
 
@@ -193,18 +160,16 @@ pub(crate) async fn list() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baidu_imageprocess_protocol::BodyKind;
 
     #[test]
     fn every_parameter_of_the_table_has_a_control() {
         let mut seen = 0;
         for row in optable::table() {
             for p in row.params {
-                let (kind, _) = kind_of(row.operation, p.name);
                 assert_ne!(
-                    kind,
+                    ParamKind::of(p),
                     ParamKind::Text,
-                    "{}.{} has no control",
+                    "{}.{}",
                     row.operation,
                     p.name
                 );
@@ -215,25 +180,9 @@ mod tests {
     }
 
     #[test]
-    fn choices_and_ranges_come_from_the_typed_parameters() {
-        let ops = table();
-        let style = &ops.iter().find(|o| o.name == "style_trans").unwrap().params[0];
-        let ParamKind::Choice { values, .. } = &style.kind else {
-            panic!("style_trans option is a choice");
-        };
-        assert_eq!(values.len(), Style::ALL.len());
-        for v in values {
-            assert!(v.parse::<Style>().is_ok(), "{v}");
-        }
-        let denoise = &ops.iter().find(|o| o.name == "denoise").unwrap().params[0];
-        let ParamKind::Integer { min, max, default } = denoise.kind else {
-            panic!("denoise option is an integer");
-        };
-        assert!(Strength::new(min).is_ok() && Strength::new(max).is_ok());
-        assert!(Strength::new(max + 1).is_err() && Strength::new(default).is_ok());
-        let inpainting = ops.iter().find(|o| o.name == "inpainting").unwrap();
-        assert_eq!(inpainting.body, BodyKind::Json.content_type());
-        assert_eq!(inpainting.params[0].kind, ParamKind::Rectangles);
-        assert_eq!(inpainting.rust_method, "inpaint");
+    fn integer_controls_start_inside_their_range() {
+        assert_eq!(start_of(true, 0, 200), 100);
+        assert_eq!(start_of(false, 1, 8), 1);
+        assert_eq!(start_of(true, 1, 1), 1);
     }
 }

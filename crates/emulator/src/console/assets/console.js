@@ -154,8 +154,8 @@ function paramControl(p) {
     }
     wrap.append(el("label", { text: title }), group, hint);
   } else if (p.kind === "integer") {
-    const number = el("input", { type: "number", id, min: p.min, max: p.max, step: 1, value: p.default });
-    const range = el("input", { type: "range", min: p.min, max: p.max, step: 1, value: p.default, "aria-label": p.name });
+    const number = el("input", { type: "number", id, min: p.min, max: p.max, step: 1, value: p.start });
+    const range = el("input", { type: "range", min: p.min, max: p.max, step: 1, value: p.start, "aria-label": p.name });
     number.addEventListener("input", () => { range.value = number.value; renderSnippets(); });
     range.addEventListener("input", () => { number.value = range.value; renderSnippets(); });
     wrap.append(el("label", { for: id, text: title }), number, range, hint);
@@ -501,7 +501,7 @@ function rustParam(op, params) {
     case "style_trans": return `Style::${camel(get("option") ?? "cartoon")}`;
     case "selfie_anime": return get("type") === "anime_mask" ? `Some(AnimeMask::new(${get("mask_id") ?? 1})?)` : "None";
     case "inpainting": return `&[${(get("rectangle") || []).map((r) => `Rect::new(${r.left}, ${r.top}, ${r.width}, ${r.height})`).join(", ")}]`;
-    case "denoise": return `DenoiseStrength::new(${get("option") ?? 50})?`;
+    case "denoise": return `Strength::new(${get("option") ?? 50})?`;
     case "customize_stylization": return get("style") ? `CustomStyle::Image(std::fs::read("style.jpg")?.into())` : `CustomStyle::Preset(StyleId::new(${get("style_id") ?? 0})?)`;
     default: return null;
   }
@@ -528,9 +528,9 @@ function renderSnippets() {
   }
   $("curl").textContent = curl;
   const arg = rustParam(op, params);
-  const method = op.rust_method || op.name;
+  const method = op.name; // the facade's methods are the wire names
   // The facade re-exports the parameter types at its root.
-  const types = ["Client", ...["AnimeMask", "CustomStyle", "DenoiseStrength", "Rect", "Style", "StyleId"]
+  const types = ["Client", ...["AnimeMask", "CustomStyle", "Strength", "Rect", "Style", "StyleId"]
     .filter((t) => arg && new RegExp(`\\b${t}::`).test(arg))];
   $("rust").textContent =
 `use baidu_imageprocess::${types.length > 1 ? `{${types.join(", ")}}` : "Client"};

@@ -10,6 +10,10 @@ const DIRECT_ACROSS: i64 = 24;
 /// Over-relaxed Gauss-Seidel sweeps: from a flat start, and from an upsampled solution.
 const SWEEPS_FROM_FLAT: usize = 400;
 const SWEEPS_FROM_COARSE: usize = 60;
+/// Above this many pixels, fewer sweeps from the upsampled solution: the time bound for
+/// huge holes (whose error after upsampling is already smooth).
+const LARGE_AREA: usize = 100_000;
+const SWEEPS_LARGE: usize = 6;
 
 /// Fills the `target` pixels of `c` smoothly from the pixels around them.
 pub(super) fn fill(c: &mut Canvas, target: &[bool]) {
@@ -35,7 +39,11 @@ pub(super) fn fill(c: &mut Canvas, target: &[bool]) {
             let (x, y) = ((i as i64 % c.w) - cx0, (i as i64 / c.w) - cy0);
             c.px[i] = coarse.bilinear((x as f32 - 0.5) / 2.0, (y as f32 - 0.5) / 2.0);
         }
-        SWEEPS_FROM_COARSE
+        if cells.len() > LARGE_AREA {
+            SWEEPS_LARGE
+        } else {
+            SWEEPS_FROM_COARSE
+        }
     } else {
         let start = mean_around(c, target, (x0, y0, x1, y1));
         for &i in &cells {

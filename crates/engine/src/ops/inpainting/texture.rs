@@ -33,6 +33,15 @@ const FINEST: Schedule = Schedule {
     spread: 0.5,
     copy_last: true,
 };
+/// The finest level of holes larger than `LIGHT_AREA` pixels: one round, which keeps a
+/// hole of 200 × 300 near the time of a 200 × 150 one at the full schedule.
+const LIGHT: Schedule = Schedule {
+    rounds: 1,
+    iterations: 2,
+    spread: 0.5,
+    copy_last: true,
+};
+const LIGHT_AREA: usize = 40_000;
 
 /// Replaces the `target` pixels of `c` (holding the structure fill) by synthesised
 /// texture. Levels whose target is larger than `max_area` pixels are only upsampled
@@ -75,6 +84,7 @@ pub(super) fn synthesise(c: &mut Canvas, target: &[bool], max_area: usize, rng: 
             continue;
         }
         let schedule = match level {
+            0 if area > LIGHT_AREA => &LIGHT,
             0 => &FINEST,
             l if l == coarsest => &COARSEST,
             _ => &MIDDLE,
