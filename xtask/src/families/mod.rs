@@ -516,6 +516,14 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         let held: Vec<&Family> = families.iter().filter(|f| f.held_out).collect();
         if !held.is_empty() {
+            let fit: Vec<&Family> = families.iter().filter(|f| !f.held_out).collect();
+            for (met, line) in verdicts(op, &fit) {
+                let _ = writeln!(
+                    md,
+                    "- fit families only, {}: {line}",
+                    if met { "met" } else { "**NOT met**" }
+                );
+            }
             for (met, line) in verdicts(op, &held) {
                 let _ = writeln!(
                     md,

@@ -1,7 +1,8 @@
 //! Haze removal: He et al.'s dark channel prior, with the transmission refined by a
 //! guided filter, a robust atmospheric light, a transmission floor, and the haze removed
-//! per region no more than a smooth veil measured from the photo (a clear foreground
-//! keeps its blacks and is left alone; a veiled background behind it is corrected).
+//! per region only as far as the region gives evidence of haze (a clear foreground keeps
+//! its blacks, a veiled background behind it is corrected, a bright or pale surface that
+//! shows no sign of an added veil is left nearly as it came).
 //!
 //! Estimation runs on an area-downscaled copy (at most about 0.5 MP); only the guided
 //! filter's linear coefficients are upsampled and applied at full resolution (He's
@@ -19,33 +20,48 @@ const OMEGA: f32 = 0.90;
 const T_FLOOR: f32 = 0.1;
 /// Pixels of the estimation image.
 const ESTIMATION_PIXELS: usize = 500_000;
-/// The veil is smooth: it may rise by at most this much per short side of the frame
-/// (the slope of its lower envelope, below). Haze rising with distance climbs from a
-/// clear foreground to a veiled horizon over a third of the frame or more; a bright
-/// object lifts the darkest places of its own cells only, and the envelope cannot climb
-/// that fast from the dark cells around it. 1 was chosen over 2 on the training photos'
-/// development families (`cargo xtask quality-families --tune`): +0.1 dB on hazy inputs,
-/// haze-free photos 31.2 dB against 28.2.
-const VEIL_SLOPE: f32 = 1.0;
-/// Cells of the veil's envelope across the frame's short side.
+/// Cells across the frame's short side: the regions the haze is decided in.
 const VEIL_CELLS: usize = 16;
 /// Quantile of the normalised dark channel taken as a cell's floor (a few dark pixels,
 /// such as JPEG undershoot next to an edge, do not decide it alone).
 const CELL_FLOOR: f32 = 0.05;
-/// Envelope values below `VEIL_NONE` are read as no haze; the correction reaches full
-/// strength at `VEIL_FULL`. Chosen on the training photos' development families
-/// (`cargo xtask quality-families --tune`) among 0.06–0.12, 0.12–0.20 and 0.16–0.26:
-/// hazy inputs 19.74, 19.61, 19.40 dB (DCP 17.84), haze-free photos 31.2, 35.0, 37.8 dB.
+/// A cell's luma spread (90th minus 10th percentile) from which its floor starts to count
+/// as a reading of the veil, and from which it counts fully. The dark channel prior holds
+/// where there is texture (shadows, dark or saturated objects); a flat cell (sky, a wall,
+/// an out-of-focus background) has no dark pixel to read the veil from, and takes its
+/// veil from the textured cells around it. 0.03 is well above JPEG and sensor noise.
+const TEXTURE_NONE: f32 = 0.03;
+const TEXTURE_FULL: f32 = 0.08;
+/// Spread (in cells) of the normalised convolution that carries the textured cells'
+/// floors across the frame (haze is smooth across edges).
+const VEIL_SIGMA: f32 = 1.5;
+/// Weight, against about 14 for a neighbourhood of textured cells, of the frame's mean
+/// floor in a cell with no textured cell near it.
+const VEIL_PRIOR: f32 = 0.05;
+/// Veil values below `VEIL_NONE` are read as no haze; the correction reaches full
+/// strength at `VEIL_FULL` (set in the previous round, kept).
 const VEIL_NONE: f32 = 0.16;
 const VEIL_FULL: f32 = 0.26;
 /// Quantile of a cell's colour spread taken as its evidence of haze.
 const CHROMA_QUANTILE: f32 = 0.9;
-/// Colour spread (sine of the angle to the air light) at which the correction may reach
-/// full strength; below it the correction fades in proportion. Chosen on the training
-/// photos' development families (`cargo xtask quality-families --tune`) among 0.02, 0.05
-/// and 0.1: pale close-ups 15.7, 21.3, 28.9 dB against 11.4 without the cue, but hazy
-/// inputs 18.97, 18.37, 17.68 dB (19.40 without; bar DCP + 1 = 18.84), so the smallest.
-const CHROMA_FULL: f32 = 0.02;
+/// Colour spread (sine of the angle to the air light) at which a cell's colours are full
+/// evidence of haze; below it the correction fades in proportion. Chosen on the training
+/// photos' fit families (`cargo xtask quality-families --tune`, 27 photos) among 0.02,
+/// 0.04 and 0.08: hazy inputs 18.31, 18.02, 17.42 dB (DCP 17.84); haze-free controls
+/// below 30 dB 39, 35, 29 of 78; hazy inputs made worse than they came 51 (157 dB lost
+/// in all), 45 (113), 17 (53). The largest, because a false positive costs far more
+/// than a missed correction (issue 24: every haze-free photo ≥ 30 dB).
+const CHROMA_FULL: f32 = 0.08;
+/// Spread (in cells) over which colour evidence reaches neighbouring cells: haze is one
+/// veil over the scene, so a grey wall next to a veiled red bowl is veiled too.
+const EVIDENCE_SIGMA: f32 = 3.0;
+/// Grey balance of a cell's floor colour relative to the air light (the darkest channel
+/// over the brightest, each divided by the air light's) from which the floor may be haze,
+/// and from which it counts fully. A veil adds the air light's colour, so the darkest
+/// pixels of a veiled cell (the veil over a shadow) take that colour; a blue sky or a
+/// yellow-lit wall under a white air light is a colour of its own, not a veil.
+const AIR_COLOUR_NONE: f32 = 0.6;
+const AIR_COLOUR_FULL: f32 = 0.9;
 /// Input blockiness from which the 8 × 8 grid of a JPEG is smoothed before dehazing (the
 /// division by a small transmission would otherwise amplify it).
 const BLOCKY: f32 = 1.08;
@@ -75,20 +91,10 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         .zip(&small[1].map(|v| v / air[1]), f32::min)
         .zip(&small[2].map(|v| v / air[2]), f32::min);
     let normalised_dark = min_filter(&normalised, radius);
-    let veil = veil_envelope(&normalised_dark);
-    if veil.data.iter().all(|&v| v <= VEIL_NONE) {
+    let Some(transmission) = regional_transmission(&small, &normalised, &normalised_dark, air)
+    else {
         return img.clone();
-    }
-    // Haze removed per pixel: the dark channel's own estimate, but never more than the
-    // smooth veil there (a bright object inside the haze is not more haze).
-    let evidence = chroma_evidence(&small, air, veil.width.min(veil.height) / VEIL_CELLS);
-    let transmission = Plane::from_fn(sw, sh, |x, y| {
-        let i = y * sw + x;
-        let (d, v) = (normalised_dark.data[i], veil.data[i]);
-        let strength = ((v - VEIL_NONE) / (VEIL_FULL - VEIL_NONE)).clamp(0.0, 1.0)
-            * (evidence.data[i] / CHROMA_FULL).clamp(0.0, 1.0);
-        1.0 - OMEGA * strength * d.min(v)
-    });
+    };
     let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
     let full_luma = crate::filters::channels::luma_plane(img);
     if crate::filters::blockiness::blockiness(&full_luma) >= BLOCKY {
@@ -98,103 +104,195 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
     }
 }
 
-/// The veil over the frame, per region: the lower envelope, rising by at most
-/// [`VEIL_SLOPE`] per short side, of the floors of the normalised dark channel in
-/// [`VEIL_CELLS`]-across cells. Haze lies where it lies: a clear foreground keeps its own
-/// blacks and gets none, a veiled background behind it is corrected in full, and a bright
-/// object among dark cells cannot raise the envelope above what the slope allows.
-/// Bilinear between cell centres, at the estimation image's size.
-fn veil_envelope(normalised_dark: &Plane) -> Plane {
-    let (w, h) = (normalised_dark.width, normalised_dark.height);
-    let cell = (w.min(h) / VEIL_CELLS).max(1);
-    let (gx, gy) = (w.div_ceil(cell), h.div_ceil(cell));
-    let floors: Vec<f32> = (0..gx * gy)
-        .map(|c| {
-            let (x0, y0) = ((c % gx) * cell, (c / gx) * cell);
-            let mut v: Vec<f32> = (y0..(y0 + cell).min(h))
-                .flat_map(|y| {
-                    normalised_dark.data[y * w + x0..y * w + (x0 + cell).min(w)]
-                        .iter()
-                        .copied()
-                })
-                .collect();
-            let k = ((v.len().saturating_sub(1)) as f32 * CELL_FLOOR) as usize;
-            v.select_nth_unstable_by(k, f32::total_cmp);
-            v[k]
-        })
-        .collect();
-    // Slope per cell: VEIL_SLOPE per short side, which spans VEIL_CELLS cells.
-    let slope = VEIL_SLOPE / (w.min(h) as f32 / cell as f32);
-    let envelope: Vec<f32> = (0..gx * gy)
-        .map(|c| {
-            let (cx, cy) = ((c % gx) as f32, (c / gx) as f32);
-            floors
-                .iter()
-                .enumerate()
-                .map(|(d, &f)| {
-                    let (dx, dy) = ((d % gx) as f32 - cx, (d / gx) as f32 - cy);
-                    f + slope * dx.hypot(dy)
-                })
-                .fold(f32::INFINITY, f32::min)
-        })
-        .collect();
-    let grid = Plane {
-        width: gx,
-        height: gy,
-        data: envelope,
-    };
-    // Cell centres sit at (i + ½)·cell; upscale_to aligns centres the same way when the
-    // grid covers the frame exactly, which it nearly does.
-    grid.upscale_to(w, h)
+/// 0 at or below `lo`, 1 at or above `hi`, linear between.
+fn ramp(v: f32, lo: f32, hi: f32) -> f32 {
+    ((v - lo) / (hi - lo).max(1e-6)).clamp(0.0, 1.0)
 }
 
-/// How far, per region, the colours leave the air light's direction: the sine of the
-/// angle between a pixel and the air light, at quantile [`CHROMA_QUANTILE`] of each
-/// [`VEIL_CELLS`]-across cell, bilinear between cell centres. Haze mixes each scene
-/// colour with the air light in proportion to the transmission, so a veiled scene spreads
-/// along lines towards the air light; a pale surface filling the frame, or a grey scene
-/// under grey air, is shading of one colour (shading multiplies, so the direction stays
-/// put) and gives no evidence that anything was added, only that the scene is pale.
-fn chroma_evidence(planes: &[Plane; 3], air: [f32; 3], cell: usize) -> Plane {
-    let (w, h) = (planes[0].width, planes[0].height);
-    let cell = cell.max(1);
+/// What one cell of the frame says about the haze over it.
+struct Cell {
+    /// The veil read from the cell: the [`CELL_FLOOR`] quantile of the normalised dark
+    /// channel.
+    floor: f32,
+    /// How far the floor can be trusted as a reading of the veil (texture, 0..1).
+    texture: f32,
+    /// How close the colour of the cell's darkest pixels is to the air light's (0..1).
+    air_colour: f32,
+    /// Evidence of haze from the cell's colours (0..1).
+    chroma: f32,
+}
+
+/// Value at `q` (0..1) of `v` (reordered).
+fn quantile(v: &mut [f32], q: f32) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = ((v.len() - 1) as f32 * q) as usize;
+    v.select_nth_unstable_by(k, f32::total_cmp);
+    v[k]
+}
+
+/// Sine of the angle between `p` and the unit direction `dir`.
+fn sine_to(p: [f32; 3], dir: [f32; 3]) -> f32 {
+    let len2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+    if len2 < 1e-6 {
+        return 0.0;
+    }
+    let along = p[0] * dir[0] + p[1] * dir[1] + p[2] * dir[2];
+    ((len2 - along * along).max(0.0) / len2).sqrt()
+}
+
+/// The statistics of the cell whose pixels are `idx`.
+fn cell_stats(
+    planes: &[Plane; 3],
+    lum: &Plane,
+    normalised: &Plane,
+    normalised_dark: &Plane,
+    air: [f32; 3],
+    idx: &[usize],
+) -> Cell {
     let norm = (air[0] * air[0] + air[1] * air[1] + air[2] * air[2])
         .sqrt()
         .max(1e-6);
     let dir = air.map(|a| a / norm);
-    let sine = Plane::from_fn(w, h, |x, y| {
-        let i = y * w + x;
-        let p = [planes[0].data[i], planes[1].data[i], planes[2].data[i]];
-        let len2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
-        if len2 < 1e-6 {
-            return 0.0;
+    let mut v: Vec<f32> = idx.iter().map(|&i| normalised_dark.data[i]).collect();
+    let floor = quantile(&mut v, CELL_FLOOR);
+    v.clear();
+    v.extend(idx.iter().map(|&i| lum.data[i]));
+    let spread = quantile(&mut v, 0.9) - quantile(&mut v, 0.1);
+    // The darkest tenth of the pixels (by their own normalised minimum, before the
+    // minimum filter spreads it): under a veil, the veil over the scene's shadows.
+    v.clear();
+    v.extend(idx.iter().map(|&i| normalised.data[i]));
+    let cut = quantile(&mut v, 0.1);
+    let mut dark = [0.0f32; 3];
+    for &i in idx.iter().filter(|&&i| normalised.data[i] <= cut) {
+        for (c, d) in dark.iter_mut().enumerate() {
+            *d += planes[c].data[i] / air[c];
         }
-        let along = p[0] * dir[0] + p[1] * dir[1] + p[2] * dir[2];
-        ((len2 - along * along).max(0.0) / len2).sqrt()
-    });
+    }
+    let lo = dark[0].min(dark[1]).min(dark[2]);
+    let hi = dark[0].max(dark[1]).max(dark[2]);
+    let air_colour = if hi > 1e-6 { lo / hi } else { 0.0 };
+    v.clear();
+    v.extend(
+        idx.iter()
+            .map(|&i| sine_to([0, 1, 2].map(|c| planes[c].data[i]), dir)),
+    );
+    let chroma = quantile(&mut v, CHROMA_QUANTILE);
+    Cell {
+        floor,
+        texture: ramp(spread, TEXTURE_NONE, TEXTURE_FULL),
+        air_colour: ramp(air_colour, AIR_COLOUR_NONE, AIR_COLOUR_FULL),
+        chroma: ramp(chroma, 0.0, CHROMA_FULL),
+    }
+}
+
+/// Gaussian-weighted mean of `value` over the `gx`-wide grid around each cell, each cell
+/// weighted also by `weight` (normalised convolution), as (sum of weights, mean).
+fn spread_over(
+    gx: usize,
+    gy: usize,
+    sigma: f32,
+    weight: impl Fn(usize) -> f32,
+    value: impl Fn(usize) -> f32,
+) -> Vec<(f32, f32)> {
+    let reach = (3.0 * sigma).ceil() as isize;
+    let kernel: Vec<f32> = (-reach..=reach)
+        .map(|d| (-((d * d) as f32) / (2.0 * sigma * sigma)).exp())
+        .collect();
+    (0..gx * gy)
+        .map(|c| {
+            let (cx, cy) = ((c % gx) as isize, (c / gx) as isize);
+            let (mut sw, mut sv) = (0.0f32, 0.0f32);
+            for (ky, dy) in (-reach..=reach).enumerate() {
+                let y = cy + dy;
+                if y < 0 || y >= gy as isize {
+                    continue;
+                }
+                for (kx, dx) in (-reach..=reach).enumerate() {
+                    let x = cx + dx;
+                    if x < 0 || x >= gx as isize {
+                        continue;
+                    }
+                    let d = y as usize * gx + x as usize;
+                    let g = kernel[ky] * kernel[kx] * weight(d);
+                    sw += g;
+                    sv += g * value(d);
+                }
+            }
+            (sw, if sw > 0.0 { sv / sw } else { 0.0 })
+        })
+        .collect()
+}
+
+/// The transmission over the estimation image, decided per region; `None` when no region
+/// shows haze.
+///
+/// The frame is cut into [`VEIL_CELLS`]-across cells. The **veil** of a cell is the floor
+/// of its normalised dark channel, read only where the cell has texture (the dark channel
+/// prior holds there) and carried to flat cells from the textured cells around them. The
+/// **strength** of the correction in a cell is the product of three pieces of evidence,
+/// each a ramp rather than a gate so that a wrong call costs in proportion: the veil is
+/// raised; the colour of the cell's darkest pixels is the air light's (a veil adds the air
+/// light, a coloured surface is its own colour); the cell's colours spread away from the
+/// air light's direction, or its neighbours' do (shading of one pale surface does not).
+/// The haze removed at a pixel is the dark channel's own estimate, never more than the
+/// veil there (a bright object inside the haze is not more haze).
+fn regional_transmission(
+    planes: &[Plane; 3],
+    normalised: &Plane,
+    normalised_dark: &Plane,
+    air: [f32; 3],
+) -> Option<Plane> {
+    let (w, h) = (normalised.width, normalised.height);
+    let cell = (w.min(h) / VEIL_CELLS).max(1);
     let (gx, gy) = (w.div_ceil(cell), h.div_ceil(cell));
-    let q = CHROMA_QUANTILE;
-    let data: Vec<f32> = (0..gx * gy)
+    let lum = luma(planes);
+    let cells: Vec<Cell> = (0..gx * gy)
+        .into_par_iter()
         .map(|c| {
             let (x0, y0) = ((c % gx) * cell, (c / gx) * cell);
-            let mut v: Vec<f32> = (y0..(y0 + cell).min(h))
-                .flat_map(|y| {
-                    sine.data[y * w + x0..y * w + (x0 + cell).min(w)]
-                        .iter()
-                        .copied()
-                })
+            let idx: Vec<usize> = (y0..(y0 + cell).min(h))
+                .flat_map(|y| (x0..(x0 + cell).min(w)).map(move |x| y * w + x))
                 .collect();
-            let k = ((v.len().saturating_sub(1)) as f32 * q) as usize;
-            v.select_nth_unstable_by(k, f32::total_cmp);
-            v[k]
+            cell_stats(planes, &lum, normalised, normalised_dark, air, &idx)
         })
         .collect();
-    Plane {
-        width: gx,
-        height: gy,
-        data,
+    // Fewer than one textured cell's worth: nothing to read the veil from.
+    let textured: f32 = cells.iter().map(|c| c.texture).sum();
+    if textured < 1.0 {
+        return None;
     }
-    .upscale_to(w, h)
+    let mean_floor = cells.iter().map(|c| c.floor * c.texture).sum::<f32>() / textured;
+    let veil: Vec<f32> = spread_over(gx, gy, VEIL_SIGMA, |d| cells[d].texture, |d| cells[d].floor)
+        .into_iter()
+        .map(|(sw, v)| (sw * v + VEIL_PRIOR * mean_floor) / (sw + VEIL_PRIOR))
+        .collect();
+    let evidence = spread_over(gx, gy, EVIDENCE_SIGMA, |_| 1.0, |d| cells[d].chroma);
+    let strength: Vec<f32> = (0..gx * gy)
+        .map(|c| {
+            ramp(veil[c], VEIL_NONE, VEIL_FULL)
+                * cells[c].chroma.max(evidence[c].1)
+                * cells[c].air_colour
+        })
+        .collect();
+    if strength.iter().all(|&s| s <= 0.0) {
+        return None;
+    }
+    let grid = |data: Vec<f32>| {
+        Plane {
+            width: gx,
+            height: gy,
+            data,
+        }
+        .upscale_to(w, h)
+    };
+    let (veil, strength) = (grid(veil), grid(strength));
+    Some(Plane::from_fn(w, h, |x, y| {
+        let i = y * w + x;
+        1.0 - OMEGA * strength.data[i] * normalised_dark.data[i].min(veil.data[i])
+    }))
 }
 
 /// Smooths small steps across the 8 × 8 block boundaries of a decoded JPEG (an
@@ -373,6 +471,21 @@ mod tests {
             .sum();
         let mean = f64::from(diff) / f64::from(3 * w * (h - 200));
         assert!(mean < 2.0, "foreground changed by {mean} levels on average");
+    }
+
+    #[test]
+    fn a_pale_grey_surface_is_left_alone() {
+        // A frame-filling pale grey surface: the scene's pattern as shading from 0.6 to
+        // 0.95 of white, no colour. Its dark channel is as high as fog's, but nothing in
+        // it shows a veil over colours, so it must come back as it was.
+        let clean = scene(240, 200);
+        let pale = RgbImage::from_fn(240, 200, |x, y| {
+            let p = clean.get_pixel(x, y).0.map(f32::from);
+            let l = (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) / 255.0;
+            let v = (255.0 * (0.6 + 0.35 * l)).round() as u8;
+            image::Rgb([v, v, v])
+        });
+        assert!(dehaze(&pale) == pale, "a pale grey surface was altered");
     }
 
     #[test]
