@@ -35,6 +35,7 @@ mod model_file;
 // (public only to xtask, through the `training` feature).
 #[cfg(feature = "training")]
 #[doc(hidden)]
+#[allow(rustdoc::private_intra_doc_links)] // written for the engine's own readers
 pub mod ops;
 #[cfg(not(feature = "training"))]
 mod ops;

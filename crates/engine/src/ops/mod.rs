@@ -13,6 +13,7 @@ macro_rules! operation_modules {
     ($($name:ident),* $(,)?) => {$(
         #[cfg(feature = "training")]
         #[doc(hidden)]
+        #[allow(rustdoc::private_intra_doc_links)] // written for the engine's own readers
         pub mod $name;
         // Without the trainers, their half of a learned operation's module is unused, and
         // its signatures are the trainers' API, linted as such with the feature.
