@@ -10,29 +10,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use baidu_imageprocess_engine::Engine;
-use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Style, StyleId};
+use baidu_imageprocess_protocol::{Params, Style};
 use image::{DynamicImage, ImageFormat, imageops::FilterType};
 
-use crate::contact_sheet::STYLE_NAMES;
-
-/// `selfie_anime`'s parameters, with overlay `mask` (1–8) or none.
-fn anime_params(mask: Option<u8>) -> Params<'static> {
-    Params::SelfieAnime {
-        mask: mask.map(|m| AnimeMask::new(m).expect("a mask of 1-8")),
-    }
-}
-
-/// `customize_stylization`'s parameters for preset `id` (0–29).
-fn preset(id: u8) -> Params<'static> {
-    Params::CustomizeStylization(CustomStyle::Preset(
-        StyleId::new(id).expect("a preset of 0-29"),
-    ))
-}
-
-/// `customize_stylization`'s parameters for a style image.
-fn style_image(bytes: &[u8]) -> Params<'_> {
-    Params::CustomizeStylization(CustomStyle::Image(bytes.into()))
-}
+use crate::contact_sheet::{STYLE_NAMES, anime_params, preset, style_image};
 
 /// The bar from the issue, per operation at 1080p on one thread.
 const BAR: Duration = Duration::from_secs(1);

@@ -12,21 +12,21 @@ use baidu_imageprocess_protocol::{AnimeMask, CustomStyle, Params, Style, StyleId
 use image::{RgbImage, imageops};
 
 /// `selfie_anime`'s parameters, with overlay `mask` (1–8) or none.
-fn anime_params(mask: Option<u8>) -> Params<'static> {
+pub(crate) fn anime_params(mask: Option<u8>) -> Params<'static> {
     Params::SelfieAnime {
         mask: mask.map(|m| AnimeMask::new(m).expect("a mask of 1-8")),
     }
 }
 
 /// `customize_stylization`'s parameters for preset `id` (0–29).
-fn preset(id: u8) -> Params<'static> {
+pub(crate) fn preset(id: u8) -> Params<'static> {
     Params::CustomizeStylization(CustomStyle::Preset(
         StyleId::new(id).expect("a preset of 0-29"),
     ))
 }
 
 /// `customize_stylization`'s parameters for a style image.
-fn style_image(bytes: &[u8]) -> Params<'_> {
+pub(crate) fn style_image(bytes: &[u8]) -> Params<'_> {
     Params::CustomizeStylization(CustomStyle::Image(bytes.into()))
 }
 
