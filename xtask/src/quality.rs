@@ -702,14 +702,14 @@ fn verdicts(families: &[Family]) -> String {
             format!("dehaze blockiness: raised above the input's on {raised} of {n} JPEG inputs"),
         );
     }
-    // Enhance.
-    for (name, mean_bar, worst_bar) in [("clean low-res", 1.5, 0.5), ("JPEG q80 low-res", 0.6, 0.2)]
+    // Enhance (issue 24): no photo below bicubic, the means held at +1.6 and +0.75 dB.
+    for (name, mean_bar, worst_bar) in [("clean low-res", 1.6, 0.0), ("JPEG q80 low-res", 0.75, 0.0)]
     {
         if let Some(g) = find("enhance", name).and_then(|f| f.column("gain over bicubic")) {
             check(
                 mean(g) >= mean_bar && worst(g, Better::Higher) >= worst_bar,
                 format!(
-                    "enhance, {name}: gain over bicubic mean {:+.2} dB (bar {mean_bar:+.1}), worst {:+.2} (bar {worst_bar:+.1})",
+                    "enhance, {name}: gain over bicubic mean {:+.2} dB (bar {mean_bar:+.2}), worst {:+.2} (bar {worst_bar:+.1}: no photo below bicubic)",
                     mean(g),
                     worst(g, Better::Higher)
                 ),
