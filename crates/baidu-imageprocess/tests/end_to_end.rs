@@ -36,7 +36,7 @@ fn assert_image(reply: &ImageReply, format: image::ImageFormat, size: Option<(u3
 /// Runs `async_call` and `blocking_call` on a PNG and a JPEG and checks both replies with
 /// `check`; then the emulator must have served exactly those four requests at `path`.
 macro_rules! both_clients {
-    ($name:ident, $path:literal, |$c:ident, $b:ident, $img:ident| $async_call:expr, $blocking_call:expr, $check:expr) => {
+    ($name:ident, $path:expr, |$c:ident, $b:ident, $img:ident| $async_call:expr, $blocking_call:expr, $check:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let emulator = Emulator::builder().start().unwrap();
@@ -62,6 +62,30 @@ fn same_size(reply: &ImageReply, format: image::ImageFormat) {
     assert_image(reply, format, Some((240, 200)));
 }
 
+/// One `both_clients!` test per operation that takes only the image and answers an image
+/// of the same size; the test, the method and the emulator's path share the name.
+macro_rules! same_size_ops {
+    ($($op:ident),+ $(,)?) => {
+        $(both_clients!(
+            $op,
+            stringify!($op),
+            |c, b, img| c.$op(&img),
+            b.$op(&img),
+            same_size
+        );)+
+    };
+}
+
+same_size_ops!(
+    dehaze,
+    contrast_enhance,
+    colourize,
+    image_definition_enhance,
+    color_enhance,
+    remove_moire,
+    doc_repair,
+);
+
 both_clients!(
     image_quality_enhance,
     "image_quality_enhance",
@@ -70,46 +94,11 @@ both_clients!(
     |r: &ImageReply, f| assert_image(r, f, Some((480, 400)))
 );
 both_clients!(
-    dehaze,
-    "dehaze",
-    |c, b, img| c.dehaze(&img),
-    b.dehaze(&img),
-    same_size
-);
-both_clients!(
-    contrast_enhance,
-    "contrast_enhance",
-    |c, b, img| c.contrast_enhance(&img),
-    b.contrast_enhance(&img),
-    same_size
-);
-both_clients!(
-    colourize,
-    "colourize",
-    |c, b, img| c.colourize(&img),
-    b.colourize(&img),
-    same_size
-);
-both_clients!(
     stretch_restore,
     "stretch_restore",
     |c, b, img| c.stretch_restore(&img),
     b.stretch_restore(&img),
     |r: &ImageReply, f| assert_image(r, f, None)
-);
-both_clients!(
-    image_definition_enhance,
-    "image_definition_enhance",
-    |c, b, img| c.image_definition_enhance(&img),
-    b.image_definition_enhance(&img),
-    same_size
-);
-both_clients!(
-    color_enhance,
-    "color_enhance",
-    |c, b, img| c.color_enhance(&img),
-    b.color_enhance(&img),
-    same_size
 );
 both_clients!(
     style_trans,
@@ -143,20 +132,6 @@ both_clients!(
             assert_eq!((img.width(), img.height()), (240, 200));
         }
     }
-);
-both_clients!(
-    remove_moire,
-    "remove_moire",
-    |c, b, img| c.remove_moire(&img),
-    b.remove_moire(&img),
-    same_size
-);
-both_clients!(
-    doc_repair,
-    "doc_repair",
-    |c, b, img| c.doc_repair(&img),
-    b.doc_repair(&img),
-    same_size
 );
 both_clients!(
     denoise,

@@ -32,6 +32,22 @@ enum Ev {
     Sleep(Duration),
 }
 
+/// One operation request, then one more after each of `backoffs`, in order.
+fn ops_after_backoffs(backoffs: &[Duration]) -> Vec<Ev> {
+    let mut log = vec![Ev::Op];
+    for &d in backoffs {
+        log.extend([Ev::Sleep(d), Ev::Op]);
+    }
+    log
+}
+
+/// A token request, then [`ops_after_backoffs`].
+fn token_then_ops(backoffs: &[Duration]) -> Vec<Ev> {
+    let mut log = vec![Ev::Token];
+    log.extend(ops_after_backoffs(backoffs));
+    log
+}
+
 type Reply = Result<HttpResponse, TransportError>;
 
 /// A scripted transport and a fake clock.
@@ -216,19 +232,7 @@ fn qps_limit_backs_off_then_succeeds() {
     let s = session(config(api_key()));
     assert_ok(&h.run(dehaze(&s, &h)));
     // Throttled backoff starts at 500 ms and doubles; no jitter.
-    assert_eq!(
-        h.log(),
-        [
-            Ev::Token,
-            Ev::Op,
-            Ev::Sleep(MS(500)),
-            Ev::Op,
-            Ev::Sleep(MS(1000)),
-            Ev::Op,
-            Ev::Sleep(MS(2000)),
-            Ev::Op,
-        ]
-    );
+    assert_eq!(h.log(), token_then_ops(&[MS(500), MS(1000), MS(2000)]));
 }
 
 /// The exact `Step`s of an 18-then-success call, stepped by hand.
@@ -287,19 +291,7 @@ fn internal_error_gives_up_after_max_attempts_with_the_last_error() {
         other => panic!("{other:?}"),
     }
     // The token fetch does not use up an attempt: 4 operation requests.
-    assert_eq!(
-        h.log(),
-        [
-            Ev::Token,
-            Ev::Op,
-            Ev::Sleep(MS(100)),
-            Ev::Op,
-            Ev::Sleep(MS(200)),
-            Ev::Op,
-            Ev::Sleep(MS(400)),
-            Ev::Op,
-        ]
-    );
+    assert_eq!(h.log(), token_then_ops(&[MS(100), MS(200), MS(400)]));
     assert_eq!(h.unused_replies(), 0);
 }
 
@@ -367,7 +359,7 @@ fn deadline_passing_during_backoffs_and_slow_replies_times_out() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(h.log(), [Ev::Token, Ev::Op, Ev::Sleep(MS(400)), Ev::Op]);
+    assert_eq!(h.log(), token_then_ops(&[MS(400)]));
     assert_eq!(h.now() - started, MS(1100));
     // Each attempt's timeout is capped by what is left of the deadline.
     let requests = h.requests.borrow();
@@ -406,21 +398,14 @@ fn retry_after_is_honoured_when_longer_than_the_backoff() {
     assert_ok(&h.run(dehaze(&s, &h)));
     assert_eq!(
         h.log(),
-        [
-            Ev::Token,
-            Ev::Op,
-            Ev::Sleep(Duration::from_secs(3)),
-            Ev::Op,
+        token_then_ops(&[
+            Duration::from_secs(3),
             // 429 counts as throttled: 500 ms × 2 (second retry) < 2 s.
-            Ev::Sleep(Duration::from_secs(2)),
-            Ev::Op,
-            Ev::Sleep(MS(400)),
-            Ev::Op,
-            Ev::Sleep(MS(800)),
-            Ev::Op,
-            Ev::Sleep(MS(1600)),
-            Ev::Op,
-        ]
+            Duration::from_secs(2),
+            MS(400),
+            MS(800),
+            MS(1600),
+        ])
     );
 }
 
@@ -584,17 +569,10 @@ fn transport_failures_are_retried_by_kind() {
     assert_eq!(
         h.log(),
         [
-            Ev::Token,
-            Ev::Sleep(MS(100)),
-            Ev::Token,
-            Ev::Op,
-            Ev::Sleep(MS(200)),
-            Ev::Op,
-            Ev::Sleep(MS(400)),
-            Ev::Op,
-            Ev::Sleep(MS(800)),
-            Ev::Op,
+            [Ev::Token, Ev::Sleep(MS(100))].as_slice(),
+            token_then_ops(&[MS(200), MS(400), MS(800)]).as_slice(),
         ]
+        .concat()
     );
 
     for kind in [TransportErrorKind::Tls, TransportErrorKind::BodyTooLarge] {
@@ -623,17 +601,7 @@ fn html_error_pages_are_retried() {
     ]);
     let s = session(config(api_key()));
     assert_ok(&h.run(dehaze(&s, &h)));
-    assert_eq!(
-        h.log(),
-        [
-            Ev::Token,
-            Ev::Op,
-            Ev::Sleep(MS(100)),
-            Ev::Op,
-            Ev::Sleep(MS(200)),
-            Ev::Op
-        ]
-    );
+    assert_eq!(h.log(), token_then_ops(&[MS(100), MS(200)]));
 
     // A 404 page is not.
     let h = Harness::new([
@@ -734,16 +702,7 @@ fn a_qps_ceiling_paces_calls_with_sleeps() {
     for call in calls {
         assert_ok(&h.run(call));
     }
-    assert_eq!(
-        h.log(),
-        [
-            Ev::Op,
-            Ev::Sleep(MS(500)),
-            Ev::Op,
-            Ev::Sleep(MS(500)),
-            Ev::Op
-        ]
-    );
+    assert_eq!(h.log(), ops_after_backoffs(&[MS(500), MS(500)]));
 }
 
 #[test]
