@@ -45,22 +45,6 @@ fn claim() -> Claim {
     Claim::new(app, Operation::Dehaze, Some(1e9), true, false, 0)
 }
 
-/// Script calls the server has run so far (`EVALSHA`, and `EVAL` when it loads one).
-fn script_calls(server: &RedisServer) -> u64 {
-    let info: String = server.query(&["INFO", "commandstats"]);
-    info.lines()
-        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
-        .filter_map(|l| {
-            l.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -116,7 +100,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let claim = Arc::new(claim);
     for concurrency in [1usize, 16, 64, 256] {
         let per_task = (o.calls / concurrency).max(1);
-        let calls_before = script_calls(&server);
+        let calls_before = server.script_calls();
         let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
         let t0 = Instant::now();
         let done: usize = runtime.block_on(async {
@@ -143,7 +127,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if !budget.is_connected() {
             bail!("Redis stopped answering at {concurrency} tasks");
         }
-        let calls = script_calls(&server).saturating_sub(calls_before).max(1);
+        let calls = server.script_calls().saturating_sub(calls_before).max(1);
         println!(
             "| async reservations/s, {concurrency} task{} | {:.0}/s ({done} in {elapsed:.2} s, {:.1} per script call) |",
             if concurrency == 1 { "" } else { "s" },

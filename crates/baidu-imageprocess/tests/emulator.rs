@@ -44,6 +44,48 @@ fn blocking(emu: &Emulator) -> BlockingClient {
         .unwrap()
 }
 
+/// An echoing emulator that fails one request in five (seeded: the same ones every run).
+fn flaky_emulator() -> Emulator {
+    Emulator::builder()
+        .echo(true)
+        .fail_rate(0.2)
+        .seed(7)
+        .start()
+        .unwrap()
+}
+
+/// An echoing emulator whose tokens expire after a second and whose replies take 40 ms, so
+/// a batch outlives its first token.
+fn short_token_emulator() -> Emulator {
+    Emulator::builder()
+        .echo(true)
+        .token_ttl(Duration::from_secs(1))
+        .latency(Duration::from_millis(40))
+        .start()
+        .unwrap()
+}
+
+/// An echoing emulator that issues tokens only for `ak`/`sk`.
+fn emulator_knowing_only_ak_sk() -> Emulator {
+    Emulator::builder()
+        .echo(true)
+        .credentials("ak", "sk")
+        .start()
+        .unwrap()
+}
+
+/// Some calls failed, each with one of the retryable codes [`flaky_emulator`] injects.
+fn assert_injected_failures(failures: &[Error]) {
+    assert!(!failures.is_empty());
+    for e in failures {
+        assert!(matches!(e, Error::Api { .. }) && e.is_retryable(), "{e:?}");
+        assert!(
+            matches!(e.code().map(ErrorCode::get), Some(1 | 2 | 282_000)),
+            "{e:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_first_calls_share_one_token_request() {
     let emu = Emulator::builder().echo(true).start().unwrap();
@@ -80,12 +122,7 @@ fn sixty_four_blocking_first_calls_share_one_token_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tokens_expiring_every_second_lose_no_call() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .token_ttl(Duration::from_secs(1))
-        .latency(Duration::from_millis(40))
-        .start()
-        .unwrap();
+    let emu = short_token_emulator();
     let c = client(&emu);
     let image = png(320, 240);
     let failures = run_batch(&c, &image, 200, 8).await;
@@ -147,12 +184,7 @@ fn run_batch_blocking(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn injected_failures_are_retried_away() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .fail_rate(0.2)
-        .seed(7)
-        .start()
-        .unwrap();
+    let emu = flaky_emulator();
     let failures = run_batch(&client(&emu), &png(320, 240), 200, 8).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert!(
@@ -163,12 +195,7 @@ async fn injected_failures_are_retried_away() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_retries_injected_failures_surface_as_retryable() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .fail_rate(0.2)
-        .seed(7)
-        .start()
-        .unwrap();
+    let emu = flaky_emulator();
     let c = Client::builder()
         .api_key("ak", "sk")
         .endpoint(emu.base_url())
@@ -176,14 +203,7 @@ async fn without_retries_injected_failures_surface_as_retryable() {
         .build()
         .unwrap();
     let failures = run_batch(&c, &png(320, 240), 200, 8).await;
-    assert!(!failures.is_empty());
-    for e in &failures {
-        assert!(matches!(e, Error::Api { .. }) && e.is_retryable(), "{e:?}");
-        assert!(
-            matches!(e.code().map(ErrorCode::get), Some(1 | 2 | 282_000)),
-            "{e:?}"
-        );
-    }
+    assert_injected_failures(&failures);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -245,11 +265,7 @@ async fn refused_connection_is_a_transport_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_credentials_fail_fast_with_few_token_requests() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .credentials("ak", "sk")
-        .start()
-        .unwrap();
+    let emu = emulator_knowing_only_ak_sk();
     let c = Client::builder()
         .api_key("ak", "wrong")
         .endpoint(emu.base_url())
@@ -391,12 +407,7 @@ fn blocking_token_and_all_operations() {
 
 #[test]
 fn blocking_tokens_expiring_every_second_lose_no_call() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .token_ttl(Duration::from_secs(1))
-        .latency(Duration::from_millis(40))
-        .start()
-        .unwrap();
+    let emu = short_token_emulator();
     let failures = run_batch_blocking(&blocking(&emu), &png(320, 240), 200, 8);
     assert!(failures.is_empty(), "{failures:?}");
     assert!(emu.stats().token_requests() >= 2, "{:?}", emu.stats());
@@ -404,12 +415,7 @@ fn blocking_tokens_expiring_every_second_lose_no_call() {
 
 #[test]
 fn blocking_injected_failures_are_retried_away_or_surface_as_retryable() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .fail_rate(0.2)
-        .seed(7)
-        .start()
-        .unwrap();
+    let emu = flaky_emulator();
     let failures = run_batch_blocking(&blocking(&emu), &png(320, 240), 200, 8);
     assert!(failures.is_empty(), "{failures:?}");
     let injected = emu.stats().errors.values().sum::<u64>();
@@ -422,14 +428,7 @@ fn blocking_injected_failures_are_retried_away_or_surface_as_retryable() {
         .build()
         .unwrap();
     let failures = run_batch_blocking(&no_retries, &png(320, 240), 200, 8);
-    assert!(!failures.is_empty());
-    for e in &failures {
-        assert!(matches!(e, Error::Api { .. }) && e.is_retryable(), "{e:?}");
-        assert!(
-            matches!(e.code().map(ErrorCode::get), Some(1 | 2 | 282_000)),
-            "{e:?}"
-        );
-    }
+    assert_injected_failures(&failures);
 }
 
 #[test]
@@ -500,11 +499,7 @@ fn blocking_refused_connection_is_a_transport_error() {
 
 #[test]
 fn blocking_wrong_credentials_fail_fast_with_few_token_requests() {
-    let emu = Emulator::builder()
-        .echo(true)
-        .credentials("ak", "sk")
-        .start()
-        .unwrap();
+    let emu = emulator_knowing_only_ak_sk();
     let c = BlockingClient::builder()
         .api_key("ak", "wrong")
         .endpoint(emu.base_url())

@@ -4,12 +4,12 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use baidu_imageprocess_redis::testing::{RedisServer, free_port};
+use baidu_imageprocess_test_support::spawn_listening;
 use support::{stderr_of, tmp, write_png};
 
 /// `bdip serve` on a free loopback port, killed when dropped.
@@ -20,42 +20,18 @@ struct Emulator {
 
 impl Emulator {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bdip"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--no-console", "--echo"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
+        let (child, url) = spawn_listening(
+            Command::new(env!("CARGO_BIN_EXE_bdip"))
+                .args(["serve", "--listen", "127.0.0.1:0", "--no-console", "--echo"])
+                .args(args)
+                .stderr(Stdio::null()),
+        );
         Self { child, url }
     }
 
-    /// The emulator's counters (`GET /__emulator/stats`), over a bare HTTP/1.0 request.
+    /// The emulator's counters (`GET /__emulator/stats`).
     fn stats(&self) -> serde_json::Value {
-        use std::io::{Read as _, Write as _};
-        let addr = self.url.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            stream,
-            "GET /__emulator/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n"
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).unwrap();
-        let body = reply.split_once("\r\n\r\n").unwrap().1;
-        serde_json::from_str(body).unwrap()
+        serde_json::from_str(&http10(&self.url, "GET", "/__emulator/stats", "", "")).unwrap()
     }
 }
 
@@ -267,6 +243,16 @@ fn losing_redis_mid_run_warns_once_and_loses_nothing() {
 
 /// A bare HTTP/1.0 POST to `base` + `path`; the reply's body.
 fn post(base: &str, path: &str, body: &str) -> String {
+    let headers = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    http10(base, "POST", path, &headers, body)
+}
+
+/// The body of the reply to one bare HTTP/1.0 request to `base`: `method path`, a Host
+/// header, then `headers` (each line ending in CRLF) and `body`.
+fn http10(base: &str, method: &str, path: &str, headers: &str, body: &str) -> String {
     use std::io::{Read as _, Write as _};
     let addr = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -275,8 +261,7 @@ fn post(base: &str, path: &str, body: &str) -> String {
         .unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n{body}"
     )
     .unwrap();
     let mut reply = String::new();
@@ -284,27 +269,36 @@ fn post(base: &str, path: &str, body: &str) -> String {
     reply.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
 
-#[test]
-fn two_emulators_share_one_qps_and_accept_each_others_tokens() {
-    let redis = RedisServer::start();
-    let url = redis.url();
+/// Two `bdip serve` at 10 QPS sharing the budget at `redis_url` and one token secret.
+fn fleet_of_two(redis_url: &str) -> (Emulator, Emulator) {
     let shared = [
         "--qps",
         "10",
         "--budget",
-        &url,
+        redis_url,
         "--token-secret",
         "fleet-secret",
     ];
-    let (a, b) = (Emulator::start(&shared), Emulator::start(&shared));
-    // A token issued by `a` is accepted by `b`; an unknown one is not (110).
+    (Emulator::start(&shared), Emulator::start(&shared))
+}
+
+/// An access token `emu` issues to the `AK`/`SK` client.
+fn token_from(emu: &Emulator) -> String {
     let reply = post(
-        &a.url,
+        &emu.url,
         "/oauth/2.0/token",
         "grant_type=client_credentials&client_id=AK&client_secret=SK",
     );
     let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
-    let token = reply["access_token"].as_str().unwrap();
+    reply["access_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn two_emulators_share_one_qps_and_accept_each_others_tokens() {
+    let redis = RedisServer::start();
+    let (a, b) = fleet_of_two(&redis.url());
+    // A token issued by `a` is accepted by `b`; an unknown one is not (110).
+    let token = token_from(&a);
     let op = "/rest/2.0/image-process/v1/contrast_enhance?access_token=";
     let on_b = post(&b.url, &format!("{op}{token}"), "");
     assert!(
@@ -470,23 +464,8 @@ fn an_error_18_in_one_process_slows_the_whole_fleet() {
 #[test]
 fn emulators_that_lose_redis_each_admit_their_share() {
     let mut redis = RedisServer::start();
-    let url = redis.url();
-    let shared = [
-        "--qps",
-        "10",
-        "--budget",
-        &url,
-        "--token-secret",
-        "fleet-secret",
-    ];
-    let (a, b) = (Emulator::start(&shared), Emulator::start(&shared));
-    let reply = post(
-        &a.url,
-        "/oauth/2.0/token",
-        "grant_type=client_credentials&client_id=AK&client_secret=SK",
-    );
-    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
-    let token = reply["access_token"].as_str().unwrap().to_owned();
+    let (a, b) = fleet_of_two(&redis.url());
+    let token = token_from(&a);
     let op = format!("/rest/2.0/image-process/v1/contrast_enhance?access_token={token}");
     // Each instance's heartbeat reaches Redis; `a` then hears that there are two.
     for e in [&a, &b, &a] {

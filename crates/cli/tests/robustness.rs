@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use baidu_imageprocess_emulator::Emulator;
 
 mod support;
-use support::{bdip, dims, stderr_of, tmp, write_png};
+use support::{bdip, dims, set_file_len, stderr_of, tmp, write_png};
 
 fn mkfifo(path: &Path) {
     assert!(
@@ -183,7 +183,7 @@ fn a_derived_name_never_overwrites_an_input_even_with_force() {
     let precious = out.join("a.contrast.png");
     write_png(&precious, 300, 300);
     let before = std::fs::read(&precious).unwrap();
-    let assert = bdip()
+    bdip()
         .arg("contrast")
         .arg(src.join("a.png"))
         .arg(&precious)
@@ -191,12 +191,8 @@ fn a_derived_name_never_overwrites_an_input_even_with_force() {
         .arg(&out)
         .arg("--force")
         .assert()
-        .code(1);
-    assert!(
-        stderr_of(assert.get_output()).contains("not overwriting an input"),
-        "{}",
-        stderr_of(assert.get_output())
-    );
+        .code(1)
+        .stderr(predicates::str::contains("not overwriting an input"));
     assert_eq!(std::fs::read(&precious).unwrap(), before);
 }
 
@@ -244,19 +240,15 @@ fn devices_and_fifos_given_by_name_are_refused_not_read() {
     let fifo = dir.path().join("in.png");
     mkfifo(&fifo);
     for input in [Path::new("/dev/zero"), fifo.as_path()] {
-        let assert = bdip()
+        bdip()
             .arg("dehaze")
             .arg(input)
             .arg("-o")
             .arg(dir.path().join("out.png"))
             .timeout(Duration::from_secs(60))
             .assert()
-            .code(1);
-        assert!(
-            stderr_of(assert.get_output()).contains("not a regular file"),
-            "{}",
-            stderr_of(assert.get_output())
-        );
+            .code(1)
+            .stderr(predicates::str::contains("not a regular file"));
     }
 }
 
@@ -266,12 +258,7 @@ fn oversized_files_and_stdin_are_refused_with_the_cap() {
     let big = dir.path().join("big.png");
     write_png(&big, 64, 64);
     // A sparse 100 MiB file: refused from its size, never read.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&big)
-        .unwrap()
-        .set_len(100 * 1024 * 1024)
-        .unwrap();
+    set_file_len(&big, 100 * 1024 * 1024);
     for fit in [false, true] {
         let mut cmd = bdip();
         cmd.arg("dehaze")
@@ -280,27 +267,19 @@ fn oversized_files_and_stdin_are_refused_with_the_cap() {
             .arg(dir.path().join("o.png"));
         if fit {
             // --fit streams a PNG up to 4 GiB: above that, it is refused from its size too.
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&big)
-                .unwrap()
-                .set_len(5 * 1024 * 1024 * 1024)
-                .unwrap();
+            set_file_len(&big, 5 * 1024 * 1024 * 1024);
             cmd.arg("--fit");
         }
-        let assert = cmd.assert().code(1);
-        assert!(
-            stderr_of(assert.get_output()).contains("is larger than"),
-            "{}",
-            stderr_of(assert.get_output())
-        );
+        cmd.assert()
+            .code(1)
+            .stderr(predicates::str::contains("is larger than"));
     }
-    let assert = bdip()
+    bdip()
         .args(["dehaze", "-", "-o", "-"])
         .write_stdin(vec![0u8; 4 * 1024 * 1024])
         .assert()
-        .code(1);
-    assert!(stderr_of(assert.get_output()).contains("is larger than"));
+        .code(1)
+        .stderr(predicates::str::contains("is larger than"));
 }
 
 #[test]
@@ -339,19 +318,15 @@ fn fit_refuses_a_png_bomb_from_its_header() {
     bytes[16..20].copy_from_slice(&40_000u32.to_be_bytes());
     bytes[20..24].copy_from_slice(&40_000u32.to_be_bytes());
     std::fs::write(&input, bytes).unwrap();
-    let assert = bdip()
+    bdip()
         .arg("dehaze")
         .arg(&input)
         .arg("--fit")
         .arg("-o")
         .arg(dir.path().join("out.png"))
         .assert()
-        .code(1);
-    assert!(
-        stderr_of(assert.get_output()).contains("Mpx"),
-        "{}",
-        stderr_of(assert.get_output())
-    );
+        .code(1)
+        .stderr(predicates::str::contains("Mpx"));
 }
 
 #[test]

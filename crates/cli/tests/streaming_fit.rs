@@ -8,7 +8,8 @@ use std::io::BufWriter;
 use std::path::Path;
 
 mod support;
-use support::{bdip, dims, stderr_of, tmp};
+use assert_cmd::assert::Assert;
+use support::{bdip, dims, set_file_len, stderr_of, tmp};
 
 /// Writes a `w`×`h` RGB PNG of detail the encoder cannot squeeze (noise over a gradient),
 /// one row at a time so the test itself stays small in memory.
@@ -40,6 +41,43 @@ fn within_contrast_limits((w, h): (u32, u32)) -> bool {
     short >= 64 && long <= 4096 && long <= 3 * short
 }
 
+/// `bdip contrast --fit --local input -o out`, run to the end.
+fn contrast_fit(input: &Path, out: &Path) -> Assert {
+    bdip()
+        .args(["contrast", "--fit", "--local"])
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .assert()
+}
+
+/// Runs [`contrast_fit`], which must succeed with a result inside contrast's limits; returns
+/// the result's size.
+fn contrast_fits(input: &Path, out: &Path) -> (u32, u32) {
+    let assert = contrast_fit(input, out);
+    let output = assert.get_output();
+    assert!(output.status.success(), "{}", stderr_of(output));
+    let size = dims(out);
+    assert!(within_contrast_limits(size), "{size:?}");
+    size
+}
+
+/// Runs [`contrast_fit`], which must fail (exit 1) with a stderr that says it cannot decode,
+/// without a panic.
+fn contrast_fit_cannot_decode(input: &Path, out: &Path) {
+    let assert = contrast_fit(input, out).code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(stderr.contains("cannot decode"), "{stderr}");
+    assert!(!stderr.contains("panick"), "{stderr}");
+}
+
+/// Runs [`contrast_fit`], which must fail (exit 1) with a stderr holding every one of `needles`.
+fn contrast_fit_refused_saying(input: &Path, out: &Path, needles: &[&str]) {
+    let assert = contrast_fit(input, out).code(1);
+    let stderr = stderr_of(assert.get_output());
+    assert!(needles.iter().all(|n| stderr.contains(n)), "{stderr}");
+}
+
 #[test]
 fn a_100_mb_panorama_is_fitted_and_a_truncated_one_fails_cleanly() {
     let dir = tmp();
@@ -48,40 +86,16 @@ fn a_100_mb_panorama_is_fitted_and_a_truncated_one_fails_cleanly() {
     let len = std::fs::metadata(&input).unwrap().len();
     assert!(len > 64 * 1024 * 1024, "the panorama is only {len} bytes");
 
-    let out = dir.path().join("out.png");
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert();
-    let output = assert.get_output();
-    assert!(output.status.success(), "{}", stderr_of(output));
-    let size = dims(&out);
-    assert!(within_contrast_limits(size), "{size:?}");
+    let size = contrast_fits(&input, &dir.path().join("out.png"));
     // Shrunk, not cropped: the panorama's 4:1 shape is kept inside the padding.
     assert!(size.0 >= 1000, "{size:?}");
 
     // The same file cut in the middle of its rows: a decode error, no panic, no result.
     let cut = dir.path().join("cut.png");
     std::fs::rename(&input, &cut).unwrap();
-    File::options()
-        .write(true)
-        .open(&cut)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
+    set_file_len(&cut, len / 2);
     let cut_out = dir.path().join("cut_out.png");
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&cut)
-        .arg("-o")
-        .arg(&cut_out)
-        .assert()
-        .code(1);
-    let stderr = stderr_of(assert.get_output());
-    assert!(stderr.contains("cannot decode"), "{stderr}");
-    assert!(!stderr.contains("panick"), "{stderr}");
+    contrast_fit_cannot_decode(&cut, &cut_out);
     assert!(!cut_out.exists());
 }
 
@@ -91,46 +105,22 @@ fn files_above_the_caps_are_refused_with_what_to_do() {
     // A sparse PNG of 5 GiB: above what --fit streams, refused from its size, never read.
     let huge = dir.path().join("huge.png");
     support::write_png(&huge, 64, 64);
-    File::options()
-        .write(true)
-        .open(&huge)
-        .unwrap()
-        .set_len(5 * 1024 * 1024 * 1024)
-        .unwrap();
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&huge)
-        .arg("-o")
-        .arg(dir.path().join("o.png"))
-        .assert()
-        .code(1);
-    let stderr = stderr_of(assert.get_output());
-    assert!(
-        stderr.contains("larger than 4 GiB") && stderr.contains("shrink it"),
-        "{stderr}"
+    set_file_len(&huge, 5 * 1024 * 1024 * 1024);
+    contrast_fit_refused_saying(
+        &huge,
+        &dir.path().join("o.png"),
+        &["larger than 4 GiB", "shrink it"],
     );
 
     // A 100 MiB BMP: not streamed, so the whole-file cap holds and the message says which
     // formats go further. Stdin, which cannot be streamed (no seeking), says to give a file.
     let bmp = dir.path().join("big.bmp");
     image::RgbImage::new(64, 64).save(&bmp).unwrap();
-    File::options()
-        .write(true)
-        .open(&bmp)
-        .unwrap()
-        .set_len(100 * 1024 * 1024)
-        .unwrap();
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&bmp)
-        .arg("-o")
-        .arg(dir.path().join("o.bmp"))
-        .assert()
-        .code(1);
-    let stderr = stderr_of(assert.get_output());
-    assert!(
-        stderr.contains("64 MiB") && stderr.contains("convert it to PNG or JPEG"),
-        "{stderr}"
+    set_file_len(&bmp, 100 * 1024 * 1024);
+    contrast_fit_refused_saying(
+        &bmp,
+        &dir.path().join("o.bmp"),
+        &["64 MiB", "convert it to PNG or JPEG"],
     );
     let mut stdin = baidu_imageprocess_test_support::gradient_png(64, 64);
     stdin.resize(65 * 1024 * 1024, 0);
@@ -165,32 +155,8 @@ fn a_large_jpeg_is_fitted_from_its_file_and_a_truncated_one_fails_cleanly() {
     let len = std::fs::metadata(&input).unwrap().len();
     assert!(len > 4 * 1024 * 1024, "the JPEG is only {len} bytes");
 
-    let out = dir.path().join("out.jpg");
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert();
-    let output = assert.get_output();
-    assert!(output.status.success(), "{}", stderr_of(output));
-    let size = dims(&out);
-    assert!(within_contrast_limits(size), "{size:?}");
+    contrast_fits(&input, &dir.path().join("out.jpg"));
 
-    File::options()
-        .write(true)
-        .open(&input)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
-    let assert = bdip()
-        .args(["contrast", "--fit", "--local"])
-        .arg(&input)
-        .arg("-o")
-        .arg(dir.path().join("cut.jpg"))
-        .assert()
-        .code(1);
-    let stderr = stderr_of(assert.get_output());
-    assert!(stderr.contains("cannot decode"), "{stderr}");
-    assert!(!stderr.contains("panick"), "{stderr}");
+    set_file_len(&input, len / 2);
+    contrast_fit_cannot_decode(&input, &dir.path().join("cut.jpg"));
 }

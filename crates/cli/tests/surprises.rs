@@ -71,14 +71,14 @@ fn results_are_written_in_the_format_their_name_asks_for() {
     assert_eq!(format_of(&mask), image::ImageFormat::Jpeg);
     // A format bdip does not write is refused before anything runs.
     let gif = dir.path().join("out.gif");
-    let assert = bdip()
+    bdip()
         .args(["contrast", "--local"])
         .arg(&jpeg)
         .arg("-o")
         .arg(&gif)
         .assert()
-        .code(2);
-    assert!(stderr_of(assert.get_output()).contains("GIF"));
+        .code(2)
+        .stderr(predicates::str::contains("GIF"));
     assert!(!gif.exists());
 }
 
@@ -232,12 +232,12 @@ fn a_folder_of_earlier_results_skips_only_this_commands_own() {
     // An empty folder, the same.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let assert = bdip()
+    bdip()
         .args(["dehaze", "--local"])
         .arg(&empty)
         .assert()
-        .code(1);
-    assert!(stderr_of(assert.get_output()).contains("nothing to do"));
+        .code(1)
+        .stderr(predicates::str::contains("nothing to do"));
 }
 
 #[test]
@@ -327,11 +327,11 @@ fn a_closed_stdout_is_a_quiet_exit() {
 #[test]
 fn token_messages_match_the_processing_commands() {
     let emu = Emulator::builder().start().unwrap();
-    let assert = bdip()
+    bdip()
         .args(["token", "--api-key", "only-half"])
         .assert()
-        .code(2);
-    assert!(stderr_of(assert.get_output()).contains("set both"));
+        .code(2)
+        .stderr(predicates::str::contains("set both"));
     // An endpoint alone: placeholder keys, as processing commands use.
     bdip()
         .args(["token", "--endpoint"])

@@ -226,23 +226,12 @@ fn idle_connections_do_not_delay_shutdown() {
 #[cfg(unix)]
 #[test]
 fn sigterm_with_an_idle_connection_exits_promptly() {
-    use std::io::{BufRead as _, BufReader};
-    use std::process::{Command, Stdio};
-    let mut server = Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .parse()
-        .unwrap();
+    use std::process::Command;
+    let (mut server, url) = baidu_imageprocess_test_support::spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
+            .args(["--listen", "127.0.0.1:0"]),
+    );
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
     let mut idle = connect(addr);
     idle.write_all(b"GET /__emulator/stats HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();

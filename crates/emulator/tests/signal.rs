@@ -1,27 +1,25 @@
 //! SIGTERM while requests are in flight: every request is answered, the exit status is 0.
 #![cfg(unix)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+
+use baidu_imageprocess_test_support::spawn_listening;
 
 #[test]
 fn sigterm_finishes_in_flight_requests_and_exits_zero() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--latency-ms", "700", "--echo"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_owned();
+    let (mut server, url) = spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator")).args([
+            "--listen",
+            "127.0.0.1:0",
+            "--latency-ms",
+            "700",
+            "--echo",
+        ]),
+    );
+    let addr = url.strip_prefix("http://").unwrap().to_owned();
     let body = baidu_imageprocess_protocol::encode_image_form(
         b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x01\x40\0\0\0\xf0\x08\x02\0\0\0\0\0\0\0",
         &[],

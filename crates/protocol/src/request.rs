@@ -238,10 +238,10 @@ impl<'a> Request<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::tests::png_header;
     use crate::optable::BodyKind;
     use crate::params::AnimeMask;
     use crate::rect::Rect;
+    use baidu_imageprocess_test_support::png_header;
 
     #[test]
     fn inputs_an_operation_does_not_take_are_refused() {

@@ -7,15 +7,8 @@ use baidu_imageprocess_protocol::{
     CustomStyle, Input, LimitViolation, Limits, Operation, Params, Rect, Request, Strength, Style,
     StyleId, optable,
 };
-
-/// A PNG header announcing `w × h` (the limits are checked from the header).
-fn png_header(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
-}
+// A PNG header announcing `w × h`: the limits are checked from the header.
+use baidu_imageprocess_test_support::png_header;
 
 /// Sides inside every bound of `limits`.
 fn inside(limits: &Limits) -> (u32, u32) {

@@ -48,6 +48,23 @@ impl RedisServer {
             .unwrap_or_else(|e| panic!("{args:?} on port {}: {e}", self.port))
     }
 
+    /// How many scripts the server has run so far (`EVALSHA`, and `EVAL` when it loads one),
+    /// from `INFO commandstats`: how many round trips the budget's reservations cost.
+    pub fn script_calls(&self) -> u64 {
+        let info: String = self.query(&["INFO", "commandstats"]);
+        info.lines()
+            .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    }
+
     /// Kills the server (as a crash would: no shutdown, nothing saved).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

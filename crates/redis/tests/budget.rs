@@ -127,24 +127,8 @@ async fn async_reservations_are_pipelined() {
     let per_second = n as f64 / t0.elapsed().as_secs_f64();
     assert!(per_second > 1000.0, "{per_second:.0} reservations/s");
     // Reservations waiting at the same time shared script calls.
-    let calls = script_calls(&server);
+    let calls = server.script_calls();
     assert!(calls < n / 2, "{calls} script calls for {n} reservations");
-}
-
-/// How many times the server ran a script (`EVALSHA`, and `EVAL` when it loads one).
-fn script_calls(server: &RedisServer) -> u64 {
-    let info: String = server.query(&["INFO", "commandstats"]);
-    info.lines()
-        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
-        .filter_map(|l| {
-            l.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +153,7 @@ async fn batched_reservations_keep_the_fleets_turns_apart() {
         turns.push(task.await.unwrap());
     }
     turns.sort();
-    let calls = script_calls(&server);
+    let calls = server.script_calls();
     assert!(calls < 40, "no batching: {calls} script calls");
     // Scheduling on a shared machine moves when a task reads the clock by a few ms.
     let slack = Duration::from_millis(8);

@@ -45,3 +45,13 @@ pub fn tmp() -> tempfile::TempDir {
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Cuts or (sparsely) extends the file at `path` to `len` bytes.
+pub fn set_file_len(path: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}

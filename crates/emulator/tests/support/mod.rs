@@ -2,9 +2,10 @@
 //! bce-auth-v1 signature.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+
+use baidu_imageprocess_test_support::spawn_listening;
 
 /// The emulator binary, stopped when dropped.
 pub struct Server {
@@ -16,21 +17,11 @@ pub struct Server {
 impl Server {
     /// Starts the binary on a free loopback port with these extra flags.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
+        let (child, url) = spawn_listening(
+            Command::new(env!("CARGO_BIN_EXE_baidu-imageprocess-emulator"))
+                .args(["--listen", "127.0.0.1:0"])
+                .args(args),
+        );
         Self { child, url }
     }
 }

@@ -250,8 +250,8 @@ fn rects(value: &serde_json::Value) -> Result<Vec<Rect>, LimitViolation> {
 mod tests {
     use super::*;
     use crate::ErrorCode;
-    use crate::limits::tests::png_header;
     use crate::params::{AnimeMask, CustomStyle, Strength, Style, StyleId};
+    use baidu_imageprocess_test_support::png_header;
 
     fn form(image: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
         crate::wire::form::encode_image_form(image, extra)

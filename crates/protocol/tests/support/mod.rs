@@ -6,40 +6,8 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 
-/// A PNG signature + IHDR claiming `width × height`; no pixel data (enough for validation).
-pub fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend_from_slice(&13u32.to_be_bytes());
-    v.extend_from_slice(b"IHDR");
-    v.extend_from_slice(&width.to_be_bytes());
-    v.extend_from_slice(&height.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
-}
-
-/// A BMP file header + BITMAPINFOHEADER (height may be negative: top-down rows).
-pub fn bmp_header(width: i32, height: i32) -> Vec<u8> {
-    let mut v = b"BM".to_vec();
-    v.extend_from_slice(&[0; 12]);
-    v.extend_from_slice(&40u32.to_le_bytes());
-    v.extend_from_slice(&width.to_le_bytes());
-    v.extend_from_slice(&height.to_le_bytes());
-    v.extend_from_slice(&[1, 0, 24, 0]);
-    v.extend_from_slice(&[0; 24]);
-    v
-}
-
-/// A JPEG with a JFIF APP0 and an SOF2 segment claiming `width × height`.
-pub fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
-    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    v.extend_from_slice(&[0xFF, 0xC2, 0, 17, 8]);
-    v.extend_from_slice(&height.to_be_bytes());
-    v.extend_from_slice(&width.to_be_bytes());
-    v.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use baidu_imageprocess_test_support::{bmp_header, jpeg_header, png_header};
 
 /// A response with `status`, `body` and extra headers.
 pub fn response(status: u16, body: &str, headers: &[(&str, &str)]) -> HttpResponse {
