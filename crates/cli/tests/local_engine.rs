@@ -7,24 +7,12 @@ use std::path::Path;
 use baidu_imageprocess_emulator::Emulator;
 
 mod support;
-use support::bdip;
-
-fn write_photo(path: &Path, w: u32, h: u32) {
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([
-            (x * 3 % 256) as u8,
-            (y * 2 % 256) as u8,
-            ((x + y) % 200) as u8,
-        ])
-    })
-    .save(path)
-    .unwrap();
-}
+use support::{bdip, write_striped};
 
 /// A PNG whose header is sound (so it passes the protocol's checks) and whose image data
 /// is cut off: only the engine's decoder can refuse it.
 fn write_truncated_png(path: &Path) {
-    write_photo(path, 300, 240);
+    write_striped(path, 300, 240);
     let bytes = std::fs::read(path).unwrap();
     std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
 }
@@ -51,8 +39,8 @@ fn the_local_engine_writes_results_and_refuses_with_the_apis_codes() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = dir.path().join("in");
     std::fs::create_dir(&inputs).unwrap();
-    write_photo(&inputs.join("a.jpg"), 320, 240);
-    write_photo(&inputs.join("b.png"), 250, 210);
+    write_striped(&inputs.join("a.jpg"), 320, 240);
+    write_striped(&inputs.join("b.png"), 250, 210);
     write_truncated_png(&inputs.join("c.png"));
     for args in [
         &["dehaze"][..],
@@ -92,7 +80,7 @@ fn the_local_engine_writes_results_and_refuses_with_the_apis_codes() {
 fn the_profile_names_each_stage_of_the_local_path() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("photo.jpg");
-    write_photo(&input, 320, 240);
+    write_striped(&input, 320, 240);
     let stderr = |backend: &[String]| {
         let out = bdip()
             .env("BDIP_PROFILE", "1")

@@ -75,15 +75,7 @@ fn save(path: &Path, w: u32, h: u32) {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([
-            (x * 3 % 256) as u8,
-            (y * 2 % 256) as u8,
-            ((x + y) % 200) as u8,
-        ])
-    })
-    .save(path)
-    .unwrap();
+    support::write_striped(path, w, h);
 }
 
 /// The images the README's commands read. A new example needing another input fails the

@@ -31,6 +31,20 @@ pub fn write_png(path: &Path, w: u32, h: u32) {
     img.save(path).unwrap();
 }
 
+/// A `w`×`h` picture striped in all three channels (busier than [`write_png`]'s
+/// gradient), in the format `path`'s extension names.
+pub fn write_striped(path: &Path, w: u32, h: u32) {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 3 % 256) as u8,
+            (y * 2 % 256) as u8,
+            ((x + y) % 200) as u8,
+        ])
+    })
+    .save(path)
+    .unwrap();
+}
+
 /// The width and height in an image file's header.
 pub fn dims(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap()

@@ -69,3 +69,16 @@ pub fn bce_dehaze_authorization(
         },
     )
 }
+
+/// A finished SDK compatibility script (`tests/*/compat.*`) exited 0 and reported no
+/// failed case; its report is printed either way.
+pub fn assert_compat_passed(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
