@@ -85,6 +85,26 @@ fn spawn_bdip(dir: &Path, out: &Path, endpoint: &str, budget: &str, qps: &str) -
         .unwrap()
 }
 
+/// `processes` runs of [`spawn_bdip`], the `p`-th on `per_process` new images in `in{p}`
+/// under `t` into `out{p}`; each child with its output folder.
+fn spawn_fleet(
+    t: &Path,
+    processes: usize,
+    per_process: usize,
+    endpoint: &str,
+    budget: &str,
+    qps: &str,
+) -> Vec<(Child, PathBuf)> {
+    (0..processes)
+        .map(|p| {
+            let dir = t.join(format!("in{p}"));
+            let out = t.join(format!("out{p}"));
+            images(&dir, per_process);
+            (spawn_bdip(&dir, &out, endpoint, budget, qps), out)
+        })
+        .collect()
+}
+
 /// Waits for `child` at most `limit` (killing it after), and returns its output: a hung
 /// process fails its test instead of stalling the suite. The pipes carry a few lines
 /// only, so they cannot fill while it runs.
@@ -123,17 +143,14 @@ fn three_processes_share_one_rate_and_one_token() {
     let t = tmp();
     let (processes, per_process) = (3, 8);
     let t0 = Instant::now();
-    let children: Vec<(Child, PathBuf)> = (0..processes)
-        .map(|p| {
-            let dir = t.path().join(format!("in{p}"));
-            let out = t.path().join(format!("out{p}"));
-            images(&dir, per_process);
-            (
-                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
-                out,
-            )
-        })
-        .collect();
+    let children = spawn_fleet(
+        t.path(),
+        processes,
+        per_process,
+        &emulator.url,
+        &redis.url(),
+        "10",
+    );
     let mut total = 0;
     for (child, out) in children {
         let output = finish(child, Duration::from_secs(120));
@@ -215,17 +232,7 @@ fn losing_redis_mid_run_warns_once_and_loses_nothing() {
     let mut redis = RedisServer::start();
     let emulator = Emulator::start(&["--qps", "10"]);
     let t = tmp();
-    let children: Vec<(Child, PathBuf)> = (0..2)
-        .map(|p| {
-            let dir = t.path().join(format!("in{p}"));
-            let out = t.path().join(format!("out{p}"));
-            images(&dir, 8);
-            (
-                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
-                out,
-            )
-        })
-        .collect();
+    let children = spawn_fleet(t.path(), 2, 8, &emulator.url, &redis.url(), "10");
     std::thread::sleep(Duration::from_millis(600));
     redis.kill();
     for (child, out) in children {
@@ -344,17 +351,7 @@ fn redis_restarted_mid_run_each_process_warns_once_and_rejoins() {
     let emulator = Emulator::start(&["--qps", "10"]);
     let t = tmp();
     let per_process = 24;
-    let children: Vec<(Child, PathBuf)> = (0..2)
-        .map(|p| {
-            let dir = t.path().join(format!("in{p}"));
-            let out = t.path().join(format!("out{p}"));
-            images(&dir, per_process);
-            (
-                spawn_bdip(&dir, &out, &emulator.url, &redis.url(), "10"),
-                out,
-            )
-        })
-        .collect();
+    let children = spawn_fleet(t.path(), 2, per_process, &emulator.url, &redis.url(), "10");
     let pids: Vec<u32> = children.iter().map(|(c, _)| c.id()).collect();
     // 48 images at 10 QPS take about 5 s: Redis goes away at 0.7 s for 0.8 s, and comes
     // back empty on the same port.
@@ -431,14 +428,7 @@ fn an_error_18_in_one_process_slows_the_whole_fleet() {
     // Two processes that never see an 18 go at the lowered rate, creeping back up by
     // 0.05 QPS per success: 8 images, which take 1.33 s at the full 6 QPS, take longer.
     let t0 = Instant::now();
-    let children: Vec<(Child, PathBuf)> = (0..2)
-        .map(|p| {
-            let dir = t.path().join(format!("in{p}"));
-            let out = t.path().join(format!("out{p}"));
-            images(&dir, 4);
-            (spawn_bdip(&dir, &out, &open.url, &redis.url(), "6"), out)
-        })
-        .collect();
+    let children = spawn_fleet(t.path(), 2, 4, &open.url, &redis.url(), "6");
     for (child, out) in children {
         let output = finish(child, Duration::from_secs(120));
         assert!(output.status.success(), "{}", stderr_of(&output));

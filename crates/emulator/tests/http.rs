@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use baidu_imageprocess_emulator::Emulator;
 use baidu_imageprocess_protocol::{Operation, encode_image_form, sign};
+use baidu_imageprocess_test_support::png_header;
 use base64::Engine as _;
 
 mod support;
@@ -79,14 +80,6 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     .write_to(&mut out, image::ImageFormat::Png)
     .unwrap();
     out.into_inner()
-}
-
-fn png_header(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
 }
 
 fn op(addr: SocketAddr, path: &str, token: &str, image: &[u8]) -> Reply {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use baidu_imageprocess_emulator::Emulator;
+use baidu_imageprocess_test_support::png_header;
 use base64::Engine as _;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -396,15 +397,6 @@ fn any_operation_can_be_denied() {
     assert_eq!(denied["error_code"], 6);
     let allowed = call(addr, &t, "color_enhance", &[("image", &png)]);
     assert!(allowed["image"].is_string(), "{allowed}");
-}
-
-/// A PNG header announcing `w × h` (the limits are checked from the header).
-fn png_header(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v
 }
 
 /// Sides just outside `limits`: past the aspect ratio when it is bounded, else past the

@@ -88,6 +88,16 @@ fn token(addr: SocketAddr) -> String {
     text[start..].split('"').next().unwrap().to_owned()
 }
 
+/// `body` posted to operation `path` with `token`, on a connection of its own; the whole
+/// reply.
+fn post_form(addr: SocketAddr, path: &str, token: &str, body: &[u8]) -> String {
+    let mut s = connect(addr);
+    s.write_all(post_head(path, token, body.len()).as_bytes())
+        .unwrap();
+    s.write_all(body).unwrap();
+    read_to_close(&mut s)
+}
+
 fn post_head(path: &str, token: &str, length: usize) -> String {
     format!(
         "POST /rest/2.0/image-process/v1/{path}?access_token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{FORM}Content-Length: {length}\r\n\r\n"
@@ -194,11 +204,7 @@ fn a_body_shorter_than_its_length_times_out() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     // The slot it held is free again.
     let body = encode_image_form(&png(320, 240), &[]);
-    let mut s = connect(addr);
-    s.write_all(post_head("dehaze", &t, body.len()).as_bytes())
-        .unwrap();
-    s.write_all(&body).unwrap();
-    assert!(read_to_close(&mut s).contains("\"image\":\""));
+    assert!(post_form(addr, "dehaze", &t, &body).contains("\"image\":\""));
 }
 
 #[test]
@@ -324,11 +330,7 @@ fn a_nan_fail_rate_from_the_builder_fails_nothing() {
     let t = token(addr);
     let body = encode_image_form(&png(320, 240), &[]);
     for _ in 0..5 {
-        let mut s = connect(addr);
-        s.write_all(post_head("dehaze", &t, body.len()).as_bytes())
-            .unwrap();
-        s.write_all(&body).unwrap();
-        assert!(read_to_close(&mut s).contains("\"image\":\""));
+        assert!(post_form(addr, "dehaze", &t, &body).contains("\"image\":\""));
     }
 }
 
@@ -339,11 +341,7 @@ fn a_side_past_16384_within_the_limits_is_processed() {
     let t = token(addr);
     // 16 385 × 2: within enhance's 640 000-pixel limit, so the engine must take it (issue 26).
     let body = encode_image_form(&png(16_385, 2), &[]);
-    let mut s = connect(addr);
-    s.write_all(post_head("image_quality_enhance", &t, body.len()).as_bytes())
-        .unwrap();
-    s.write_all(&body).unwrap();
-    let reply = read_to_close(&mut s);
+    let reply = post_form(addr, "image_quality_enhance", &t, &body);
     assert_eq!(error_code(&reply), None, "{reply}");
     assert!(reply.contains("\"image\":\""), "{reply}");
 }
