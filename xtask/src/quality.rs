@@ -703,7 +703,8 @@ fn verdicts(families: &[Family]) -> String {
         );
     }
     // Enhance (issue 24): no photo below bicubic, the means held at +1.6 and +0.75 dB.
-    for (name, mean_bar, worst_bar) in [("clean low-res", 1.6, 0.0), ("JPEG q80 low-res", 0.75, 0.0)]
+    for (name, mean_bar, worst_bar) in
+        [("clean low-res", 1.6, 0.0), ("JPEG q80 low-res", 0.75, 0.0)]
     {
         if let Some(g) = find("enhance", name).and_then(|f| f.column("gain over bicubic")) {
             check(
