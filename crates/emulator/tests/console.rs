@@ -89,13 +89,7 @@ fn token(addr: SocketAddr) -> String {
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 99])
-    })
-    .write_to(&mut out, image::ImageFormat::Png)
-    .unwrap();
-    out.into_inner()
+    support::gradient_png(w, h, 99)
 }
 
 fn call(addr: SocketAddr, token: &str, op: Operation, image: &[u8]) -> serde_json::Value {

@@ -67,13 +67,7 @@ fn error_code(text: &str) -> Option<u64> {
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
-    })
-    .write_to(&mut out, image::ImageFormat::Png)
-    .unwrap();
-    out.into_inner()
+    support::gradient_png(w, h, 7)
 }
 
 fn token(addr: SocketAddr) -> String {

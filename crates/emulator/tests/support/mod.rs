@@ -82,3 +82,14 @@ pub fn assert_compat_passed(out: &std::process::Output) {
     );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
 }
+
+/// A `w`×`h` PNG: a gradient in red and green over a blue of `blue`.
+pub fn gradient_png(w: u32, h: u32, blue: u8) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, blue])
+    })
+    .write_to(&mut out, image::ImageFormat::Png)
+    .unwrap();
+    out.into_inner()
+}
