@@ -6,15 +6,13 @@ use std::time::{Duration, Instant};
 use baidu_imageprocess_emulator::Emulator;
 
 mod support;
-use support::{bdip, dims, tmp, write_png};
+use support::{bdip, dims, tmp, tmp_with_png, write_png};
 
 const SECRET: &str = "sentinel-secret-4c1d";
 
 #[test]
 fn no_credentials_runs_locally_with_one_notice() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("in.png", 320, 240);
     let out = dir.path().join("out.png");
     let assert = bdip()
         .arg("dehaze")
@@ -34,9 +32,7 @@ fn no_credentials_runs_locally_with_one_notice() {
 
 #[test]
 fn every_operation_locally() {
-    let dir = tmp();
-    let input = dir.path().join("photo.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("photo.png", 320, 240);
     for (cmd, suffix, size) in [
         ("enhance", "enhance", (640, 480)),
         ("dehaze", "dehaze", (320, 240)),
@@ -54,9 +50,7 @@ fn every_operation_locally() {
 
 #[test]
 fn derived_names_are_not_replaced_without_force() {
-    let dir = tmp();
-    let input = dir.path().join("a.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("a.png", 320, 240);
     let derived = dir.path().join("a.contrast.png");
     std::fs::write(&derived, b"keep me").unwrap();
     bdip()
@@ -77,9 +71,7 @@ fn derived_names_are_not_replaced_without_force() {
 
 #[test]
 fn stdin_to_stdout() {
-    let dir = tmp();
-    let input = dir.path().join("a.png");
-    write_png(&input, 320, 240);
+    let (_dir, input) = tmp_with_png("a.png", 320, 240);
     let assert = bdip()
         .args(["dehaze", "-", "-o", "-"])
         .pipe_stdin(&input)
@@ -182,9 +174,7 @@ fn remote_endpoint_with_credentials_and_token() {
         .credentials("ak", SECRET)
         .start()
         .unwrap();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("in.png", 320, 240);
     let out = dir.path().join("out.png");
     let assert = bdip()
         .env("BAIDU_API_KEY", "ak")
@@ -210,34 +200,19 @@ fn remote_endpoint_with_credentials_and_token() {
     assert!(!all.contains("24."), "a token was printed: {all}");
     assert!(!all.contains("embedded local engine"));
 
-    let assert = bdip()
-        .args([
-            "token",
-            "--api-key",
-            "ak",
-            "--secret-key",
-            SECRET,
-            "--endpoint",
-        ])
-        .arg(emu.base_url())
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("valid for 30.0 days"));
+    // `bdip token [flags]` with the right keys, against the emulator.
+    let token = |flags: &[&str]| {
+        bdip()
+            .arg("token")
+            .args(flags)
+            .args(["--api-key", "ak", "--secret-key", SECRET, "--endpoint"])
+            .arg(emu.base_url())
+            .assert()
+            .success()
+    };
+    let assert = token(&[]).stdout(predicates::str::contains("valid for 30.0 days"));
     assert!(!String::from_utf8_lossy(&assert.get_output().stdout).contains("24."));
-    bdip()
-        .args([
-            "token",
-            "--show",
-            "--api-key",
-            "ak",
-            "--secret-key",
-            SECRET,
-            "--endpoint",
-        ])
-        .arg(emu.base_url())
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("access_token: 24."));
+    token(&["--show"]).stdout(predicates::str::contains("access_token: 24."));
 }
 
 #[test]
@@ -246,9 +221,7 @@ fn bad_credentials_exit_2_with_advice() {
         .credentials("ak", SECRET)
         .start()
         .unwrap();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (_dir, input) = tmp_with_png("in.png", 320, 240);
     bdip()
         .env("BAIDU_API_KEY", "ak")
         .env("BAIDU_SECRET_KEY", "wrong")
@@ -274,9 +247,7 @@ fn denied_colourize_explains_the_permission() {
         .deny(baidu_imageprocess::Operation::Colourize)
         .start()
         .unwrap();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (_dir, input) = tmp_with_png("in.png", 320, 240);
     bdip()
         .args([
             "colourize",

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use baidu_imageprocess_emulator::Emulator;
 
 mod support;
-use support::{bdip, dims, set_file_len, stderr_of, tmp, write_png};
+use support::{bdip, dims, set_file_len, stderr_of, tmp, tmp_with_png, write_png};
 
 fn mkfifo(path: &Path) {
     assert!(
@@ -45,9 +45,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn output_onto_a_fifo_writes_into_it_and_keeps_it() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("in.png", 320, 240);
     let fifo = dir.path().join("out.fifo");
     mkfifo(&fifo);
     let reader = {
@@ -74,9 +72,7 @@ fn output_onto_a_fifo_writes_into_it_and_keeps_it() {
 
 #[test]
 fn output_onto_a_symlink_writes_through_it() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (dir, input) = tmp_with_png("in.png", 320, 240);
     let target = dir.path().join("real.png");
     std::fs::write(&target, b"old").unwrap();
     let link = dir.path().join("link.png");
@@ -351,9 +347,7 @@ fn fit_lands_a_wide_image_inside_the_aspect_limit() {
 
 #[test]
 fn numeric_flags_out_of_range_are_usage_errors() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (dir, input) = tmp_with_png("in.png", 200, 200);
     for flags in [
         ["--jobs", "2305843009213693952"],
         ["--jobs", "0"],
@@ -374,9 +368,7 @@ fn numeric_flags_out_of_range_are_usage_errors() {
 
 #[test]
 fn an_unwritable_report_location_fails_the_run_before_it_starts() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (dir, input) = tmp_with_png("in.png", 200, 200);
     let not_a_dir = dir.path().join("file");
     std::fs::write(&not_a_dir, b"x").unwrap();
     bdip()
@@ -447,9 +439,7 @@ fn serve_fake(stream: std::net::TcpStream, reply: &str) {
 fn a_reply_that_is_not_an_image_is_not_written() {
     // base64 of "hello, this is not an image"
     let endpoint = fake_service(r#"{"log_id":7,"image":"aGVsbG8sIHRoaXMgaXMgbm90IGFuIGltYWdl"}"#);
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (dir, input) = tmp_with_png("in.png", 200, 200);
     let out = dir.path().join("out.png");
     bdip()
         .args(["contrast", "--api-key", "ak", "--secret-key", "sk"])
@@ -576,9 +566,7 @@ fn a_second_ctrl_c_stops_at_once_and_leaves_no_temporary_files() {
         .latency(Duration::from_secs(60))
         .start()
         .unwrap();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (dir, input) = tmp_with_png("in.png", 200, 200);
     let endpoint = emu.base_url();
     let (mut child, rx) = spawn_bdip(&[
         OsStr::new("contrast"),
@@ -617,9 +605,7 @@ fn a_second_ctrl_c_stops_at_once_and_leaves_no_temporary_files() {
 
 #[test]
 fn userinfo_in_the_endpoint_is_never_printed() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (_dir, input) = tmp_with_png("in.png", 200, 200);
     let assert = bdip()
         .arg("contrast")
         .arg(&input)
@@ -639,9 +625,7 @@ fn a_refused_connection_is_named_as_such() {
         .local_addr()
         .unwrap()
         .port();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (_dir, input) = tmp_with_png("in.png", 200, 200);
     let assert = bdip()
         .arg("contrast")
         .arg(&input)
@@ -661,9 +645,7 @@ fn https_to_a_plain_http_port_is_one_connection_and_a_tls_failure() {
     use std::sync::atomic::Ordering;
     let (addr, connections, server) =
         baidu_imageprocess_test_support::plain_http_server(Duration::from_secs(5));
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (_dir, input) = tmp_with_png("in.png", 200, 200);
     let assert = bdip()
         .arg("contrast")
         .arg(&input)
@@ -682,9 +664,7 @@ fn https_to_a_plain_http_port_is_one_connection_and_a_tls_failure() {
 
 #[test]
 fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 200, 200);
+    let (_dir, input) = tmp_with_png("in.png", 200, 200);
     let assert = bdip()
         .env("RUST_LOG", "debug")
         .arg("contrast")

@@ -11,7 +11,7 @@ use baidu_imageprocess::Operation;
 use baidu_imageprocess_emulator::Emulator;
 
 mod support;
-use support::{bdip, stderr_of, tmp, write_png};
+use support::{bdip, stderr_of, tmp, tmp_with_png, write_png};
 
 fn write_jpeg(path: &Path, w: u32, h: u32) {
     image::RgbImage::from_fn(w, h, |x, y| {
@@ -84,9 +84,7 @@ fn results_are_written_in_the_format_their_name_asks_for() {
 
 #[test]
 fn explicit_outputs_never_destroy_the_input() {
-    let dir = tmp();
-    let input = dir.path().join("city.png");
-    write_png(&input, 240, 200);
+    let (dir, input) = tmp_with_png("city.png", 240, 200);
     let before = std::fs::read(&input).unwrap();
     let refused: [(&[&str], &str); 4] = [
         (&["contrast", "-o", "city.png"], "is the input"),
@@ -137,9 +135,7 @@ fn explicit_outputs_never_destroy_the_input() {
 #[test]
 fn a_bad_output_location_fails_before_anything_is_sent() {
     let emu = Emulator::builder().start().unwrap();
-    let dir = tmp();
-    let input = dir.path().join("a.png");
-    write_png(&input, 240, 200);
+    let (dir, input) = tmp_with_png("a.png", 240, 200);
     let file = dir.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     let cases = [
@@ -168,9 +164,7 @@ fn a_bad_output_location_fails_before_anything_is_sent() {
 #[test]
 fn a_denied_operation_is_named_in_the_advice() {
     let emu = Emulator::builder().deny(Operation::Dehaze).start().unwrap();
-    let dir = tmp();
-    let input = dir.path().join("in.png");
-    write_png(&input, 320, 240);
+    let (_dir, input) = tmp_with_png("in.png", 320, 240);
     let assert = bdip()
         .arg("dehaze")
         .arg(&input)

@@ -1,7 +1,7 @@
 //! Set-up shared by the `bdip` integration tests: a clean command, test images, temp folders.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -53,6 +53,15 @@ pub fn dims(path: &Path) -> (u32, u32) {
 /// A temporary folder removed when dropped.
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
+}
+
+/// A temporary folder holding `name`, a `w`×`h` [`write_png`] picture; the folder and the
+/// picture's path.
+pub fn tmp_with_png(name: &str, w: u32, h: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tmp();
+    let input = dir.path().join(name);
+    write_png(&input, w, h);
+    (dir, input)
 }
 
 /// A finished child's stderr as text.
