@@ -26,6 +26,13 @@ fn fast_retries() -> RetryPolicy {
         .with_throttled_backoff(Duration::from_millis(20))
 }
 
+/// Two attempts 1 ms apart: enough to see a failure retried, quickly.
+fn two_quick_attempts() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(2)
+        .with_initial_backoff(Duration::from_millis(1))
+}
+
 fn client(emu: &Emulator) -> Client {
     Client::builder()
         .api_key("ak", "sk")
@@ -251,11 +258,7 @@ async fn refused_connection_is_a_transport_error() {
     let c = Client::builder()
         .api_key("ak", "sk")
         .endpoint("http://127.0.0.1:1")
-        .retry_policy(
-            RetryPolicy::default()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
+        .retry_policy(two_quick_attempts())
         .build()
         .unwrap();
     let err = c.dehaze(png(320, 240)).await.unwrap_err();
@@ -485,11 +488,7 @@ fn blocking_refused_connection_is_a_transport_error() {
     let c = BlockingClient::builder()
         .api_key("ak", "sk")
         .endpoint("http://127.0.0.1:1")
-        .retry_policy(
-            RetryPolicy::default()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
+        .retry_policy(two_quick_attempts())
         .build()
         .unwrap();
     let err = c.dehaze(png(320, 240)).unwrap_err();
