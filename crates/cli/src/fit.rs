@@ -374,17 +374,21 @@ mod tests {
                 .is_none_or(|m| u64::from(w) * u64::from(h) <= m)
     }
 
-    #[test]
-    fn shrinks_long_sides_and_pads_wide_images() {
-        let fitted = fit(&png(5000, 3000), Operation::Dehaze).unwrap();
-        let info = protocol::sniff(&fitted).unwrap();
+    /// `fitted`, from a 5000 × 3000 picture, is within dehaze's limits and keeps 5:3.
+    fn assert_fits_dehaze_as_5_by_3(fitted: &[u8]) {
+        let info = protocol::sniff(fitted).unwrap();
         // Uncompressed: shrunk further, to fit the base64 limit.
         assert!(within(
             &Operation::Dehaze.limits(),
             (info.width, info.height)
         ));
         assert_eq!(info.width * 3 / 5, info.height, "{info:?}");
-        protocol::validate(Operation::Dehaze, &fitted).unwrap();
+        protocol::validate(Operation::Dehaze, fitted).unwrap();
+    }
+
+    #[test]
+    fn shrinks_long_sides_and_pads_wide_images() {
+        assert_fits_dehaze_as_5_by_3(&fit(&png(5000, 3000), Operation::Dehaze).unwrap());
         let fitted = fit(&png(2000, 300), Operation::ContrastEnhance).unwrap();
         let info = protocol::sniff(&fitted).unwrap();
         assert!(info.width <= 3 * info.height, "{info:?}");
@@ -395,14 +399,7 @@ mod tests {
         let bmp = encode(&DynamicImage::new_rgb8(5000, 3000), ImageFormat::Bmp).unwrap();
         let fitted = fit(&bmp, Operation::Dehaze).unwrap();
         assert_eq!(image::guess_format(&fitted).unwrap(), ImageFormat::Bmp);
-        let info = protocol::sniff(&fitted).unwrap();
-        // Uncompressed: shrunk further, to fit the base64 limit.
-        assert!(within(
-            &Operation::Dehaze.limits(),
-            (info.width, info.height)
-        ));
-        assert_eq!(info.width * 3 / 5, info.height, "{info:?}");
-        protocol::validate(Operation::Dehaze, &fitted).unwrap();
+        assert_fits_dehaze_as_5_by_3(&fitted);
     }
 
     #[test]

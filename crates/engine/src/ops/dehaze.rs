@@ -95,11 +95,13 @@ pub(crate) fn dehaze(img: &RgbImage) -> RgbImage {
         .zip(&small[1].map(|v| v / air[1]), f32::min)
         .zip(&small[2].map(|v| v / air[2]), f32::min);
     let normalised_dark = min_filter(&normalised, radius);
-    let Some(transmission) = regional_transmission(&small, &normalised, &normalised_dark, air)
+    let small_luma = luma(&small);
+    let Some(transmission) =
+        regional_transmission(&small, &small_luma, &normalised, &normalised_dark, air)
     else {
         return img.clone();
     };
-    let (a, b) = guided_coefficients(&luma(&small), &transmission, radius * 4, 1e-3);
+    let (a, b) = guided_coefficients(&small_luma, &transmission, radius * 4, 1e-3);
     let full_luma = crate::filters::channels::luma_plane(img);
     if crate::filters::blockiness::blockiness(&full_luma) >= BLOCKY {
         recover(&deblock(img), &a, &b, air)
@@ -146,19 +148,16 @@ fn sine_to(p: [f32; 3], dir: [f32; 3]) -> f32 {
     ((len2 - along * along).max(0.0) / len2).sqrt()
 }
 
-/// The statistics of the cell whose pixels are `idx`.
+/// The statistics of the cell whose pixels are `idx`; `air_dir` is the air light as a
+/// unit vector.
 fn cell_stats(
     planes: &[Plane; 3],
     lum: &Plane,
     normalised: &Plane,
     normalised_dark: &Plane,
-    air: [f32; 3],
+    (air, air_dir): ([f32; 3], [f32; 3]),
     idx: &[usize],
 ) -> Cell {
-    let norm = (air[0] * air[0] + air[1] * air[1] + air[2] * air[2])
-        .sqrt()
-        .max(1e-6);
-    let dir = air.map(|a| a / norm);
     let mut v: Vec<f32> = idx.iter().map(|&i| normalised_dark.data[i]).collect();
     let floor = quantile(&mut v, CELL_FLOOR);
     v.clear();
@@ -181,7 +180,7 @@ fn cell_stats(
     v.clear();
     v.extend(
         idx.iter()
-            .map(|&i| sine_to([0, 1, 2].map(|c| planes[c].data[i]), dir)),
+            .map(|&i| sine_to([0, 1, 2].map(|c| planes[c].data[i]), air_dir)),
     );
     let chroma = quantile(&mut v, CHROMA_QUANTILE);
     Cell {
@@ -245,6 +244,7 @@ fn spread_over(
 /// veil there (a bright object inside the haze is not more haze).
 fn regional_transmission(
     planes: &[Plane; 3],
+    lum: &Plane,
     normalised: &Plane,
     normalised_dark: &Plane,
     air: [f32; 3],
@@ -252,7 +252,10 @@ fn regional_transmission(
     let (w, h) = (normalised.width, normalised.height);
     let cell = (w.min(h) / VEIL_CELLS).max(1);
     let (gx, gy) = (w.div_ceil(cell), h.div_ceil(cell));
-    let lum = luma(planes);
+    let norm = (air[0] * air[0] + air[1] * air[1] + air[2] * air[2])
+        .sqrt()
+        .max(1e-6);
+    let air_dir = air.map(|a| a / norm);
     let cells: Vec<Cell> = (0..gx * gy)
         .into_par_iter()
         .map(|c| {
@@ -260,7 +263,14 @@ fn regional_transmission(
             let idx: Vec<usize> = (y0..(y0 + cell).min(h))
                 .flat_map(|y| (x0..(x0 + cell).min(w)).map(move |x| y * w + x))
                 .collect();
-            cell_stats(planes, &lum, normalised, normalised_dark, air, &idx)
+            cell_stats(
+                planes,
+                lum,
+                normalised,
+                normalised_dark,
+                (air, air_dir),
+                &idx,
+            )
         })
         .collect();
     // Fewer than one textured cell's worth: nothing to read the veil from.

@@ -8,31 +8,37 @@ use crate::codec::{self, Decoded};
 use crate::{EngineError, Output};
 
 /// Declares the operation modules: crate-private, but public (and hidden) with the
-/// `training` feature, where xtask's trainers reach the learned models' insides.
+/// `training` feature, where xtask's trainers reach the learned models' insides. Without
+/// the feature, a module takes the lint attribute given first.
 macro_rules! operation_modules {
-    ($($name:ident),* $(,)?) => {$(
+    (#[$without_trainers:meta] $($name:ident),* $(,)?) => {$(
         #[cfg(feature = "training")]
         #[doc(hidden)]
         #[allow(rustdoc::private_intra_doc_links)] // written for the engine's own readers
         pub mod $name;
-        // Without the trainers, their half of a learned operation's module is unused, and
-        // its signatures are the trainers' API, linted as such with the feature.
         #[cfg(not(feature = "training"))]
-        #[allow(dead_code, clippy::trivially_copy_pass_by_ref)]
+        #[$without_trainers]
         mod $name;
     )*};
 }
 
+// The learned operations: without the trainers, their half of the module is unused, and
+// its signatures are the trainers' API, linted as such with the feature.
 operation_modules!(
-    color_enhance,
+    #[allow(dead_code, clippy::trivially_copy_pass_by_ref)]
     colourize,
     contrast_enhance,
+    image_quality_enhance,
+);
+// Every other operation is linted in full either way (`warn` is the default level).
+operation_modules!(
+    #[warn(dead_code)]
+    color_enhance,
     customize_stylization,
     dehaze,
     denoise,
     doc_repair,
     image_definition_enhance,
-    image_quality_enhance,
     inpainting,
     remove_moire,
     selfie_anime,
